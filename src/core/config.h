@@ -1,0 +1,48 @@
+/*
+ * config.h — clinicbox settings (see docs/config.md).
+ *
+ * Precedence, lowest first: built-in defaults, the config file ("key = value"
+ * lines, '#' comments), CLINICBOX_* environment variables, command-line flags.
+ * Unknown keys and bad values are errors that name the key. Secrets are kept
+ * here but never printed (config_dump masks them).
+ */
+#ifndef CLINICBOX_CONFIG_H
+#define CLINICBOX_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct config {
+    char data[512];
+    char listen[128];
+    int grace_minutes;
+    char timezone[64];
+    int http_threads;
+    int noshow_interval_seconds;
+    int clock_max_catchup_hours;
+    char log_level[8];
+    char smtp_url[512], smtp_user[256], smtp_password[256], smtp_from[256];
+    char twilio_account_sid[128], twilio_auth_token[128], twilio_from[64];
+    char twilio_base_url[512];
+    int outbox_max_attempts, outbox_max_backoff_seconds;
+    char public_url[512];
+    char mongo_uri[1024];
+    char clinic_id[64];
+    int sync_interval_seconds;
+};
+
+/* Fills cfg with the defaults. */
+void config_defaults(struct config *cfg);
+
+/* Applies a config file, then the environment. Returns false and writes a
+ * message naming the file, line and key into err on the first problem. */
+bool config_load(struct config *cfg, const char *file, char *err, size_t errlen);
+
+/* Sets one key (as from a command-line flag). Same validation as the file. */
+bool config_set(struct config *cfg, const char *key, const char *value, char *err,
+                size_t errlen);
+
+/* Writes every setting as "key = value" with secrets masked, to stdout. */
+void config_dump(const struct config *cfg);
+
+#endif

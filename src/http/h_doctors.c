@@ -1,0 +1,348 @@
+/* h_doctors.c — doctors, their schedules and their free slots. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/timefmt.h"
+#include "http/http.h"
+#include "http/render.h"
+#include "service/booking.h"
+#include "service/people.h"
+#include "store/store.h"
+
+#define MAX_WEEKLY 100
+#define MAX_EXCEPTIONS 1000
+#define MAX_SLOT_RANGE_DAYS 62
+
+static void read_doctor_fields(req_t *r, doctor_rec *d, bool create, verr_t *v)
+{
+    static const char *const allowed[] = {"name",       "email",      "phone", "slot_minutes",
+                                          "id",         "created_at", "updated_at", NULL};
+    long long slot;
+    char name[NAME_MAX_LEN + 1];
+    in_only(r->body, allowed, v);
+    if (in_string(r->body, "name", create, NAME_MAX_LEN, name, sizeof name, v))
+        snprintf(d->name, sizeof d->name, "%s", name);
+    if (json_object_get(r->body, "email") || create)
+        in_email(r->body, "email", d->email, sizeof d->email, v);
+    if (json_object_get(r->body, "phone") || create)
+        in_phone(r->body, "phone", d->phone, sizeof d->phone, v);
+    if (in_int(r->body, "slot_minutes", false, 5, 480, &slot, v)) {
+        if (slot % 5)
+            verr_add(v, 422, "slot_minutes", "must be a multiple of 5");
+        d->slot_minutes = (int)slot;
+    }
+}
+
+void h_doctor_create(req_t *r)
+{
+    doctor_rec d = {.slot_minutes = 15};
+    verr_t v;
+    svc_err e = {0};
+    verr_init(&v);
+    read_doctor_fields(r, &d, true, &v);
+    if (http_verr_answer(r, &v))
+        return;
+    if (svc_doctor_create(r->app, &d, r->actor, r->now, &e) != SVC_OK) {
+        http_svc_problem(r, &e);
+        return;
+    }
+    http_json(r, 201, render_doctor(&d));
+}
+
+static void add_doctor(const doctor_rec *d, void *ctx)
+{
+    json_array_append_new(ctx, render_doctor(d));
+}
+
+void h_doctor_list(req_t *r)
+{
+    json_t *arr = json_array();
+    db_conn_t *c = db_reader(r->app->db);
+    if (!c || store_doctor_list(c, add_doctor, arr) != STORE_OK) {
+        db_reader_release(r->app->db, c);
+        json_decref(arr);
+        http_problem(r, 503, "storage is unavailable", NULL, NULL);
+        return;
+    }
+    db_reader_release(r->app->db, c);
+    http_json(r, 200, json_pack("{s:o}", "doctors", arr));
+}
+
+/* Loads doctor params[0] or answers 404/503. */
+static bool load_doctor(req_t *r, doctor_rec *d)
+{
+    db_conn_t *c = db_reader(r->app->db);
+    int rc = c ? store_doctor_get(c, r->params[0], d) : STORE_ERROR;
+    db_reader_release(r->app->db, c);
+    if (rc == STORE_NOT_FOUND)
+        http_problem(r, 404, "doctor not found", NULL, NULL);
+    else if (rc != STORE_OK)
+        http_problem(r, 503, "storage is unavailable", NULL, NULL);
+    return rc == STORE_OK;
+}
+
+void h_doctor_get(req_t *r)
+{
+    doctor_rec d;
+    if (load_doctor(r, &d))
+        http_json(r, 200, render_doctor(&d));
+}
+
+void h_doctor_put(req_t *r)
+{
+    doctor_rec d;
+    verr_t v;
+    svc_err e = {0};
+    if (!load_doctor(r, &d))
+        return;
+    verr_init(&v);
+    read_doctor_fields(r, &d, false, &v);
+    if (http_verr_answer(r, &v))
+        return;
+    if (svc_doctor_update(r->app, &d, r->actor, r->now, &e) != SVC_OK) {
+        http_svc_problem(r, &e);
+        return;
+    }
+    http_json(r, 200, render_doctor(&d));
+}
+
+void h_schedule_get(req_t *r)
+{
+    schedule_rec s;
+    db_conn_t *c = db_reader(r->app->db);
+    int rc = c ? store_schedule_get(c, r->params[0], &s) : STORE_ERROR;
+    db_reader_release(r->app->db, c);
+    if (rc == STORE_NOT_FOUND) {
+        http_problem(r, 404, "doctor not found", NULL, NULL);
+        return;
+    }
+    if (rc != STORE_OK) {
+        http_problem(r, 503, "storage is unavailable", NULL, NULL);
+        return;
+    }
+    http_json(r, 200, render_schedule(r->params[0], &s));
+    schedule_rec_free(&s);
+}
+
+/* Reads "start" and "end" (HH:MM, 5-minute steps, start < end). */
+static bool read_hours(json_t *o, const char *where, int *a, int *b, verr_t *v)
+{
+    char field[48], s[16], e[16];
+    bool ok = true;
+    snprintf(field, sizeof field, "%s.start", where);
+    json_t *js = json_object_get(o, "start"), *je = json_object_get(o, "end");
+    if (!json_is_string(js) || !timefmt_parse_hhmm(json_string_value(js), a) || *a == 1440) {
+        verr_add(v, 400, field, "must be a time of day HH:MM");
+        ok = false;
+    }
+    snprintf(field, sizeof field, "%s.end", where);
+    if (!json_is_string(je) || !timefmt_parse_hhmm(json_string_value(je), b)) {
+        verr_add(v, 400, field, "must be a time of day HH:MM (24:00 for midnight)");
+        ok = false;
+    }
+    if (!ok)
+        return false;
+    snprintf(s, sizeof s, "%s", json_string_value(js));
+    snprintf(e, sizeof e, "%s", json_string_value(je));
+    if (*a % 5 || *b % 5) {
+        verr_add(v, 422, where, "times must be on 5-minute steps (%s-%s)", s, e);
+        return false;
+    }
+    if (*a >= *b) {
+        verr_add(v, 422, where, "start must be before end (%s-%s)", s, e);
+        return false;
+    }
+    return true;
+}
+
+static bool only_keys(json_t *o, const char *const *allowed, const char *where, verr_t *v)
+{
+    const char *key;
+    json_t *val;
+    bool ok = true;
+    json_object_foreach(o, key, val) {
+        bool known = false;
+        for (const char *const *a = allowed; *a; a++)
+            known |= strcmp(*a, key) == 0;
+        if (!known) {
+            char f[80];
+            snprintf(f, sizeof f, "%s.%s", where, key);
+            verr_add(v, 400, f, "unknown field");
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+static void parse_schedule(json_t *body, schedule_rec *s, verr_t *v)
+{
+    static const char *const top[] = {"weekly", "exceptions", "doctor_id", "slot_minutes", NULL};
+    static const char *const wk[] = {"weekday", "start", "end", NULL};
+    static const char *const ex[] = {"date", "closed", "start", "end", NULL};
+    json_t *weekly = json_object_get(body, "weekly"), *exc = json_object_get(body, "exceptions");
+    char where[48];
+    size_t i;
+    json_t *item;
+
+    in_only(body, top, v);
+    if (weekly && !json_is_array(weekly))
+        verr_add(v, 400, "weekly", "must be an array");
+    if (exc && !json_is_array(exc))
+        verr_add(v, 400, "exceptions", "must be an array");
+    if (v->status)
+        return;
+    if (json_array_size(weekly) > MAX_WEEKLY)
+        verr_add(v, 422, "weekly", "at most %d entries", MAX_WEEKLY);
+    if (json_array_size(exc) > MAX_EXCEPTIONS)
+        verr_add(v, 422, "exceptions", "at most %d entries", MAX_EXCEPTIONS);
+    if (v->status)
+        return;
+    s->weekly = calloc(json_array_size(weekly) + 1, sizeof *s->weekly);
+    s->exceptions = calloc(json_array_size(exc) + 1, sizeof *s->exceptions);
+    if (!s->weekly || !s->exceptions) {
+        verr_add(v, 422, "weekly", "too large");
+        return;
+    }
+    json_array_foreach(weekly, i, item) {
+        sched_weekly_t w;
+        snprintf(where, sizeof where, "weekly[%zu]", i);
+        if (!json_is_object(item)) {
+            verr_add(v, 400, where, "must be an object");
+            continue;
+        }
+        only_keys(item, wk, where, v);
+        json_t *wd = json_object_get(item, "weekday");
+        if (!json_is_integer(wd) || json_integer_value(wd) < 1 || json_integer_value(wd) > 7) {
+            char f[64];
+            snprintf(f, sizeof f, "%s.weekday", where);
+            verr_add(v, 400, f, "must be 1 (Monday) to 7 (Sunday)");
+            continue;
+        }
+        w.weekday = (int)json_integer_value(wd);
+        if (!read_hours(item, where, &w.start_min, &w.end_min, v))
+            continue;
+        for (size_t k = 0; k < s->nweekly; k++)
+            if (s->weekly[k].weekday == w.weekday && s->weekly[k].start_min < w.end_min &&
+                w.start_min < s->weekly[k].end_min)
+                verr_add(v, 422, where, "overlaps another entry for weekday %d", w.weekday);
+        s->weekly[s->nweekly++] = w;
+    }
+    json_array_foreach(exc, i, item) {
+        sched_exception_t e = {0};
+        bool closed = false;
+        snprintf(where, sizeof where, "exceptions[%zu]", i);
+        if (!json_is_object(item)) {
+            verr_add(v, 400, where, "must be an object");
+            continue;
+        }
+        only_keys(item, ex, where, v);
+        json_t *date = json_object_get(item, "date"), *cl = json_object_get(item, "closed");
+        if (!json_is_string(date) ||
+            !timefmt_parse_date(json_string_value(date), &e.y, &e.mon, &e.day)) {
+            char f[64];
+            snprintf(f, sizeof f, "%s.date", where);
+            verr_add(v, 400, f, "must be a real date YYYY-MM-DD");
+            continue;
+        }
+        if (cl && !json_is_boolean(cl)) {
+            char f[64];
+            snprintf(f, sizeof f, "%s.closed", where);
+            verr_add(v, 400, f, "must be true or false");
+            continue;
+        }
+        closed = json_is_true(cl);
+        if (closed && (json_object_get(item, "start") || json_object_get(item, "end"))) {
+            verr_add(v, 422, where, "a closed day has no start or end");
+            continue;
+        }
+        e.closed = closed;
+        if (!closed && !read_hours(item, where, &e.start_min, &e.end_min, v))
+            continue;
+        for (size_t k = 0; k < s->nexceptions; k++) {
+            const sched_exception_t *o = &s->exceptions[k];
+            if (o->y != e.y || o->mon != e.mon || o->day != e.day)
+                continue;
+            if (o->closed || e.closed)
+                verr_add(v, 422, where, "a closed day cannot have other entries for that date");
+            else if (o->start_min < e.end_min && e.start_min < o->end_min)
+                verr_add(v, 422, where, "overlaps another entry for that date");
+        }
+        s->exceptions[s->nexceptions++] = e;
+    }
+}
+
+void h_schedule_put(req_t *r)
+{
+    schedule_rec s = {0}, stored;
+    verr_t v;
+    svc_err e = {0};
+    verr_init(&v);
+    parse_schedule(r->body, &s, &v);
+    if (http_verr_answer(r, &v)) {
+        schedule_rec_free(&s);
+        return;
+    }
+    int rc = svc_schedule_put(r->app, r->params[0], &s, r->actor, r->now, &e);
+    schedule_rec_free(&s);
+    if (rc != SVC_OK) {
+        http_svc_problem(r, &e);
+        return;
+    }
+    db_conn_t *c = db_reader(r->app->db);
+    rc = c ? store_schedule_get(c, r->params[0], &stored) : STORE_ERROR;
+    db_reader_release(r->app->db, c);
+    if (rc != STORE_OK) {
+        http_problem(r, 503, "storage is unavailable", NULL, NULL);
+        return;
+    }
+    http_json(r, 200, render_schedule(r->params[0], &stored));
+    schedule_rec_free(&stored);
+}
+
+void h_available_slots(req_t *r)
+{
+    int64_t from = r->now, to;
+    bool has_from, has_to;
+    char dur[32];
+    int duration = 0;
+    interval_t *slots = NULL;
+    long n = 0;
+    svc_err e = {0};
+
+    if (!http_query_time(r, "from", false, &from, &has_from) ||
+        !http_query_time(r, "to", true, &to, &has_to))
+        return;
+    if (!has_from)
+        from = r->now;
+    if (!has_to)
+        to = from + 7 * 86400;
+    if (http_query(r, "duration", dur, sizeof dur)) {
+        char *end = NULL;
+        long x = strtol(dur, &end, 10);
+        if (!*dur || *end || x < 1 || x > SLOTS_MAX_DURATION_MINUTES) {
+            http_problem(r, 400, "duration must be a whole number of minutes from 1 to 480",
+                         "duration", NULL);
+            return;
+        }
+        duration = (int)x;
+    }
+    if (to <= from) {
+        http_problem(r, 422, "to must be after from", "to", NULL);
+        return;
+    }
+    if (to - from > MAX_SLOT_RANGE_DAYS * 86400) {
+        http_problem(r, 422, "from and to may be at most 62 days apart", "to", NULL);
+        return;
+    }
+    if (svc_available(r->app, r->params[0], from, to, duration, r->now, &slots, &n, &e) !=
+        SVC_OK) {
+        http_svc_problem(r, &e);
+        return;
+    }
+    const tz_t *tz = http_clinic_tz(r);
+    http_json(r, 200,
+              json_pack("{s:s,s:s,s:o}", "doctor_id", r->params[0], "timezone", tz_name(tz),
+                        "slots", render_slots(tz, slots, n)));
+    free(slots);
+}

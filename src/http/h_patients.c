@@ -1,0 +1,114 @@
+/* h_patients.c — patients and their notification preferences. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/http.h"
+#include "http/render.h"
+#include "service/people.h"
+#include "store/store.h"
+
+static void read_patient_fields(req_t *r, patient_rec *p, bool create, verr_t *v)
+{
+    static const char *const allowed[] = {"name",       "email",      "phone",
+                                          "notify_email", "notify_sms", "id",
+                                          "created_at", "updated_at", NULL};
+    char name[NAME_MAX_LEN + 1];
+    in_only(r->body, allowed, v);
+    if (in_string(r->body, "name", create, NAME_MAX_LEN, name, sizeof name, v))
+        snprintf(p->name, sizeof p->name, "%s", name);
+    /* On update a field that is present (also as null) replaces the old one. */
+    if (json_object_get(r->body, "email") || create)
+        in_email(r->body, "email", p->email, sizeof p->email, v);
+    if (json_object_get(r->body, "phone") || create)
+        in_phone(r->body, "phone", p->phone, sizeof p->phone, v);
+    in_bool(r->body, "notify_email", false, &p->notify_email, v);
+    in_bool(r->body, "notify_sms", false, &p->notify_sms, v);
+}
+
+void h_patient_create(req_t *r)
+{
+    patient_rec p = {.notify_email = true, .notify_sms = true};
+    verr_t v;
+    svc_err e = {0};
+    verr_init(&v);
+    read_patient_fields(r, &p, true, &v);
+    if (http_verr_answer(r, &v))
+        return;
+    if (svc_patient_create(r->app, &p, r->actor, r->now, &e) != SVC_OK) {
+        http_svc_problem(r, &e);
+        return;
+    }
+    http_json(r, 201, render_patient(&p));
+}
+
+static void add_patient(const patient_rec *p, void *ctx)
+{
+    json_array_append_new(ctx, render_patient(p));
+}
+
+void h_patient_list(req_t *r)
+{
+    char q[NAME_MAX_LEN + 1] = "", lim[16];
+    int limit = 50;
+    if (http_query(r, "limit", lim, sizeof lim)) {
+        char *end = NULL;
+        long x = strtol(lim, &end, 10);
+        if (!*lim || *end || x < 1 || x > 1000) {
+            http_problem(r, 400, "limit must be a whole number from 1 to 1000", "limit", NULL);
+            return;
+        }
+        limit = (int)x;
+    }
+    if (r->query && mg_get_var(r->query, strlen(r->query), "q", q, sizeof q) == -2) {
+        http_problem(r, 400, "q is too long", "q", NULL);
+        return;
+    }
+    json_t *arr = json_array();
+    db_conn_t *c = db_reader(r->app->db);
+    if (!c || store_patient_search(c, q, limit, add_patient, arr) != STORE_OK) {
+        db_reader_release(r->app->db, c);
+        json_decref(arr);
+        http_problem(r, 503, "storage is unavailable", NULL, NULL);
+        return;
+    }
+    db_reader_release(r->app->db, c);
+    http_json(r, 200, json_pack("{s:o}", "patients", arr));
+}
+
+static bool load_patient(req_t *r, patient_rec *p)
+{
+    db_conn_t *c = db_reader(r->app->db);
+    int rc = c ? store_patient_get(c, r->params[0], p) : STORE_ERROR;
+    db_reader_release(r->app->db, c);
+    if (rc == STORE_NOT_FOUND)
+        http_problem(r, 404, "patient not found", NULL, NULL);
+    else if (rc != STORE_OK)
+        http_problem(r, 503, "storage is unavailable", NULL, NULL);
+    return rc == STORE_OK;
+}
+
+void h_patient_get(req_t *r)
+{
+    patient_rec p;
+    if (load_patient(r, &p))
+        http_json(r, 200, render_patient(&p));
+}
+
+void h_patient_put(req_t *r)
+{
+    patient_rec p;
+    verr_t v;
+    svc_err e = {0};
+    if (!load_patient(r, &p))
+        return;
+    verr_init(&v);
+    read_patient_fields(r, &p, false, &v);
+    if (http_verr_answer(r, &v))
+        return;
+    if (svc_patient_update(r->app, &p, r->actor, r->now, &e) != SVC_OK) {
+        http_svc_problem(r, &e);
+        return;
+    }
+    http_json(r, 200, render_patient(&p));
+}

@@ -1,0 +1,159 @@
+/*
+ * h_system.c — health, metrics, the clinic's settings and the clock
+ * confirmation. Thin handlers: validate, call the service, render.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/timefmt.h"
+#include "http/http.h"
+#include "http/metrics.h"
+#include "http/render.h"
+#include "service/clinic.h"
+#include "service/noshow.h"
+#include "store/migrate.h"
+#include "store/store.h"
+
+struct counts {
+    bool ok;
+    long appts[6];
+    long notes[7];
+};
+
+static const char *const appt_statuses[] = {"booked",    "checked_in", "completed",
+                                            "cancelled", "no_show",    "rescheduled"};
+static const char *const note_statuses[] = {"queued", "sending", "sent",   "failed",
+                                            "dead",   "skipped", "expired"};
+
+static void read_counts(app_t *app, struct counts *c)
+{
+    db_conn_t *conn = db_reader(app->db);
+    memset(c, 0, sizeof *c);
+    if (!conn)
+        return;
+    c->ok = true;
+    for (int i = 0; i < 6; i++)
+        if ((c->appts[i] = store_appt_count(conn, appt_statuses[i])) < 0)
+            c->ok = false;
+    for (int i = 0; i < 7; i++)
+        if ((c->notes[i] = store_notification_count(conn, note_statuses[i])) < 0)
+            c->ok = false;
+    db_reader_release(app->db, conn);
+}
+
+void h_health(req_t *r)
+{
+    struct counts c;
+    struct noshow_status ns;
+    read_counts(r->app, &c);
+    noshow_status(r->app, &ns);
+    json_t *noshow = json_pack("{s:b,s:I}", "held", ns.held, "total", (json_int_t)ns.total);
+    if (ns.held)
+        json_object_set_new(noshow, "reason", json_string(ns.reason));
+    if (ns.last_run)
+        json_object_set_new(noshow, "last_run", render_time(NULL, ns.last_run));
+    json_t *body = json_pack(
+        "{s:s,s:s,s:{s:b,s:s,s:i},s:{s:I,s:I,s:I},s:{s:b},s:o}", "status",
+        c.ok ? "ok" : "degraded", "version", CLINICBOX_VERSION, "db", "ok", c.ok, "path",
+        db_path(r->app->db), "schema_version", migrate_latest(), "outbox", "queued",
+        (json_int_t)c.notes[0], "failed", (json_int_t)c.notes[3], "dead", (json_int_t)c.notes[4],
+        "sync", "enabled", r->app->cfg.mongo_uri[0] != '\0', "noshow", noshow);
+    http_json(r, c.ok ? 200 : 503, body);
+}
+
+void h_metrics(req_t *r)
+{
+    char *text = NULL;
+    size_t len = 0;
+    struct counts c;
+    struct noshow_status ns;
+    unsigned long long commits, jobs;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) {
+        http_problem(r, 503, "out of memory", NULL, NULL);
+        return;
+    }
+    read_counts(r->app, &c);
+    noshow_status(r->app, &ns);
+    db_stats(r->app->db, &commits, &jobs);
+    metrics_write(f);
+    fprintf(f, "# HELP clinicbox_appointments Appointments stored, by status.\n"
+               "# TYPE clinicbox_appointments gauge\n");
+    for (int i = 0; i < 6; i++)
+        fprintf(f, "clinicbox_appointments{status=\"%s\"} %ld\n", appt_statuses[i], c.appts[i]);
+    fprintf(f, "# HELP clinicbox_notifications Notifications, by status.\n"
+               "# TYPE clinicbox_notifications gauge\n");
+    for (int i = 0; i < 7; i++)
+        fprintf(f, "clinicbox_notifications{status=\"%s\"} %ld\n", note_statuses[i], c.notes[i]);
+    fprintf(f,
+            "# HELP clinicbox_db_commits_total Write transactions committed (group commits).\n"
+            "# TYPE clinicbox_db_commits_total counter\nclinicbox_db_commits_total %llu\n"
+            "# HELP clinicbox_db_write_jobs_total Writes carried by those commits.\n"
+            "# TYPE clinicbox_db_write_jobs_total counter\nclinicbox_db_write_jobs_total %llu\n"
+            "# HELP clinicbox_no_shows_total Appointments marked as no-show, by who marked them.\n"
+            "# TYPE clinicbox_no_shows_total counter\n"
+            "clinicbox_no_shows_total{source=\"staff\"} %llu\n"
+            "clinicbox_no_shows_total{source=\"detector\"} %lld\n"
+            "# HELP clinicbox_noshow_held 1 while no-show detection waits for a plausible clock.\n"
+            "# TYPE clinicbox_noshow_held gauge\nclinicbox_noshow_held %d\n"
+            "# HELP clinicbox_db_up 1 when the database answers.\n"
+            "# TYPE clinicbox_db_up gauge\nclinicbox_db_up %d\n",
+            commits, jobs, metrics_no_shows_marked(), ns.total, ns.held ? 1 : 0, c.ok ? 1 : 0);
+    fclose(f);
+    http_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+    free(text);
+}
+
+void h_clinic_get(req_t *r)
+{
+    clinic_rec c;
+    app_clinic(r->app, &c);
+    http_json(r, 200, render_clinic(&c));
+}
+
+void h_clinic_put(req_t *r)
+{
+    static const char *const allowed[] = {"name", "timezone", "grace_minutes",
+                                          "reschedule_options", "offer_hours", "id",
+                                          "created_at", "updated_at", NULL};
+    clinic_rec c, out;
+    verr_t v;
+    long long x;
+    char name[NAME_MAX_LEN + 1], zone[65];
+    svc_err e = {0};
+
+    app_clinic(r->app, &c); /* fields left out keep their value */
+    verr_init(&v);
+    in_only(r->body, allowed, &v);
+    if (in_string(r->body, "name", false, NAME_MAX_LEN, name, sizeof name, &v))
+        snprintf(c.name, sizeof c.name, "%s", name);
+    if (in_string(r->body, "timezone", false, 64, zone, sizeof zone, &v))
+        snprintf(c.timezone, sizeof c.timezone, "%s", zone);
+    if (in_int(r->body, "grace_minutes", false, 0, 1440, &x, &v)) {
+        c.grace_minutes = (int)x;
+        c.grace_set = true;
+    }
+    if (in_int(r->body, "reschedule_options", false, 1, OFFER_MAX_OPTIONS, &x, &v))
+        c.reschedule_options = (int)x;
+    if (in_int(r->body, "offer_hours", false, 1, 720, &x, &v))
+        c.offer_hours = (int)x;
+    if (c.name[0] == '\0')
+        verr_add(&v, 400, "name", "must not be empty");
+    if (http_verr_answer(r, &v))
+        return;
+    if (svc_clinic_put(r->app, &c, r->actor, r->now, &out, &e) != SVC_OK) {
+        http_svc_problem(r, &e);
+        return;
+    }
+    http_json(r, 200, render_clinic(&out));
+}
+
+void h_clock_confirm(req_t *r)
+{
+    struct noshow_status ns;
+    noshow_confirm_clock(r->app);
+    noshow_status(r->app, &ns);
+    http_json(r, 200, json_pack("{s:o,s:b}", "trusted_time", render_time(NULL, ns.trusted_until),
+                                "held", ns.held));
+}

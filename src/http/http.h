@@ -1,0 +1,103 @@
+/*
+ * http.h — what a resource handler sees: the request, the parsed body, and
+ * the ways to answer. Handlers are thin: parse and validate input (input.h),
+ * call a service function, render the result (render.h).
+ *
+ * Threads: handlers run on civetweb's worker threads, one request each.
+ */
+#ifndef CLINICBOX_HTTP_H
+#define CLINICBOX_HTTP_H
+
+#include <civetweb.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "service/app.h"
+#include "core/tz.h"
+#include "http/input.h"
+#include "store/records.h"
+
+#define HTTP_MAX_BODY (64 * 1024)
+#define HTTP_MAX_DEPTH 32
+#define HTTP_MAX_PARAMS 3
+
+typedef struct req {
+    struct mg_connection *conn;
+    app_t *app;
+    const char *method;
+    const char *query;
+    char params[HTTP_MAX_PARAMS][80]; /* the {} parts of the route */
+    json_t *body;                     /* NULL when the request had none */
+    char actor[ACTOR_MAX_LEN + 1];
+    int64_t now;
+    int status; /* what was answered */
+} req_t;
+
+typedef void (*handler_fn)(req_t *r);
+
+/* Answers with a JSON body (stolen). */
+void http_json(req_t *r, int status, json_t *body);
+/* Answers with plain text. */
+void http_text(req_t *r, int status, const char *content_type, const char *body, size_t len);
+/* Answers application/problem+json. field may be NULL; errors (stolen) may
+ * be NULL or an array of {field, message}. */
+void http_problem(req_t *r, int status, const char *detail, const char *field, json_t *errors);
+/* Answers the problem a service function reported, with its alternatives. */
+void http_svc_problem(req_t *r, const svc_err *e);
+
+/* Copies query parameter `name`; false if absent. */
+bool http_query(req_t *r, const char *name, char *out, size_t len);
+
+/* The route table, for the server (server.c) and the handler files. */
+struct route {
+    const char *method;
+    const char *pattern; /* "/api/doctors/{}/schedule" */
+    handler_fn fn;
+    int body; /* 0: ignored, 1: optional JSON object, 2: required JSON object */
+};
+
+extern const struct route http_routes[];
+extern const int http_routes_count;
+
+/* Handlers (h_*.c) */
+void h_health(req_t *r);
+void h_metrics(req_t *r);
+void h_clinic_get(req_t *r);
+void h_clinic_put(req_t *r);
+void h_clock_confirm(req_t *r);
+void h_doctor_create(req_t *r);
+void h_doctor_list(req_t *r);
+void h_doctor_get(req_t *r);
+void h_doctor_put(req_t *r);
+void h_schedule_get(req_t *r);
+void h_schedule_put(req_t *r);
+void h_available_slots(req_t *r);
+void h_patient_create(req_t *r);
+void h_patient_list(req_t *r);
+void h_patient_get(req_t *r);
+void h_patient_put(req_t *r);
+void h_appt_create(req_t *r);
+void h_appt_list(req_t *r);
+void h_appt_get(req_t *r);
+void h_appt_check_in(req_t *r);
+void h_appt_complete(req_t *r);
+void h_appt_cancel(req_t *r);
+void h_appt_no_show(req_t *r);
+void h_appt_reschedule(req_t *r);
+void h_appt_rebook(req_t *r);
+
+/* Starts civetweb on cfg.listen with the routes. NULL (logged) on failure. */
+struct mg_context *http_start(app_t *app);
+void http_stop(struct mg_context *ctx);
+
+#endif
+
+/* Helpers shared by the handler files (server.c). */
+const tz_t *http_clinic_tz(req_t *r);
+/* Parses a query time: RFC 3339, or a date YYYY-MM-DD in the clinic's zone
+ * (its start; with end_of_day, the start of the next day). Answers 400 and
+ * returns false when present but bad; *present says whether it was given. */
+bool http_query_time(req_t *r, const char *name, bool end_of_day, int64_t *out, bool *present);
+/* Answers 400/422 with the collected field errors if there are any. */
+bool http_verr_answer(req_t *r, verr_t *v);

@@ -1,0 +1,218 @@
+/* input.c — see input.h. JSON null counts as "absent" for optional fields. */
+#include "http/input.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/ids.h"
+#include "core/timefmt.h"
+
+void verr_init(verr_t *v)
+{
+    v->errors = json_array();
+    v->status = 0;
+}
+
+void verr_free(verr_t *v)
+{
+    json_decref(v->errors);
+    v->errors = NULL;
+}
+
+void verr_add(verr_t *v, int status, const char *field, const char *fmt, ...)
+{
+    char msg[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_array_append_new(v->errors, json_pack("{s:s,s:s}", "field", field, "message", msg));
+    if (v->status == 0 || status < v->status)
+        v->status = status;
+}
+
+void in_only(json_t *obj, const char *const *allowed, verr_t *v)
+{
+    const char *key;
+    json_t *val;
+    json_object_foreach(obj, key, val) {
+        bool ok = false;
+        for (const char *const *a = allowed; *a; a++)
+            if (strcmp(*a, key) == 0)
+                ok = true;
+        if (!ok)
+            verr_add(v, 400, key, "unknown field");
+    }
+}
+
+static json_t *field(json_t *obj, const char *key, bool required, verr_t *v)
+{
+    json_t *f = json_object_get(obj, key);
+    if (!f || json_is_null(f)) {
+        if (required)
+            verr_add(v, 400, key, "is required");
+        return NULL;
+    }
+    return f;
+}
+
+/* Valid UTF-8 without control characters (tab and newline allowed in
+ * longer texts). jansson has already rejected invalid UTF-8. */
+static bool clean_text(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
+            return false;
+    return true;
+}
+
+static size_t utf8_len(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+bool in_string(json_t *obj, const char *key, bool required, size_t maxlen, char *out,
+               size_t outlen, verr_t *v)
+{
+    json_t *f = field(obj, key, required, v);
+    if (out && outlen)
+        out[0] = '\0';
+    if (!f)
+        return false;
+    if (!json_is_string(f)) {
+        verr_add(v, 400, key, "must be a string");
+        return false;
+    }
+    const char *s = json_string_value(f);
+    if (strlen(s) != json_string_length(f) || !clean_text(s)) {
+        verr_add(v, 400, key, "must not contain control characters");
+        return false;
+    }
+    if (utf8_len(s) > maxlen || strlen(s) >= outlen) {
+        verr_add(v, 400, key, "must be at most %zu characters", maxlen);
+        return false;
+    }
+    if (required && !*s) {
+        verr_add(v, 400, key, "must not be empty");
+        return false;
+    }
+    memcpy(out, s, strlen(s) + 1);
+    return true;
+}
+
+bool in_int(json_t *obj, const char *key, bool required, long long min, long long max,
+            long long *out, verr_t *v)
+{
+    json_t *f = field(obj, key, required, v);
+    if (!f)
+        return false;
+    if (!json_is_integer(f)) {
+        verr_add(v, 400, key, "must be a whole number");
+        return false;
+    }
+    long long x = json_integer_value(f);
+    if (x < min || x > max) {
+        verr_add(v, 422, key, "must be from %lld to %lld", min, max);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+bool in_bool(json_t *obj, const char *key, bool required, bool *out, verr_t *v)
+{
+    json_t *f = field(obj, key, required, v);
+    if (!f)
+        return false;
+    if (!json_is_boolean(f)) {
+        verr_add(v, 400, key, "must be true or false");
+        return false;
+    }
+    *out = json_is_true(f);
+    return true;
+}
+
+bool in_time(json_t *obj, const char *key, bool required, int64_t *out, verr_t *v)
+{
+    json_t *f = field(obj, key, required, v);
+    if (!f)
+        return false;
+    if (!json_is_string(f) || !timefmt_parse_rfc3339(json_string_value(f), out)) {
+        verr_add(v, 400, key,
+                 "must be an RFC 3339 date-time with an offset, like 2026-03-29T09:30:00+02:00");
+        return false;
+    }
+    return true;
+}
+
+bool in_id(json_t *obj, const char *key, bool required, char *out, size_t outlen, verr_t *v)
+{
+    json_t *f = field(obj, key, required, v);
+    if (!f)
+        return false;
+    if (!json_is_string(f) || !ids_valid(json_string_value(f))) {
+        verr_add(v, 400, key, "must be an id (a UUID string)");
+        return false;
+    }
+    snprintf(out, outlen, "%s", json_string_value(f));
+    return true;
+}
+
+bool in_email(json_t *obj, const char *key, char *out, size_t outlen, verr_t *v)
+{
+    if (!in_string(obj, key, false, 254, out, outlen, v) || !*out)
+        return false;
+    const char *at = strchr(out, '@');
+    if (!at || at == out || strchr(at + 1, '@') || !strchr(at + 1, '.') ||
+        at[strlen(at) - 1] == '.' || strpbrk(out, " \t\n<>()[],;:\"\\")) {
+        verr_add(v, 400, key, "must be an email address like name@example.org");
+        out[0] = '\0';
+        return false;
+    }
+    return true;
+}
+
+bool in_phone(json_t *obj, const char *key, char *out, size_t outlen, verr_t *v)
+{
+    if (!in_string(obj, key, false, 16, out, outlen, v) || !*out)
+        return false;
+    size_t n = strlen(out);
+    bool ok = out[0] == '+' && n >= 8 && n <= 16 && out[1] != '0';
+    for (size_t i = 1; ok && i < n; i++)
+        if (out[i] < '0' || out[i] > '9')
+            ok = false;
+    if (!ok) {
+        verr_add(v, 400, key, "must be an E.164 phone number like +4915112345678");
+        out[0] = '\0';
+        return false;
+    }
+    return true;
+}
+
+bool input_depth_ok(const char *text, size_t len, int max_depth)
+{
+    int depth = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = text[i];
+        if (in_str) {
+            if (ch == '\\')
+                i++;
+            else if (ch == '"')
+                in_str = false;
+        } else if (ch == '"') {
+            in_str = true;
+        } else if (ch == '[' || ch == '{') {
+            if (++depth > max_depth)
+                return false;
+        } else if (ch == ']' || ch == '}') {
+            depth--;
+        }
+    }
+    return true;
+}

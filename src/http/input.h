@@ -1,0 +1,46 @@
+/*
+ * input.h — validating request JSON field by field.
+ *
+ * Every problem is collected (field + message) so one answer lists them all.
+ * Wrong types and unparseable values are 400; values that parse but are not
+ * allowed are 422; the answer takes the most basic class seen (400 first).
+ * Getters return true when the field is present and valid.
+ */
+#ifndef CLINICBOX_INPUT_H
+#define CLINICBOX_INPUT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    json_t *errors; /* array of {field, message} */
+    int status;     /* 0 while fine */
+} verr_t;
+
+void verr_init(verr_t *v);
+void verr_add(verr_t *v, int status, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Frees what verr_init made unless it was handed to an answer. */
+void verr_free(verr_t *v);
+
+/* Reports any key of obj not in the NULL-terminated list. */
+void in_only(json_t *obj, const char *const *allowed, verr_t *v);
+
+bool in_string(json_t *obj, const char *key, bool required, size_t maxlen, char *out,
+               size_t outlen, verr_t *v);
+bool in_int(json_t *obj, const char *key, bool required, long long min, long long max,
+            long long *out, verr_t *v);
+bool in_bool(json_t *obj, const char *key, bool required, bool *out, verr_t *v);
+/* An RFC 3339 date-time. */
+bool in_time(json_t *obj, const char *key, bool required, int64_t *out, verr_t *v);
+/* An id that looks like one of ours (a UUID). */
+bool in_id(json_t *obj, const char *key, bool required, char *out, size_t outlen, verr_t *v);
+bool in_email(json_t *obj, const char *key, char *out, size_t outlen, verr_t *v);
+bool in_phone(json_t *obj, const char *key, char *out, size_t outlen, verr_t *v);
+
+/* Checks a JSON text's nesting depth before parsing it. */
+bool input_depth_ok(const char *text, size_t len, int max_depth);
+
+#endif

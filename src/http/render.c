@@ -1,0 +1,128 @@
+/* render.c — see render.h. */
+#include "http/render.h"
+
+#include "core/timefmt.h"
+
+json_t *render_time(const tz_t *tz, int64_t t)
+{
+    char buf[40];
+    timefmt_format_rfc3339(t, tz ? tz_offset_at(tz, t) : 0, false, buf, sizeof buf);
+    return json_string(buf);
+}
+
+static json_t *utc_time(int64_t t)
+{
+    return render_time(NULL, t);
+}
+
+static void set_opt(json_t *o, const char *key, const char *s)
+{
+    if (s && *s)
+        json_object_set_new(o, key, json_string(s));
+}
+
+static void set_time(json_t *o, const char *key, const tz_t *tz, int64_t t)
+{
+    if (t)
+        json_object_set_new(o, key, render_time(tz, t));
+}
+
+json_t *render_clinic(const clinic_rec *c)
+{
+    return json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:o,s:o}", "id", c->id, "name", c->name,
+                     "timezone", c->timezone, "grace_minutes", c->grace_minutes,
+                     "reschedule_options", c->reschedule_options, "offer_hours", c->offer_hours,
+                     "created_at", utc_time(c->created_at), "updated_at", utc_time(c->updated_at));
+}
+
+json_t *render_doctor(const doctor_rec *d)
+{
+    json_t *o = json_pack("{s:s,s:s,s:i,s:o,s:o}", "id", d->id, "name", d->name, "slot_minutes",
+                          d->slot_minutes, "created_at", utc_time(d->created_at), "updated_at",
+                          utc_time(d->updated_at));
+    set_opt(o, "email", d->email);
+    set_opt(o, "phone", d->phone);
+    return o;
+}
+
+json_t *render_schedule(const char *doctor_id, const schedule_rec *s)
+{
+    json_t *weekly = json_array(), *exc = json_array();
+    char a[8], b[8], date[16];
+    for (size_t i = 0; i < s->nweekly; i++) {
+        timefmt_format_hhmm(s->weekly[i].start_min, a, sizeof a);
+        timefmt_format_hhmm(s->weekly[i].end_min, b, sizeof b);
+        json_array_append_new(weekly, json_pack("{s:i,s:s,s:s}", "weekday", s->weekly[i].weekday,
+                                                "start", a, "end", b));
+    }
+    for (size_t i = 0; i < s->nexceptions; i++) {
+        const sched_exception_t *e = &s->exceptions[i];
+        timefmt_format_date(e->y, e->mon, e->day, date, sizeof date);
+        if (e->closed) {
+            json_array_append_new(exc, json_pack("{s:s,s:b}", "date", date, "closed", 1));
+        } else {
+            timefmt_format_hhmm(e->start_min, a, sizeof a);
+            timefmt_format_hhmm(e->end_min, b, sizeof b);
+            json_array_append_new(exc, json_pack("{s:s,s:b,s:s,s:s}", "date", date, "closed", 0,
+                                                 "start", a, "end", b));
+        }
+    }
+    return json_pack("{s:s,s:i,s:o,s:o}", "doctor_id", doctor_id, "slot_minutes", s->slot_minutes,
+                     "weekly", weekly, "exceptions", exc);
+}
+
+json_t *render_patient(const patient_rec *p)
+{
+    json_t *o = json_pack("{s:s,s:s,s:b,s:b,s:o,s:o}", "id", p->id, "name", p->name,
+                          "notify_email", p->notify_email, "notify_sms", p->notify_sms,
+                          "created_at", utc_time(p->created_at), "updated_at",
+                          utc_time(p->updated_at));
+    set_opt(o, "email", p->email);
+    set_opt(o, "phone", p->phone);
+    return o;
+}
+
+json_t *render_appt(const tz_t *tz, const appt_rec *a)
+{
+    json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:i,s:s,s:o,s:s,s:o,s:s}", "id", a->id,
+                          "doctor_id", a->doctor_id, "patient_id", a->patient_id, "start",
+                          render_time(tz, a->start), "end", render_time(tz, a->end),
+                          "duration_minutes", (int)((a->end - a->start) / 60), "status",
+                          a->status, "created_at", render_time(tz, a->created_at), "created_by",
+                          a->created_by, "updated_at", render_time(tz, a->updated_at),
+                          "updated_by", a->updated_by);
+    set_opt(o, "reason", a->reason);
+    set_opt(o, "cancel_reason", a->cancel_reason);
+    set_time(o, "checked_in_at", tz, a->checked_in_at);
+    set_time(o, "completed_at", tz, a->completed_at);
+    set_time(o, "cancelled_at", tz, a->cancelled_at);
+    set_time(o, "no_show_at", tz, a->no_show_at);
+    set_opt(o, "rescheduled_from", a->rescheduled_from);
+    set_opt(o, "rescheduled_to", a->rescheduled_to);
+    return o;
+}
+
+json_t *render_slots(const tz_t *tz, const interval_t *v, long n)
+{
+    json_t *arr = json_array();
+    for (long i = 0; i < n; i++)
+        json_array_append_new(arr, json_pack("{s:o,s:o}", "start", render_time(tz, v[i].start),
+                                             "end", render_time(tz, v[i].end)));
+    return arr;
+}
+
+json_t *render_offer(const tz_t *tz, const struct offer_result *r)
+{
+    const offer_rec *o = &r->offer;
+    json_t *notes = json_array();
+    for (int i = 0; i < r->nnotes; i++) {
+        json_t *n = json_pack("{s:s,s:s,s:s}", "id", r->notes[i].id, "channel",
+                              r->notes[i].channel, "status", r->notes[i].status);
+        set_opt(n, "reason", r->notes[i].last_error);
+        json_array_append_new(notes, n);
+    }
+    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o}", "id", o->id, "appointment_id",
+                     o->appointment_id, "options", render_slots(tz, o->options, o->noptions),
+                     "created_at", render_time(tz, o->created_at), "expires_at",
+                     render_time(tz, o->expires_at), "notifications", notes);
+}

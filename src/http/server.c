@@ -1,0 +1,447 @@
+/*
+ * server.c — civetweb set-up, routing and the answer helpers.
+ *
+ * Every /api request and /metrics goes through dispatch(): it finds the
+ * route (404 for an unknown path, 405 with Allow for a known path and wrong
+ * method), reads and checks the body (415 for a non-JSON content type, 413
+ * past HTTP_MAX_BODY, 400 for malformed JSON or nesting deeper than
+ * HTTP_MAX_DEPTH), calls the handler and records metrics. A handler that
+ * forgets to answer is caught and answered with a 500 in the log, never a
+ * hung connection.
+ *
+ * Threads: civetweb's worker threads (http_threads of them); nothing here is
+ * shared but the read-only route table and the atomic metrics.
+ */
+#include "http/http.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/timefmt.h"
+#include "http/input.h"
+#include "http/metrics.h"
+#include "http/render.h"
+
+const struct route http_routes[] = {
+    {"GET", "/api/health", h_health, 0},
+    {"GET", "/metrics", h_metrics, 0},
+    {"GET", "/api/clinic", h_clinic_get, 0},
+    {"PUT", "/api/clinic", h_clinic_put, 2},
+    {"POST", "/api/clock/confirm", h_clock_confirm, 1},
+    {"POST", "/api/doctors", h_doctor_create, 2},
+    {"GET", "/api/doctors", h_doctor_list, 0},
+    {"GET", "/api/doctors/{}", h_doctor_get, 0},
+    {"PUT", "/api/doctors/{}", h_doctor_put, 2},
+    {"GET", "/api/doctors/{}/schedule", h_schedule_get, 0},
+    {"PUT", "/api/doctors/{}/schedule", h_schedule_put, 2},
+    {"GET", "/api/doctors/{}/available-slots", h_available_slots, 0},
+    {"POST", "/api/patients", h_patient_create, 2},
+    {"GET", "/api/patients", h_patient_list, 0},
+    {"GET", "/api/patients/{}", h_patient_get, 0},
+    {"PUT", "/api/patients/{}", h_patient_put, 2},
+    {"POST", "/api/appointments", h_appt_create, 2},
+    {"GET", "/api/appointments", h_appt_list, 0},
+    {"GET", "/api/appointments/{}", h_appt_get, 0},
+    {"POST", "/api/appointments/{}/check-in", h_appt_check_in, 1},
+    {"POST", "/api/appointments/{}/complete", h_appt_complete, 1},
+    {"POST", "/api/appointments/{}/cancel", h_appt_cancel, 1},
+    {"POST", "/api/appointments/{}/no-show", h_appt_no_show, 1},
+    {"POST", "/api/appointments/{}/reschedule", h_appt_reschedule, 1},
+    {"POST", "/api/appointments/{}/rebook", h_appt_rebook, 2},
+};
+const int http_routes_count = sizeof http_routes / sizeof http_routes[0];
+
+static int route_metric[sizeof http_routes / sizeof http_routes[0]];
+static int metric_unmatched;
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 503: return "Service Unavailable";
+    default: return "Internal Server Error";
+    }
+}
+
+static void send_raw(req_t *r, int status, const char *type, const char *extra_headers,
+                     const char *body, size_t len)
+{
+    r->status = status;
+    mg_printf(r->conn,
+              "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+              "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n%s\r\n",
+              status, reason_phrase(status), type, len, extra_headers ? extra_headers : "");
+    if (len)
+        mg_write(r->conn, body, len);
+}
+
+void http_text(req_t *r, int status, const char *content_type, const char *body, size_t len)
+{
+    send_raw(r, status, content_type, NULL, body, len);
+}
+
+static void send_json(req_t *r, int status, const char *type, const char *extra, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!text) {
+        send_raw(r, 503, "application/problem+json", NULL,
+                 "{\"title\":\"Service Unavailable\",\"status\":503}", 44);
+        return;
+    }
+    send_raw(r, status, type, extra, text, strlen(text));
+    free(text);
+}
+
+void http_json(req_t *r, int status, json_t *body)
+{
+    send_json(r, status, "application/json", NULL, body);
+}
+
+static const char *problem_slug(int status)
+{
+    switch (status) {
+    case 400: return "bad-request";
+    case 403: return "forbidden";
+    case 404: return "not-found";
+    case 405: return "method-not-allowed";
+    case 409: return "conflict";
+    case 410: return "gone";
+    case 413: return "body-too-large";
+    case 415: return "unsupported-media-type";
+    case 422: return "unprocessable";
+    case 503: return "unavailable";
+    default: return "internal";
+    }
+}
+
+static json_t *problem_body(int status, const char *detail, const char *field, json_t *errors)
+{
+    char type[80];
+    snprintf(type, sizeof type, "urn:clinicbox:problem:%s", problem_slug(status));
+    json_t *p = json_pack("{s:s,s:s,s:i,s:s}", "type", type, "title", reason_phrase(status),
+                          "status", status, "detail", detail);
+    if (!errors && field && *field)
+        errors = json_pack("[{s:s,s:s}]", "field", field, "message", detail);
+    if (errors)
+        json_object_set_new(p, "errors", errors);
+    return p;
+}
+
+void http_problem(req_t *r, int status, const char *detail, const char *field, json_t *errors)
+{
+    send_json(r, status, "application/problem+json", NULL,
+              problem_body(status, detail, field, errors));
+}
+
+void http_svc_problem(req_t *r, const svc_err *e)
+{
+    json_t *p = problem_body(e->status, e->detail, e->field, NULL);
+    if (e->status == SVC_CONFLICT && e->nalternatives >= 0 && strcmp(e->field, "start") == 0) {
+        clinic_rec clinic;
+        app_clinic(r->app, &clinic);
+        const tz_t *tz = tz_get(clinic.timezone);
+        json_t *alt = json_array();
+        for (int i = 0; i < e->nalternatives; i++)
+            json_array_append_new(
+                alt, json_pack("{s:o,s:o}", "start", render_time(tz, e->alternatives[i].start),
+                               "end", render_time(tz, e->alternatives[i].end)));
+        json_object_set_new(p, "alternatives", alt);
+        json_object_set_new(p, "type", json_string("urn:clinicbox:problem:slot-taken"));
+    }
+    send_json(r, e->status ? e->status : 503, "application/problem+json", NULL, p);
+}
+
+bool http_query(req_t *r, const char *name, char *out, size_t len)
+{
+    if (!r->query)
+        return false;
+    return mg_get_var(r->query, strlen(r->query), name, out, len) >= 0;
+}
+
+/* Matches path against pattern, filling params. */
+static bool match(const char *pattern, const char *path, req_t *r)
+{
+    int np = 0;
+    while (*pattern && *path) {
+        if (pattern[0] == '{' && pattern[1] == '}') {
+            size_t n = strcspn(path, "/");
+            if (n == 0 || n >= sizeof r->params[0] || np >= HTTP_MAX_PARAMS)
+                return false;
+            memcpy(r->params[np], path, n);
+            r->params[np++][n] = '\0';
+            path += n;
+            pattern += 2;
+        } else if (*pattern++ != *path++) {
+            return false;
+        }
+    }
+    if (*path == '/' && path[1] == '\0') /* tolerate one trailing slash */
+        path++;
+    return !*pattern && !*path;
+}
+
+static bool json_content_type(const char *ct)
+{
+    if (!ct)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    size_t n = strcspn(ct, "; ");
+    return (n == 16 && strncasecmp(ct, "application/json", 16) == 0);
+}
+
+/* Reads and parses the body. Returns 0, or the status it answered with. */
+static int read_body(req_t *r, const struct mg_request_info *ri, int mode)
+{
+    long long declared = ri->content_length;
+    char *buf = NULL;
+    size_t len = 0;
+    json_error_t jerr;
+
+    if (declared > HTTP_MAX_BODY) {
+        char msg[120];
+        snprintf(msg, sizeof msg, "the body is larger than %d bytes", HTTP_MAX_BODY);
+        http_problem(r, 413, msg, NULL, NULL);
+        return 413;
+    }
+    buf = malloc(HTTP_MAX_BODY + 1);
+    if (!buf) {
+        http_problem(r, 503, "out of memory", NULL, NULL);
+        return 503;
+    }
+    for (;;) { /* also for chunked bodies (no Content-Length) */
+        int n = mg_read(r->conn, buf + len, HTTP_MAX_BODY + 1 - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        if (len > HTTP_MAX_BODY) {
+            free(buf);
+            char msg[120];
+            snprintf(msg, sizeof msg, "the body is larger than %d bytes", HTTP_MAX_BODY);
+            http_problem(r, 413, msg, NULL, NULL);
+            return 413;
+        }
+    }
+    size_t start = 0;
+    while (start < len && isspace((unsigned char)buf[start]))
+        start++;
+    if (start == len) {
+        free(buf);
+        if (mode == 2) {
+            http_problem(r, 400, "a JSON object body is required", NULL, NULL);
+            return 400;
+        }
+        return 0;
+    }
+    if (mode == 0) {
+        free(buf);
+        return 0;
+    }
+    if (!json_content_type(mg_get_header(r->conn, "Content-Type"))) {
+        free(buf);
+        http_problem(r, 415, "the body must be JSON with Content-Type: application/json", NULL,
+                     NULL);
+        return 415;
+    }
+    if (!input_depth_ok(buf, len, HTTP_MAX_DEPTH)) {
+        free(buf);
+        char msg[120];
+        snprintf(msg, sizeof msg, "the JSON is nested deeper than %d levels", HTTP_MAX_DEPTH);
+        http_problem(r, 400, msg, NULL, NULL);
+        return 400;
+    }
+    r->body = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    free(buf);
+    if (!r->body) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "malformed JSON at line %d, column %d: %s", jerr.line,
+                 jerr.column, jerr.text);
+        http_problem(r, 400, msg, NULL, NULL);
+        return 400;
+    }
+    if (!json_is_object(r->body)) {
+        http_problem(r, 400, "the body must be a JSON object", NULL, NULL);
+        return 400;
+    }
+    return 0;
+}
+
+static void actor_from(req_t *r)
+{
+    /* Logins come later; until then an optional header names the person. */
+    const char *h = mg_get_header(r->conn, "X-Clinicbox-User");
+    size_t n = 0;
+    if (h)
+        for (; h[n] && n < 40; n++)
+            r->actor[n] = isprint((unsigned char)h[n]) ? h[n] : '?';
+    r->actor[n] = '\0';
+    snprintf(r->actor, sizeof r->actor, "%s", n ? r->actor : "staff");
+}
+
+static int dispatch(struct mg_connection *conn, void *cbdata)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    struct timespec t0, t1;
+    req_t r;
+    int metric = metric_unmatched;
+    bool path_known = false;
+    char allow[64] = "";
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    memset(&r, 0, sizeof r);
+    r.conn = conn;
+    r.app = cbdata;
+    r.method = ri->request_method;
+    r.query = ri->query_string;
+    r.now = app_now();
+    actor_from(&r);
+
+    const struct route *route = NULL;
+    for (int i = 0; i < http_routes_count; i++) {
+        if (!match(http_routes[i].pattern, ri->local_uri, &r))
+            continue;
+        path_known = true;
+        if (strcmp(http_routes[i].method, r.method) == 0) {
+            route = &http_routes[i];
+            metric = route_metric[i];
+            break;
+        }
+        if (strlen(allow) + strlen(http_routes[i].method) + 3 < sizeof allow)
+            snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s",
+                     allow[0] ? ", " : "", http_routes[i].method);
+    }
+    if (!route && path_known) {
+        char hdr[96];
+        snprintf(hdr, sizeof hdr, "Allow: %s\r\n", allow);
+        r.status = 405;
+        send_json(&r, 405, "application/problem+json", hdr,
+                  problem_body(405, "this method is not allowed here", NULL, NULL));
+    } else if (!route) {
+        http_problem(&r, 404, "no such resource", NULL, NULL);
+    } else if (read_body(&r, ri, route->body) == 0) {
+        route->fn(&r);
+        if (!r.status) {
+            log_error("http", "%s %s: handler gave no answer", r.method, route->pattern);
+            http_problem(&r, 500, "internal error", NULL, NULL);
+        }
+    }
+    json_decref(r.body);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    metrics_request(metric, r.status, secs);
+    if (r.status >= 500)
+        log_warn("http", "%s %s -> %d", r.method, ri->local_uri, r.status);
+    else
+        log_debug("http", "%s %s -> %d (%.1f ms)", r.method, ri->local_uri, r.status, secs * 1e3);
+    return r.status;
+}
+
+static int log_message(const struct mg_connection *conn, const char *message)
+{
+    (void)conn;
+    log_warn("civetweb", "%s", message);
+    return 1;
+}
+
+struct mg_context *http_start(app_t *app)
+{
+    char threads[16];
+    static char route_names[sizeof http_routes / sizeof http_routes[0]][80];
+    struct mg_callbacks cb;
+
+    for (int i = 0; i < http_routes_count; i++) {
+        snprintf(route_names[i], sizeof route_names[i], "%s %s", http_routes[i].method,
+                 http_routes[i].pattern);
+        route_metric[i] = metrics_route(route_names[i]);
+    }
+    metric_unmatched = metrics_route("unmatched");
+    snprintf(threads, sizeof threads, "%d", app->cfg.http_threads);
+    const char *options[] = {"listening_ports", app->cfg.listen,
+                             "num_threads", threads,
+                             "enable_keep_alive", "yes",
+                             "keep_alive_timeout_ms", "30000",
+                             "request_timeout_ms", "30000",
+                             "tcp_nodelay", "1",
+                             NULL};
+    memset(&cb, 0, sizeof cb);
+    cb.log_message = log_message;
+    mg_init_library(0);
+    struct mg_context *ctx = mg_start(&cb, app, options);
+    if (!ctx) {
+        log_error("http", "cannot listen on %s (in use, or not a valid ADDR:PORT?)",
+                  app->cfg.listen);
+        mg_exit_library();
+        return NULL;
+    }
+    mg_set_request_handler(ctx, "/api", dispatch, app);
+    mg_set_request_handler(ctx, "/metrics", dispatch, app);
+    return ctx;
+}
+
+void http_stop(struct mg_context *ctx)
+{
+    if (!ctx)
+        return;
+    mg_stop(ctx);
+    mg_exit_library();
+}
+
+const tz_t *http_clinic_tz(req_t *r)
+{
+    clinic_rec c;
+    app_clinic(r->app, &c);
+    const tz_t *tz = tz_get(c.timezone);
+    return tz ? tz : tz_get("UTC");
+}
+
+bool http_query_time(req_t *r, const char *name, bool end_of_day, int64_t *out, bool *present)
+{
+    char v[80], msg[200];
+    int y, m, d;
+    *present = http_query(r, name, v, sizeof v);
+    if (!*present)
+        return true;
+    if (timefmt_parse_rfc3339(v, out))
+        return true;
+    if (timefmt_parse_date(v, &y, &m, &d)) {
+        const tz_t *tz = http_clinic_tz(r);
+        *out = tz_local_to_utc(tz, y, m, d, end_of_day ? 86400 : 0);
+        return true;
+    }
+    snprintf(msg, sizeof msg, "%s must be a date (YYYY-MM-DD) or an RFC 3339 date-time", name);
+    http_problem(r, 400, msg, name, NULL);
+    return false;
+}
+
+bool http_verr_answer(req_t *r, verr_t *v)
+{
+    if (!v->status) {
+        verr_free(v);
+        return false;
+    }
+    json_t *first = json_array_get(v->errors, 0);
+    const char *field = json_string_value(json_object_get(first, "field"));
+    const char *message = json_string_value(json_object_get(first, "message"));
+    char detail[400];
+    snprintf(detail, sizeof detail, "%s %s%s", field ? field : "", message ? message : "",
+             json_array_size(v->errors) > 1 ? " (and more, see errors)" : "");
+    http_problem(r, v->status, detail, NULL, v->errors);
+    v->errors = NULL;
+    return true;
+}

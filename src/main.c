@@ -1,0 +1,181 @@
+/*
+ * main.c — the clinicbox command: parses the subcommand and its flags,
+ * loads the settings and runs it. `serve` starts the storage, the no-show
+ * worker and the HTTP server, then waits for SIGINT/SIGTERM in the main
+ * thread (signals are blocked in every other thread).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/ids.h"
+#include "core/log.h"
+#include "core/tz.h"
+#include "http/http.h"
+#include "service/app.h"
+#include "service/noshow.h"
+#include "store/migrate.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "clinicbox %s - an offline-first clinic appointment box\n"
+            "\n"
+            "Usage: clinicbox COMMAND [OPTIONS]\n"
+            "\n"
+            "Commands:\n"
+            "  serve      Run the server: the JSON API under /api, /metrics and the no-show\n"
+            "             worker. Creates the data directory and database on first start.\n"
+            "  migrate    Create or upgrade the database in the data directory, then exit.\n"
+            "  config     Print the settings in effect (secrets hidden), then exit.\n"
+            "  version    Print the version.\n"
+            "  help       Show this help (also --help, -h).\n"
+            "\n"
+            "Options (serve, migrate, config):\n"
+            "  --config FILE      Read settings from FILE (\"key = value\" lines).\n"
+            "  --data DIR         Data directory (default ./clinicbox-data).\n"
+            "  --listen ADDR:PORT Address to serve on (default 127.0.0.1:8080).\n"
+            "  --set KEY=VALUE    Any other setting, as in the config file.\n"
+            "\n"
+            "Every setting also has an environment variable, CLINICBOX_<KEY> in capitals;\n"
+            "flags win over the environment, which wins over the file. See docs/config.md.\n",
+            CLINICBOX_VERSION);
+}
+
+static bool parse_settings(int argc, char **argv, struct config *cfg)
+{
+    const char *file = NULL;
+    char err[700];
+    config_defaults(cfg);
+    for (int i = 2; i < argc; i++) /* the file first: flags override it */
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            file = argv[++i];
+    if (!config_load(cfg, file, err, sizeof err)) {
+        fprintf(stderr, "clinicbox: %s\n", err);
+        return false;
+    }
+    for (int i = 2; i < argc; i++) {
+        const char *key = NULL, *value = NULL;
+        char kv[1200];
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            i++;
+            continue;
+        }
+        if ((strcmp(argv[i], "--data") == 0 || strcmp(argv[i], "--listen") == 0) && i + 1 < argc) {
+            key = argv[i] + 2;
+            value = argv[++i];
+        } else if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
+            snprintf(kv, sizeof kv, "%s", argv[++i]);
+            char *eq = strchr(kv, '=');
+            if (!eq) {
+                fprintf(stderr, "clinicbox: --set needs KEY=VALUE, not \"%s\"\n", kv);
+                return false;
+            }
+            *eq = '\0';
+            key = kv;
+            value = eq + 1;
+        } else {
+            fprintf(stderr, "clinicbox: unknown option \"%s\" (see clinicbox --help)\n", argv[i]);
+            return false;
+        }
+        if (!config_set(cfg, key, value, err, sizeof err)) {
+            fprintf(stderr, "clinicbox: %s\n", err);
+            return false;
+        }
+    }
+    if (cfg->timezone[0] && !tz_get(cfg->timezone)) {
+        fprintf(stderr, "clinicbox: timezone: unknown time zone \"%s\"\n", cfg->timezone);
+        return false;
+    }
+    return true;
+}
+
+static enum log_level level_of(const char *s)
+{
+    if (strcmp(s, "error") == 0)
+        return LOG_ERROR;
+    if (strcmp(s, "warn") == 0)
+        return LOG_WARN;
+    if (strcmp(s, "debug") == 0)
+        return LOG_DEBUG;
+    return LOG_INFO;
+}
+
+static int cmd_serve(const struct config *cfg, bool serve)
+{
+    static app_t app;
+    char err[700];
+    sigset_t set;
+    int sig = 0, rc = 1;
+    struct mg_context *http = NULL;
+
+    /* Block the signals here so that every thread started below inherits
+     * the mask and only sigwait() in this thread sees them. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (!app_open(&app, cfg, app_now(), err, sizeof err)) {
+        log_error("main", "%s", err);
+        return 1;
+    }
+    if (!serve) {
+        log_info("main", "database %s is at schema version %d", db_path(app.db), migrate_latest());
+        app_close(&app);
+        return 0;
+    }
+    if (!noshow_start(&app)) {
+        log_error("main", "cannot start the no-show worker");
+        goto out;
+    }
+    http = http_start(&app);
+    if (!http)
+        goto out;
+    log_info("main", "clinicbox %s serving on http://%s with data in %s", CLINICBOX_VERSION,
+             cfg->listen, db_path(app.db));
+    sigwait(&set, &sig);
+    log_info("main", "received signal %d, shutting down", sig);
+    rc = 0;
+out:
+    http_stop(http);
+    noshow_stop(&app);
+    app_close(&app);
+    tz_cache_clear();
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    const char *cmd = argc > 1 ? argv[1] : "help";
+
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("clinicbox %s\n", CLINICBOX_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "config")) {
+        fprintf(stderr, "clinicbox: unknown command \"%s\"\n\n", cmd);
+        usage(stderr);
+        return 2;
+    }
+    if (!parse_settings(argc, argv, &cfg))
+        return 2;
+    if (strcmp(cmd, "config") == 0) {
+        config_dump(&cfg);
+        return 0;
+    }
+    log_init(level_of(cfg.log_level));
+    if (!ids_init()) {
+        log_error("main", "cannot initialise libsodium");
+        return 1;
+    }
+    return cmd_serve(&cfg, strcmp(cmd, "serve") == 0);
+}

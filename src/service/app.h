@@ -1,0 +1,75 @@
+/*
+ * app.h — the running box: settings, storage, the cached clinic settings and
+ * the no-show worker's state, shared by every thread.
+ *
+ * Service results. Service functions return SVC_OK or an svc_status whose
+ * value is the HTTP status the API answers with, and fill an svc_err with a
+ * sentence for the user (and the field it is about, if any). The mapping
+ * lives here, once, so the HTTP handlers stay thin.
+ */
+#ifndef CLINICBOX_APP_H
+#define CLINICBOX_APP_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "domain/clockguard.h"
+#include "store/db.h"
+#include "store/records.h"
+
+enum svc_status {
+    SVC_OK = 0,
+    SVC_BAD_REQUEST = 400,
+    SVC_FORBIDDEN = 403,
+    SVC_NOT_FOUND = 404,
+    SVC_CONFLICT = 409,
+    SVC_GONE = 410,
+    SVC_UNPROCESSABLE = 422,
+    SVC_UNAVAILABLE = 503,
+};
+
+typedef struct {
+    int status;
+    char field[40];
+    char detail[300];
+    /* For a 409 on a slot: free alternatives next to the one asked for. */
+    interval_t alternatives[5];
+    int nalternatives;
+} svc_err;
+
+typedef struct app {
+    struct config cfg;
+    db_t *db;
+    pthread_mutex_t lock; /* guards clinic, guard, noshow_* */
+    clinic_rec clinic;
+    clockguard_t guard;
+    int64_t noshow_last_run;
+    long long noshow_total;
+    bool stopping;
+    pthread_cond_t wake;
+    pthread_t noshow_thread;
+    bool noshow_started;
+    bool noshow_run_now;
+} app_t;
+
+/* Sets e and returns status. */
+int svc_fail(svc_err *e, int status, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Maps a store_rc from a failed store call to a status (404 or 503). */
+int svc_store_fail(svc_err *e, int store_rc, const char *what);
+
+/* Opens the database, creates the clinic row on first start, loads the
+ * cached clinic. false with a message on failure. */
+bool app_open(app_t *app, const struct config *cfg, int64_t now, char *err, size_t errlen);
+void app_close(app_t *app);
+
+/* A copy of the clinic settings. */
+void app_clinic(app_t *app, clinic_rec *out);
+/* Reloads the cache from the database after a committed change. */
+void app_clinic_reload(app_t *app);
+
+int64_t app_now(void);
+
+#endif

@@ -1,0 +1,545 @@
+/*
+ * booking.c — see booking.h.
+ *
+ * Threads: called from HTTP worker threads and the no-show worker. Writes go
+ * through db_write() jobs (run on the writer thread); reads borrow a pooled
+ * connection. The clinic settings are copied once per call.
+ */
+#include "service/booking.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/tz.h"
+#include "domain/slots.h"
+#include "service/messages.h"
+#include "store/store.h"
+
+#define ALTERNATIVES_DAYS 14
+#define OFFER_SEARCH_DAYS 28
+#define NOSHOW_BATCH 64
+
+static int unavailable(svc_err *e)
+{
+    return svc_fail(e, SVC_UNAVAILABLE, NULL, "storage is unavailable");
+}
+
+/* Free slots for doctor on connection c; shared by alternatives, available
+ * slots and offers. With spread, the slots do not overlap each other. */
+static long find_free(db_conn_t *c, const clinic_rec *clinic, const char *doctor_id,
+                      int64_t from, int64_t to, int duration, int64_t now, size_t max,
+                      bool spread, interval_t **out, int *slot_minutes)
+{
+    schedule_rec s;
+    interval_t *busy = NULL;
+    const tz_t *tz = tz_get(clinic->timezone);
+    long n, nbusy;
+    *out = NULL;
+    if (!tz || store_schedule_get(c, doctor_id, &s) != STORE_OK)
+        return -1;
+    if (slot_minutes)
+        *slot_minutes = s.slot_minutes;
+    if (duration == 0)
+        duration = s.slot_minutes;
+    duration = slots_round_duration(duration, s.slot_minutes);
+    nbusy = store_appt_busy(c, doctor_id, from < now ? now : from, to, &busy);
+    if (nbusy < 0) {
+        schedule_rec_free(&s);
+        return -1;
+    }
+    /* Suggestions (spread) should be different times, not 09:00, 09:15 and
+     * 09:30 for a 30-minute visit: ask for enough starts, keep those that
+     * do not overlap the one before. */
+    size_t want = spread && duration > 0 ? max * (size_t)(duration / s.slot_minutes + 1) : max;
+    schedule_t view = schedule_view(&s);
+    n = slots_find(&view, tz, busy, (size_t)nbusy, from, to, duration, now, want, out);
+    if (spread && n > 0) {
+        long k = 0;
+        for (long i = 0; i < n && (size_t)k < max; i++)
+            if (k == 0 || (*out)[i].start >= (*out)[k - 1].end)
+                (*out)[k++] = (*out)[i];
+        n = k;
+    }
+    free(busy);
+    schedule_rec_free(&s);
+    return n;
+}
+
+static void fill_alternatives(app_t *app, const clinic_rec *clinic, const char *doctor_id,
+                              int64_t near, int duration, int64_t now, svc_err *e)
+{
+    interval_t *alt = NULL;
+    db_conn_t *c = db_reader(app->db);
+    size_t max = sizeof e->alternatives / sizeof e->alternatives[0];
+    if (!c)
+        return;
+    long n = find_free(c, clinic, doctor_id, near, near + ALTERNATIVES_DAYS * 86400, duration,
+                       now, max > 3 ? 3 : max, true, &alt, NULL);
+    for (long i = 0; i < n; i++)
+        e->alternatives[e->nalternatives++] = alt[i];
+    free(alt);
+    db_reader_release(app->db, c);
+}
+
+static void event_data_times(char *buf, size_t len, const appt_rec *a)
+{
+    snprintf(buf, len, "{\"start\":%lld,\"end\":%lld,\"doctor_id\":\"%s\",\"patient_id\":\"%s\"}",
+             (long long)a->start, (long long)a->end, a->doctor_id, a->patient_id);
+}
+
+/* ---- booking ---------------------------------------------------------- */
+
+struct book_job {
+    const struct book_req *req;
+    const clinic_rec *clinic;
+    const char *actor;
+    int64_t now;
+    appt_rec *out;
+    svc_err *e;
+    int duration; /* out: the rounded duration */
+};
+
+/* Validates against the schedule and inserts a new booked appointment. */
+static int insert_booking(db_conn_t *c, const clinic_rec *clinic, appt_rec *a, int duration,
+                          const char *actor, int64_t now, int *rounded, svc_err *e)
+{
+    schedule_rec s;
+    patient_rec p;
+    char data[256];
+    int rc = store_schedule_get(c, a->doctor_id, &s);
+    const tz_t *tz = tz_get(clinic->timezone);
+
+    if (rc != STORE_OK)
+        return rc == STORE_NOT_FOUND
+                   ? svc_fail(e, SVC_NOT_FOUND, "doctor_id", "doctor %s not found", a->doctor_id)
+                   : unavailable(e);
+    rc = store_patient_get(c, a->patient_id, &p);
+    if (rc != STORE_OK) {
+        schedule_rec_free(&s);
+        return rc == STORE_NOT_FOUND ? svc_fail(e, SVC_NOT_FOUND, "patient_id",
+                                                "patient %s not found", a->patient_id)
+                                     : unavailable(e);
+    }
+    if (duration == 0)
+        duration = s.slot_minutes;
+    *rounded = slots_round_duration(duration, s.slot_minutes);
+    schedule_t view = schedule_view(&s);
+    enum slot_check chk = *rounded ? (tz ? slots_check(&view, tz, a->start, *rounded, now)
+                                         : SLOT_OUTSIDE_HOURS)
+                                   : SLOT_BAD_DURATION;
+    schedule_rec_free(&s);
+    if (chk != SLOT_OK)
+        return svc_fail(e, SVC_UNPROCESSABLE, chk == SLOT_BAD_DURATION ? "duration_minutes" : "start",
+                        "%s", slots_check_message(chk));
+    a->end = a->start + (int64_t)*rounded * 60;
+    snprintf(a->status, sizeof a->status, "booked");
+    ids_uuid(now * 1000, a->id);
+    a->created_at = a->updated_at = now;
+    snprintf(a->created_by, sizeof a->created_by, "%s", actor);
+    snprintf(a->updated_by, sizeof a->updated_by, "%s", actor);
+    rc = store_appt_insert(c, a);
+    if (rc == STORE_CONFLICT)
+        return svc_fail(e, SVC_CONFLICT, "start", "the doctor is already booked at that time");
+    if (rc != STORE_OK)
+        return unavailable(e);
+    event_data_times(data, sizeof data, a);
+    if (store_event(c, now, actor, "appointment", a->id, "booked", data) != STORE_OK)
+        return unavailable(e);
+    return 0;
+}
+
+static int book_job(db_conn_t *c, void *arg)
+{
+    struct book_job *j = arg;
+    memset(j->out, 0, sizeof *j->out);
+    snprintf(j->out->doctor_id, sizeof j->out->doctor_id, "%s", j->req->doctor_id);
+    snprintf(j->out->patient_id, sizeof j->out->patient_id, "%s", j->req->patient_id);
+    snprintf(j->out->reason, sizeof j->out->reason, "%s", j->req->reason);
+    j->out->start = j->req->start;
+    return insert_booking(c, j->clinic, j->out, j->req->duration_minutes, j->actor, j->now,
+                          &j->duration, j->e);
+}
+
+int svc_book(app_t *app, const struct book_req *req, const char *actor, int64_t now,
+             appt_rec *out, svc_err *e)
+{
+    clinic_rec clinic;
+    app_clinic(app, &clinic);
+    struct book_job j = {req, &clinic, actor, now, out, e, 0};
+    int rc = db_write(app->db, book_job, &j);
+    if (rc == DB_UNAVAILABLE)
+        return unavailable(e);
+    if (rc == SVC_CONFLICT)
+        fill_alternatives(app, &clinic, req->doctor_id, req->start, j.duration, now, e);
+    return rc;
+}
+
+/* ---- life cycle -------------------------------------------------------- */
+
+struct transition_job {
+    const char *id;
+    enum appt_action action;
+    const char *reason;
+    const char *actor;
+    int grace;
+    int64_t now;
+    appt_rec *out;
+    svc_err *e;
+};
+
+static int transition_job(db_conn_t *c, void *arg)
+{
+    struct transition_job *j = arg;
+    appt_rec *a = j->out;
+    const char *to, *why;
+    int rc = store_appt_get(c, j->id, a);
+    if (rc != STORE_OK)
+        return svc_store_fail(j->e, rc, "appointment");
+    if (!appt_transition(a->status, j->action, a->start, j->grace, j->now, &to, &why))
+        return svc_fail(j->e, SVC_CONFLICT, NULL, "cannot %s: %s (status is %s)",
+                        appt_action_name(j->action), why, a->status);
+    snprintf(a->status, sizeof a->status, "%s", to);
+    switch (j->action) {
+    case APPT_CHECK_IN:
+        a->checked_in_at = j->now;
+        break;
+    case APPT_COMPLETE:
+        a->completed_at = j->now;
+        break;
+    case APPT_CANCEL:
+        a->cancelled_at = j->now;
+        snprintf(a->cancel_reason, sizeof a->cancel_reason, "%s", j->reason ? j->reason : "");
+        break;
+    case APPT_NO_SHOW:
+        a->no_show_at = j->now;
+        break;
+    default:
+        break;
+    }
+    a->updated_at = j->now;
+    snprintf(a->updated_by, sizeof a->updated_by, "%s", j->actor);
+    if (store_appt_update(c, a) != STORE_OK ||
+        store_event(c, j->now, j->actor, "appointment", a->id, to, NULL) != STORE_OK)
+        return unavailable(j->e);
+    return 0;
+}
+
+int svc_transition(app_t *app, const char *id, enum appt_action action, const char *reason,
+                   const char *actor, int64_t now, appt_rec *out, svc_err *e)
+{
+    clinic_rec clinic;
+    app_clinic(app, &clinic);
+    struct transition_job j = {id, action, reason, actor, clinic.grace_minutes, now, out, e};
+    int rc = db_write(app->db, transition_job, &j);
+    return rc == DB_UNAVAILABLE ? unavailable(e) : rc;
+}
+
+/* ---- free slots ---------------------------------------------------------- */
+
+int svc_available(app_t *app, const char *doctor_id, int64_t from, int64_t to, int duration,
+                  int64_t now, interval_t **out, long *n, svc_err *e)
+{
+    clinic_rec clinic;
+    doctor_rec d;
+    int rc;
+    db_conn_t *c = db_reader(app->db);
+    *out = NULL;
+    *n = 0;
+    if (!c)
+        return unavailable(e);
+    app_clinic(app, &clinic);
+    rc = store_doctor_get(c, doctor_id, &d);
+    if (rc != STORE_OK) {
+        db_reader_release(app->db, c);
+        return svc_store_fail(e, rc, "doctor");
+    }
+    if (duration && !slots_round_duration(duration, d.slot_minutes)) {
+        db_reader_release(app->db, c);
+        return svc_fail(e, SVC_UNPROCESSABLE, "duration", "%s",
+                        slots_check_message(SLOT_BAD_DURATION));
+    }
+    *n = find_free(c, &clinic, doctor_id, from, to, duration, now, 5000, false, out, NULL);
+    db_reader_release(app->db, c);
+    if (*n < 0) {
+        *n = 0;
+        return unavailable(e);
+    }
+    return SVC_OK;
+}
+
+/* ---- offers ---------------------------------------------------------------- */
+
+static void add_note(db_conn_t *c, struct offer_result *r, const char *channel,
+                     const char *recipient, bool wanted, const char *purpose, int64_t now,
+                     const char *why_skipped)
+{
+    notification_rec *n = &r->notes[r->nnotes++];
+    memset(n, 0, sizeof *n);
+    ids_uuid(now * 1000, n->id);
+    snprintf(n->channel, sizeof n->channel, "%s", channel);
+    snprintf(n->recipient, sizeof n->recipient, "%s", recipient);
+    snprintf(n->purpose, sizeof n->purpose, "%s", purpose);
+    n->created_at = now;
+    if (!recipient[0]) {
+        snprintf(n->status, sizeof n->status, "skipped");
+        snprintf(n->last_error, sizeof n->last_error, "%s", why_skipped);
+    } else if (!wanted) {
+        snprintf(n->status, sizeof n->status, "skipped");
+        snprintf(n->last_error, sizeof n->last_error, "the patient does not want %s messages",
+                 channel);
+    } else {
+        snprintf(n->status, sizeof n->status, "queued");
+        n->next_attempt_at = now;
+    }
+    (void)c;
+}
+
+int booking_offer_in_tx(db_conn_t *c, app_t *app, const clinic_rec *clinic, const appt_rec *a,
+                        int options, const char *actor, const char *purpose, int64_t now,
+                        struct offer_result *out, svc_err *e)
+{
+    interval_t *free_slots = NULL;
+    patient_rec p;
+    doctor_rec d;
+    char token[TOKEN_LEN], hash[TOKEN_HASH_LEN], link[700], subject[200], body[2048];
+    const tz_t *tz = tz_get(clinic->timezone);
+    int duration = (int)((a->end - a->start) / 60);
+    offer_rec *o = &out->offer;
+
+    memset(out, 0, sizeof *out);
+    if (!tz || store_patient_get(c, a->patient_id, &p) != STORE_OK ||
+        store_doctor_get(c, a->doctor_id, &d) != STORE_OK)
+        return unavailable(e);
+    if (options <= 0)
+        options = clinic->reschedule_options;
+    if (options > OFFER_MAX_OPTIONS)
+        options = OFFER_MAX_OPTIONS;
+    long n = find_free(c, clinic, a->doctor_id, now, now + OFFER_SEARCH_DAYS * 86400, duration,
+                       now, (size_t)options, true, &free_slots, NULL);
+    if (n < 0)
+        return unavailable(e);
+    for (long i = 0; i < n; i++)
+        o->options[o->noptions++] = free_slots[i];
+    free(free_slots);
+
+    ids_uuid(now * 1000, o->id);
+    snprintf(o->appointment_id, sizeof o->appointment_id, "%s", a->id);
+    o->created_at = now;
+    o->expires_at = now + (int64_t)clinic->offer_hours * 3600;
+    ids_token(token);
+    ids_token_hash(token, hash);
+    if (store_offer_insert(c, o, hash, actor) != STORE_OK)
+        return unavailable(e);
+    snprintf(link, sizeof link, "%s/rebook/%s?token=%s", app->cfg.public_url, a->id, token);
+
+    add_note(c, out, "email", p.email, p.notify_email, purpose, now, "the patient has no email address");
+    add_note(c, out, "sms", p.phone, p.notify_sms, purpose, now, "the patient has no phone number");
+    for (int i = 0; i < out->nnotes; i++) {
+        bool sms = strcmp(out->notes[i].channel, "sms") == 0;
+        messages_offer(tz, clinic, &p, &d, a, o, purpose, link, sms, subject, sizeof subject,
+                       body, sizeof body);
+        if (store_notification_insert(c, &out->notes[i], a->id, o->id, p.id, sms ? NULL : subject,
+                                      body) != STORE_OK)
+            return unavailable(e);
+    }
+    char data[128];
+    snprintf(data, sizeof data, "{\"offer_id\":\"%s\",\"options\":%d}", o->id, o->noptions);
+    if (store_event(c, now, actor, "appointment", a->id, "offer_made", data) != STORE_OK)
+        return unavailable(e);
+    return 0;
+}
+
+struct offer_job {
+    app_t *app;
+    const clinic_rec *clinic;
+    const char *id;
+    int options;
+    const char *actor;
+    int64_t now;
+    struct offer_result *out;
+    svc_err *e;
+};
+
+static int offer_job(db_conn_t *c, void *arg)
+{
+    struct offer_job *j = arg;
+    appt_rec a;
+    const char *to, *why;
+    int rc = store_appt_get(c, j->id, &a);
+    if (rc != STORE_OK)
+        return svc_store_fail(j->e, rc, "appointment");
+    if (!appt_transition(a.status, APPT_OFFER, a.start, j->clinic->grace_minutes, j->now, &to,
+                         &why))
+        return svc_fail(j->e, SVC_CONFLICT, NULL, "cannot reschedule: %s (status is %s)", why,
+                        a.status);
+    return booking_offer_in_tx(c, j->app, j->clinic, &a, j->options, j->actor,
+                               "reschedule_offer", j->now, j->out, j->e);
+}
+
+int svc_reschedule(app_t *app, const char *id, int options, const char *actor, int64_t now,
+                   struct offer_result *out, svc_err *e)
+{
+    clinic_rec clinic;
+    app_clinic(app, &clinic);
+    struct offer_job j = {app, &clinic, id, options, actor, now, out, e};
+    int rc = db_write(app->db, offer_job, &j);
+    return rc == DB_UNAVAILABLE ? unavailable(e) : rc;
+}
+
+/* ---- rebook ---------------------------------------------------------------- */
+
+struct rebook_job {
+    const clinic_rec *clinic;
+    const char *id;
+    const struct rebook_req *req;
+    const char *actor;
+    int64_t now;
+    appt_rec *new_appt, *old_appt;
+    svc_err *e;
+    int64_t start; /* out: the start asked for */
+    int duration;
+};
+
+static int rebook_job(db_conn_t *c, void *arg)
+{
+    struct rebook_job *j = arg;
+    appt_rec *old = j->old_appt, *nu = j->new_appt;
+    offer_rec o;
+    const char *to, *why;
+    char data[160];
+    int rc = store_appt_get(c, j->id, old);
+    if (rc != STORE_OK)
+        return svc_store_fail(j->e, rc, "appointment");
+
+    j->start = j->req->start;
+    if (j->req->by_token) {
+        char hash[TOKEN_HASH_LEN];
+        ids_token_hash(j->req->token, hash);
+        rc = store_offer_by_token(c, hash, &o);
+        if (rc == STORE_NOT_FOUND || (rc == STORE_OK && strcmp(o.appointment_id, old->id) != 0))
+            return svc_fail(j->e, SVC_FORBIDDEN, "offer_token",
+                            "the offer token is not valid for this appointment");
+        if (rc != STORE_OK)
+            return unavailable(j->e);
+        if (o.used_at)
+            return svc_fail(j->e, SVC_CONFLICT, "offer_token", "this offer was already used");
+        if (j->now >= o.expires_at)
+            return svc_fail(j->e, SVC_GONE, "offer_token", "this offer has expired");
+        if (j->req->option < 1 || j->req->option > o.noptions)
+            return svc_fail(j->e, SVC_UNPROCESSABLE, "option",
+                            "option must be a number from 1 to %d", o.noptions);
+        j->start = o.options[j->req->option - 1].start;
+    }
+    j->duration = (int)((old->end - old->start) / 60);
+    if (!appt_transition(old->status, APPT_REBOOK, old->start, j->clinic->grace_minutes, j->now,
+                         &to, &why))
+        return svc_fail(j->e, SVC_CONFLICT, NULL, "cannot rebook: %s (status is %s)", why,
+                        old->status);
+
+    /* Free the old time first, so a move within its own time works. */
+    snprintf(old->status, sizeof old->status, "%s", to);
+    old->updated_at = j->now;
+    snprintf(old->updated_by, sizeof old->updated_by, "%s", j->actor);
+    if (store_appt_update(c, old) != STORE_OK)
+        return unavailable(j->e);
+
+    memset(nu, 0, sizeof *nu);
+    snprintf(nu->doctor_id, sizeof nu->doctor_id, "%s", old->doctor_id);
+    snprintf(nu->patient_id, sizeof nu->patient_id, "%s", old->patient_id);
+    snprintf(nu->reason, sizeof nu->reason, "%s", old->reason);
+    snprintf(nu->rescheduled_from, sizeof nu->rescheduled_from, "%s", old->id);
+    nu->start = j->start;
+    int rounded;
+    rc = insert_booking(c, j->clinic, nu, j->duration, j->actor, j->now, &rounded, j->e);
+    if (rc != 0)
+        return rc;
+    snprintf(old->rescheduled_to, sizeof old->rescheduled_to, "%s", nu->id);
+    snprintf(data, sizeof data, "{\"rescheduled_to\":\"%s\"}", nu->id);
+    if (store_appt_update(c, old) != STORE_OK ||
+        store_event(c, j->now, j->actor, "appointment", old->id, "rescheduled", data) != STORE_OK)
+        return unavailable(j->e);
+    if (j->req->by_token &&
+        store_offer_mark_used(c, o.id, j->now, j->req->option, nu->id) != STORE_OK)
+        return svc_fail(j->e, SVC_CONFLICT, "offer_token", "this offer was already used");
+    return 0;
+}
+
+int svc_rebook(app_t *app, const char *id, const struct rebook_req *req, const char *actor,
+               int64_t now, appt_rec *new_appt, appt_rec *old_appt, svc_err *e)
+{
+    clinic_rec clinic;
+    app_clinic(app, &clinic);
+    struct rebook_job j = {&clinic, id, req, actor, now, new_appt, old_appt, e, 0, 0};
+    int rc = db_write(app->db, rebook_job, &j);
+    if (rc == DB_UNAVAILABLE)
+        return unavailable(e);
+    if (rc == SVC_CONFLICT && j.start)
+        fill_alternatives(app, &clinic, old_appt->doctor_id, j.start, j.duration, now, e);
+    return rc;
+}
+
+/* ---- no-show sweep ------------------------------------------------------- */
+
+struct sweep_job {
+    app_t *app;
+    const clinic_rec *clinic;
+    int64_t now;
+    long marked;
+    bool more;
+};
+
+static int sweep_job(db_conn_t *c, void *arg)
+{
+    struct sweep_job *j = arg;
+    char ids[NOSHOW_BATCH][ID_LEN];
+    svc_err e;
+    struct offer_result offer;
+    long n = store_appt_due_no_show(c, j->now - (int64_t)j->clinic->grace_minutes * 60, ids,
+                                    NOSHOW_BATCH);
+    if (n < 0)
+        return SVC_UNAVAILABLE;
+    j->more = n == NOSHOW_BATCH;
+    for (long i = 0; i < n; i++) {
+        appt_rec a;
+        const char *to, *why;
+        if (store_appt_get(c, ids[i], &a) != STORE_OK)
+            return SVC_UNAVAILABLE;
+        if (!appt_transition(a.status, APPT_NO_SHOW, a.start, j->clinic->grace_minutes, j->now,
+                             &to, &why))
+            continue;
+        snprintf(a.status, sizeof a.status, "%s", to);
+        a.no_show_at = a.updated_at = j->now;
+        snprintf(a.updated_by, sizeof a.updated_by, "system:no-show");
+        if (store_appt_update(c, &a) != STORE_OK ||
+            store_event(c, j->now, "system:no-show", "appointment", a.id, "no_show", NULL) !=
+                STORE_OK)
+            return SVC_UNAVAILABLE;
+        int rc = booking_offer_in_tx(c, j->app, j->clinic, &a, 0, "system:no-show",
+                                     "no_show_offer", j->now, &offer, &e);
+        if (rc != 0)
+            return rc;
+        j->marked++;
+    }
+    return 0;
+}
+
+long svc_noshow_sweep(app_t *app, int64_t now)
+{
+    clinic_rec clinic;
+    long total = 0;
+    app_clinic(app, &clinic);
+    for (;;) {
+        struct sweep_job j = {app, &clinic, now, 0, false};
+        int rc = db_write(app->db, sweep_job, &j);
+        if (rc != 0) {
+            log_error("noshow", "sweep failed (%d); will retry", rc);
+            return -1;
+        }
+        total += j.marked;
+        if (!j.more)
+            break;
+    }
+    return total;
+}

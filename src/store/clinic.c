@@ -1,0 +1,96 @@
+/*
+ * clinic.c — the one clinic row and the meta key/value table.
+ * The clinic row is created at first start (service/clinic.c).
+ */
+#include "store/rows.h"
+
+int store_clinic_get(db_conn_t *c, int config_grace, clinic_rec *out)
+{
+    sqlite3_stmt *st = db_prepare(c, "SELECT id, name, timezone, grace_minutes, "
+                                     "reschedule_options, offer_hours, created_at, updated_at "
+                                     "FROM clinic");
+    if (!st)
+        return STORE_ERROR;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        return STORE_NOT_FOUND;
+    if (rc != SQLITE_ROW)
+        return rows_write_rc(st, rc);
+    memset(out, 0, sizeof *out);
+    rows_copy(st, 0, out->id, sizeof out->id);
+    rows_copy(st, 1, out->name, sizeof out->name);
+    rows_copy(st, 2, out->timezone, sizeof out->timezone);
+    out->grace_set = sqlite3_column_type(st, 3) != SQLITE_NULL;
+    out->grace_minutes = out->grace_set ? sqlite3_column_int(st, 3) : config_grace;
+    out->reschedule_options = sqlite3_column_int(st, 4);
+    out->offer_hours = sqlite3_column_int(st, 5);
+    out->created_at = sqlite3_column_int64(st, 6);
+    out->updated_at = sqlite3_column_int64(st, 7);
+    return STORE_OK;
+}
+
+static void bind_clinic(sqlite3_stmt *st, const clinic_rec *r)
+{
+    rows_bind_text(st, 1, r->id);
+    rows_bind_text(st, 2, r->name);
+    rows_bind_text(st, 3, r->timezone);
+    if (r->grace_set)
+        sqlite3_bind_int(st, 4, r->grace_minutes);
+    else
+        sqlite3_bind_null(st, 4);
+    sqlite3_bind_int(st, 5, r->reschedule_options);
+    sqlite3_bind_int(st, 6, r->offer_hours);
+    sqlite3_bind_int64(st, 7, r->created_at);
+    sqlite3_bind_int64(st, 8, r->updated_at);
+}
+
+int store_clinic_insert(db_conn_t *c, const clinic_rec *r)
+{
+    sqlite3_stmt *st = db_prepare(c, "INSERT INTO clinic (id, name, timezone, grace_minutes, "
+                                     "reschedule_options, offer_hours, created_at, updated_at) "
+                                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    if (!st)
+        return STORE_ERROR;
+    bind_clinic(st, r);
+    return rows_write_rc(st, sqlite3_step(st));
+}
+
+int store_clinic_update(db_conn_t *c, const clinic_rec *r)
+{
+    sqlite3_stmt *st = db_prepare(c, "UPDATE clinic SET name = ?2, timezone = ?3, "
+                                     "grace_minutes = ?4, reschedule_options = ?5, "
+                                     "offer_hours = ?6, updated_at = ?8 WHERE id = ?1");
+    if (!st)
+        return STORE_ERROR;
+    bind_clinic(st, r);
+    int rc = rows_write_rc(st, sqlite3_step(st));
+    if (rc == STORE_OK && sqlite3_changes(db_handle(c)) == 0)
+        return STORE_NOT_FOUND;
+    return rc;
+}
+
+int store_meta_get_int(db_conn_t *c, const char *key, int64_t *out)
+{
+    sqlite3_stmt *st = db_prepare(c, "SELECT value FROM meta WHERE key = ?1");
+    if (!st)
+        return STORE_ERROR;
+    rows_bind_text(st, 1, key);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        return STORE_NOT_FOUND;
+    if (rc != SQLITE_ROW)
+        return rows_write_rc(st, rc);
+    *out = sqlite3_column_int64(st, 0);
+    return STORE_OK;
+}
+
+int store_meta_set_int(db_conn_t *c, const char *key, int64_t value)
+{
+    sqlite3_stmt *st = db_prepare(c, "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    if (!st)
+        return STORE_ERROR;
+    rows_bind_text(st, 1, key);
+    sqlite3_bind_int64(st, 2, value);
+    return rows_write_rc(st, sqlite3_step(st));
+}

@@ -1,0 +1,123 @@
+/*
+ * offers.c — reschedule offers and the queued notifications they cause.
+ * Options are stored as a JSON array of [start, end] pairs (UTC seconds),
+ * written and read with SQLite's JSON functions.
+ */
+#include <stdlib.h>
+
+#include "store/rows.h"
+
+int store_offer_insert(db_conn_t *c, const offer_rec *r, const char *token_hash,
+                       const char *actor)
+{
+    char options[OFFER_MAX_OPTIONS * 48 + 8];
+    size_t n = 0;
+    n += (size_t)snprintf(options + n, sizeof options - n, "[");
+    for (int i = 0; i < r->noptions; i++)
+        n += (size_t)snprintf(options + n, sizeof options - n, "%s[%lld,%lld]", i ? "," : "",
+                              (long long)r->options[i].start, (long long)r->options[i].end);
+    snprintf(options + n, sizeof options - n, "]");
+
+    sqlite3_stmt *st = db_prepare(c, "INSERT INTO offers (id, appointment_id, token_hash, "
+                                     "options, created_at, created_by, expires_at) "
+                                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!st)
+        return STORE_ERROR;
+    rows_bind_text(st, 1, r->id);
+    rows_bind_text(st, 2, r->appointment_id);
+    rows_bind_text(st, 3, token_hash);
+    rows_bind_text(st, 4, options);
+    sqlite3_bind_int64(st, 5, r->created_at);
+    rows_bind_text(st, 6, actor);
+    sqlite3_bind_int64(st, 7, r->expires_at);
+    return rows_write_rc(st, sqlite3_step(st));
+}
+
+int store_offer_by_token(db_conn_t *c, const char *token_hash, offer_rec *out)
+{
+    sqlite3_stmt *st = db_prepare(c, "SELECT id, appointment_id, created_at, expires_at, "
+                                     "used_at, used_option, new_appointment_id, options "
+                                     "FROM offers WHERE token_hash = ?1");
+    int rc;
+    if (!st)
+        return STORE_ERROR;
+    rows_bind_text(st, 1, token_hash);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE)
+        return STORE_NOT_FOUND;
+    if (rc != SQLITE_ROW)
+        return rows_write_rc(st, rc);
+    memset(out, 0, sizeof *out);
+    rows_copy(st, 0, out->id, sizeof out->id);
+    rows_copy(st, 1, out->appointment_id, sizeof out->appointment_id);
+    out->created_at = sqlite3_column_int64(st, 2);
+    out->expires_at = sqlite3_column_int64(st, 3);
+    out->used_at = sqlite3_column_int64(st, 4);
+    out->used_option = sqlite3_column_int(st, 5);
+    rows_copy(st, 6, out->new_appointment_id, sizeof out->new_appointment_id);
+
+    st = db_prepare(c, "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
+                       "FROM offers, json_each(offers.options) WHERE offers.id = ?1 "
+                       "ORDER BY key");
+    if (!st)
+        return STORE_ERROR;
+    rows_bind_text(st, 1, out->id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && out->noptions < OFFER_MAX_OPTIONS)
+        out->options[out->noptions++] =
+            (interval_t){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1)};
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? STORE_OK : rows_write_rc(st, rc);
+}
+
+int store_offer_mark_used(db_conn_t *c, const char *offer_id, int64_t at, int option,
+                          const char *new_appointment_id)
+{
+    sqlite3_stmt *st = db_prepare(c, "UPDATE offers SET used_at = ?2, used_option = ?3, "
+                                     "new_appointment_id = ?4 WHERE id = ?1 AND used_at IS NULL");
+    if (!st)
+        return STORE_ERROR;
+    rows_bind_text(st, 1, offer_id);
+    sqlite3_bind_int64(st, 2, at);
+    sqlite3_bind_int(st, 3, option);
+    rows_bind_text(st, 4, new_appointment_id);
+    int rc = rows_write_rc(st, sqlite3_step(st));
+    if (rc == STORE_OK && sqlite3_changes(db_handle(c)) == 0)
+        return STORE_CONFLICT;
+    return rc;
+}
+
+int store_notification_insert(db_conn_t *c, const notification_rec *r, const char *appointment_id,
+                              const char *offer_id, const char *patient_id,
+                              const char *subject, const char *body)
+{
+    sqlite3_stmt *st = db_prepare(c, "INSERT INTO notifications (id, appointment_id, offer_id, "
+                                     "patient_id, channel, recipient, purpose, subject, body, "
+                                     "status, last_error, next_attempt_at, created_at, updated_at) "
+                                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                                     "?13, ?13)");
+    if (!st)
+        return STORE_ERROR;
+    rows_bind_text(st, 1, r->id);
+    rows_bind_opt(st, 2, appointment_id);
+    rows_bind_opt(st, 3, offer_id);
+    rows_bind_opt(st, 4, patient_id);
+    rows_bind_text(st, 5, r->channel);
+    rows_bind_opt(st, 6, r->recipient);
+    rows_bind_text(st, 7, r->purpose);
+    rows_bind_opt(st, 8, subject);
+    rows_bind_text(st, 9, body);
+    rows_bind_text(st, 10, r->status);
+    rows_bind_opt(st, 11, r->last_error);
+    rows_bind_opt_int(st, 12, r->next_attempt_at);
+    sqlite3_bind_int64(st, 13, r->created_at);
+    return rows_write_rc(st, sqlite3_step(st));
+}
+
+long store_notification_count(db_conn_t *c, const char *status)
+{
+    sqlite3_stmt *st = db_prepare(c, "SELECT count(*) FROM notifications "
+                                     "WHERE ?1 IS NULL OR status = ?1");
+    if (!st)
+        return -1;
+    rows_bind_opt(st, 1, status);
+    return sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
+}

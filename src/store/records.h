@@ -1,0 +1,104 @@
+/*
+ * records.h — the rows clinicbox keeps, as plain C structs.
+ *
+ * Fixed-size buffers on purpose: every text field has a length limit that the
+ * API enforces (see http/validate.h), so records never need freeing, except
+ * the schedule's arrays (schedule_rec_free). Times are unix seconds, UTC;
+ * 0 means "not set".
+ */
+#ifndef CLINICBOX_RECORDS_H
+#define CLINICBOX_RECORDS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/ids.h"
+#include "domain/slots.h"
+
+#define NAME_MAX_LEN 200
+#define EMAIL_MAX_LEN 254
+#define PHONE_MAX_LEN 16
+#define REASON_MAX_LEN 500
+#define ACTOR_MAX_LEN 64
+
+typedef struct {
+    char id[65]; /* a UUID, or the configured clinic_id */
+    char name[NAME_MAX_LEN + 1];
+    char timezone[65];
+    int grace_minutes;      /* in effect (the clinic's own, else the config's) */
+    bool grace_set;         /* the clinic set its own */
+    int reschedule_options;
+    int offer_hours;
+    int64_t created_at, updated_at;
+} clinic_rec;
+
+typedef struct {
+    char id[ID_LEN];
+    char name[NAME_MAX_LEN + 1];
+    char email[EMAIL_MAX_LEN + 1];
+    char phone[PHONE_MAX_LEN + 1];
+    int slot_minutes;
+    int64_t created_at, updated_at;
+} doctor_rec;
+
+typedef struct {
+    int slot_minutes;
+    sched_weekly_t *weekly;
+    size_t nweekly;
+    sched_exception_t *exceptions;
+    size_t nexceptions;
+} schedule_rec;
+
+typedef struct {
+    char id[ID_LEN];
+    char name[NAME_MAX_LEN + 1];
+    char email[EMAIL_MAX_LEN + 1];
+    char phone[PHONE_MAX_LEN + 1];
+    bool notify_email, notify_sms;
+    int64_t created_at, updated_at;
+} patient_rec;
+
+typedef struct {
+    char id[ID_LEN];
+    char doctor_id[ID_LEN];
+    char patient_id[ID_LEN];
+    int64_t start, end;
+    char status[16];
+    char reason[REASON_MAX_LEN + 1];
+    char cancel_reason[REASON_MAX_LEN + 1];
+    int64_t checked_in_at, completed_at, cancelled_at, no_show_at;
+    char rescheduled_from[ID_LEN];
+    char rescheduled_to[ID_LEN];
+    int64_t created_at, updated_at;
+    char created_by[ACTOR_MAX_LEN + 1];
+    char updated_by[ACTOR_MAX_LEN + 1];
+} appt_rec;
+
+#define OFFER_MAX_OPTIONS 20
+
+typedef struct {
+    char id[ID_LEN];
+    char appointment_id[ID_LEN];
+    interval_t options[OFFER_MAX_OPTIONS];
+    int noptions;
+    int64_t created_at, expires_at, used_at;
+    int used_option;
+    char new_appointment_id[ID_LEN];
+} offer_rec;
+
+typedef struct {
+    char id[ID_LEN];
+    char channel[8];
+    char recipient[EMAIL_MAX_LEN + 1];
+    char purpose[32];
+    char status[12];
+    int attempts;
+    char last_error[256];
+    int64_t next_attempt_at, sent_at, created_at;
+} notification_rec;
+
+void schedule_rec_free(schedule_rec *s);
+/* A view of the record for the slot functions. */
+schedule_t schedule_view(const schedule_rec *s);
+
+#endif

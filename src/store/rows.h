@@ -1,0 +1,56 @@
+/*
+ * rows.h — small helpers shared by the store files (private to store/):
+ * binding optional text and copying columns into fixed buffers.
+ */
+#ifndef CLINICBOX_ROWS_H
+#define CLINICBOX_ROWS_H
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "store/store.h"
+
+/* Binds s, or NULL when s is NULL or empty. */
+static inline void rows_bind_opt(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s && *s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static inline void rows_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_TRANSIENT);
+}
+
+static inline void rows_bind_opt_int(sqlite3_stmt *st, int i, long long v)
+{
+    if (v)
+        sqlite3_bind_int64(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static inline void rows_copy(sqlite3_stmt *st, int col, char *dst, size_t len)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(dst, len, "%s", t ? (const char *)t : "");
+}
+
+/* Maps the result of the last sqlite3_step of a write. */
+static inline int rows_write_rc(sqlite3_stmt *st, int rc)
+{
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        return STORE_OK;
+    sqlite3 *db = sqlite3_db_handle(st);
+    int ext = sqlite3_extended_errcode(db);
+    if (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)
+        return STORE_CONFLICT;
+    log_error("store", "write failed: %s", sqlite3_errmsg(db));
+    return STORE_ERROR;
+}
+
+#endif

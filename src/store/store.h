@@ -1,0 +1,85 @@
+/*
+ * store.h — the queries: one function per thing the service layer needs.
+ *
+ * Every function takes the connection it runs on: the writer's inside a
+ * db_write() job, or a pooled reader. Prepared statements only. Results:
+ * STORE_OK, STORE_NOT_FOUND, STORE_CONFLICT (a UNIQUE/PRIMARY KEY collision:
+ * for slot claims, the slot is taken) or STORE_ERROR (logged).
+ */
+#ifndef CLINICBOX_STORE_H
+#define CLINICBOX_STORE_H
+
+#include <stddef.h>
+
+#include "store/db.h"
+#include "store/records.h"
+
+enum store_rc { STORE_OK = 0, STORE_NOT_FOUND, STORE_CONFLICT, STORE_ERROR };
+
+/* clinic.c */
+int store_clinic_get(db_conn_t *c, int config_grace, clinic_rec *out);
+int store_clinic_insert(db_conn_t *c, const clinic_rec *r);
+int store_clinic_update(db_conn_t *c, const clinic_rec *r);
+int store_meta_get_int(db_conn_t *c, const char *key, int64_t *out);
+int store_meta_set_int(db_conn_t *c, const char *key, int64_t value);
+
+/* doctors.c */
+int store_doctor_insert(db_conn_t *c, const doctor_rec *r);
+int store_doctor_update(db_conn_t *c, const doctor_rec *r);
+int store_doctor_get(db_conn_t *c, const char *id, doctor_rec *out);
+/* Calls fn for every doctor, by name. */
+int store_doctor_list(db_conn_t *c, void (*fn)(const doctor_rec *, void *), void *ctx);
+int store_schedule_get(db_conn_t *c, const char *doctor_id, schedule_rec *out);
+int store_schedule_replace(db_conn_t *c, const char *doctor_id, const schedule_rec *s);
+
+/* patients.c */
+int store_patient_insert(db_conn_t *c, const patient_rec *r);
+int store_patient_update(db_conn_t *c, const patient_rec *r);
+int store_patient_get(db_conn_t *c, const char *id, patient_rec *out);
+/* Patients whose name, email or phone contains q (all if q is empty), by
+ * name, at most limit. */
+int store_patient_search(db_conn_t *c, const char *q, int limit,
+                         void (*fn)(const patient_rec *, void *), void *ctx);
+
+/* appointments.c */
+/* Inserts a new appointment; if it is live, claims its 5-minute units.
+ * STORE_CONFLICT if any unit is already claimed by another appointment. */
+int store_appt_insert(db_conn_t *c, const appt_rec *r);
+int store_appt_get(db_conn_t *c, const char *id, appt_rec *out);
+/* Writes the status, timestamps, reasons and links of r (the trigger frees
+ * the claims when it leaves the live states). */
+int store_appt_update(db_conn_t *c, const appt_rec *r);
+
+struct appt_filter {
+    const char *doctor_id, *patient_id, *status;
+    int64_t from, to; /* 0: open */
+    int limit;
+};
+int store_appt_list(db_conn_t *c, const struct appt_filter *f,
+                    void (*fn)(const appt_rec *, void *), void *ctx);
+/* Live appointments of a doctor overlapping [from, to). Caller frees *out. */
+long store_appt_busy(db_conn_t *c, const char *doctor_id, int64_t from, int64_t to,
+                     interval_t **out);
+/* Ids of booked appointments that started at or before `started_before`,
+ * oldest first, at most max. Returns the count or -1. */
+long store_appt_due_no_show(db_conn_t *c, int64_t started_before, char (*ids)[ID_LEN],
+                            long max);
+long store_appt_count(db_conn_t *c, const char *status);
+
+/* offers.c */
+int store_offer_insert(db_conn_t *c, const offer_rec *r, const char *token_hash,
+                       const char *actor);
+int store_offer_by_token(db_conn_t *c, const char *token_hash, offer_rec *out);
+int store_offer_mark_used(db_conn_t *c, const char *offer_id, int64_t at, int option,
+                          const char *new_appointment_id);
+int store_notification_insert(db_conn_t *c, const notification_rec *r, const char *appointment_id,
+                              const char *offer_id, const char *patient_id,
+                              const char *subject, const char *body);
+long store_notification_count(db_conn_t *c, const char *status);
+
+/* events.c */
+/* Appends to the event log; data is a JSON object text (or NULL for {}). */
+int store_event(db_conn_t *c, int64_t at, const char *actor, const char *entity,
+                const char *entity_id, const char *type, const char *data);
+
+#endif
