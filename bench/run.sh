@@ -113,6 +113,7 @@ echo "== clinicbox load benchmark =="
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
 echo "work dir: $WORK (filesystem: $(df -P "$WORK" | awk 'NR==2 {print $1}'))"
 echo "clients: $CLIENTS, measured phases: ${DURATION} s after ${WARMUP} s warm-up"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews every figure)"
 echo
 
 # ---------------------------------------------------------------- 1. SQLite
@@ -213,6 +214,7 @@ echo
 
 # ------------------------------------------------------------------ summary
 ELAPSED=$(($(date +%s) - START))
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 awk -v clients="$CLIENTS" -v dur="$DURATION" -v raw="$RAW_RATE" -v tiny="$TINY_RATE" \
     -v tiny50="$TINY_P50" -v tiny99="$TINY_P99" \
     -v book="$BOOK_RATE" -v b50="$BOOK_P50" -v b99="$BOOK_P99" \

@@ -457,8 +457,10 @@ static bool read_block(struct reader *r, const struct tzif_header *h,
             return false;
         tz->type_off[i] = off;
     }
-    /* Designations and the std/wall and UT/local indicators are not used. */
-    return take(r, (uint64_t)h->charcnt + h->isstdcnt + h->isutcnt) != NULL;
+    /* Designations, leap-second records (none: rejected above) and the
+     * std/wall and UT/local indicators are not used. */
+    return take(r, (uint64_t)h->charcnt + (uint64_t)h->leapcnt * (time_size + 4) +
+                       h->isstdcnt + h->isutcnt) != NULL;
 }
 
 /* "\n" TZ-string "\n" */

@@ -291,7 +291,8 @@ static void actor_from(req_t *r)
         for (; h[n] && n < 40; n++)
             r->actor[n] = isprint((unsigned char)h[n]) ? h[n] : '?';
     r->actor[n] = '\0';
-    snprintf(r->actor, sizeof r->actor, "%s", n ? r->actor : "staff");
+    if (n == 0)
+        snprintf(r->actor, sizeof r->actor, "staff");
 }
 
 static int dispatch(struct mg_connection *conn, void *cbdata)

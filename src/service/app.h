@@ -48,10 +48,9 @@ typedef struct app {
     int64_t noshow_last_run;
     long long noshow_total;
     bool stopping;
-    pthread_cond_t wake;
+    int noshow_wake_fd; /* eventfd: wakes the no-show worker */
     pthread_t noshow_thread;
     bool noshow_started;
-    bool noshow_run_now;
 } app_t;
 
 /* Sets e and returns status. */

@@ -113,11 +113,6 @@ bool app_open(app_t *app, const struct config *cfg, int64_t now, char *err, size
     memset(app, 0, sizeof *app);
     app->cfg = *cfg;
     pthread_mutex_init(&app->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&app->wake, &ca);
-    pthread_condattr_destroy(&ca);
     app->db = db_open(cfg->data, err, errlen);
     if (!app->db)
         return false;
@@ -137,7 +132,6 @@ void app_close(app_t *app)
     db_close(app->db);
     app->db = NULL;
     pthread_mutex_destroy(&app->lock);
-    pthread_cond_destroy(&app->wake);
 }
 
 struct clinic_job {

@@ -8,9 +8,11 @@
  */
 #include "service/noshow.h"
 
-#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "service/booking.h"
@@ -36,8 +38,11 @@ static int hw_job(db_conn_t *c, void *arg)
     return store_meta_set_int(c, HIGH_WATER_KEY, j->value) == STORE_OK ? 0 : SVC_UNAVAILABLE;
 }
 
+#define HELD_LOG_EVERY_SECONDS 600
+
 static void tick(app_t *app, int64_t *saved_hw)
 {
+    static int64_t last_held_log; /* only this worker thread uses it */
     int64_t wall = app_now(), mono = mono_now();
     pthread_mutex_lock(&app->lock);
     bool was_held = app->guard.held;
@@ -48,8 +53,10 @@ static void tick(app_t *app, int64_t *saved_hw)
     pthread_mutex_unlock(&app->lock);
 
     if (!ok) {
-        if (!was_held)
+        if (!was_held || mono - last_held_log >= HELD_LOG_EVERY_SECONDS) {
             log_warn("noshow", "holding no-show detection: %s", reason);
+            last_held_log = mono;
+        }
         return;
     }
     if (was_held)
@@ -69,25 +76,39 @@ static void tick(app_t *app, int64_t *saved_hw)
     }
 }
 
+/* Waits up to `seconds` or until noshow_stop/noshow_confirm_clock write to
+ * the wake-up eventfd. poll() with a relative timeout rather than a timed
+ * condition wait: it needs no absolute clock, so a jumping wall clock (or
+ * libfaketime in the tests) cannot turn it into a busy loop. */
+static void wait_for_wake(app_t *app, int seconds)
+{
+    struct pollfd p = {.fd = app->noshow_wake_fd, .events = POLLIN};
+    uint64_t n;
+    if (poll(&p, 1, seconds * 1000) > 0 && read(app->noshow_wake_fd, &n, sizeof n) < 0)
+        log_debug("noshow", "wake-up read failed");
+}
+
 static void *noshow_main(void *arg)
 {
     app_t *app = arg;
     int64_t saved_hw = app->guard.high_water;
-    pthread_mutex_lock(&app->lock);
-    while (!app->stopping) {
-        pthread_mutex_unlock(&app->lock);
-        tick(app, &saved_hw);
+    for (;;) {
         pthread_mutex_lock(&app->lock);
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += app->cfg.noshow_interval_seconds;
-        while (!app->stopping && !app->noshow_run_now &&
-               pthread_cond_timedwait(&app->wake, &app->lock, &until) != ETIMEDOUT)
-            ;
-        app->noshow_run_now = false;
+        bool stop = app->stopping;
+        pthread_mutex_unlock(&app->lock);
+        if (stop)
+            break;
+        tick(app, &saved_hw);
+        wait_for_wake(app, app->cfg.noshow_interval_seconds);
     }
-    pthread_mutex_unlock(&app->lock);
     return NULL;
+}
+
+static void wake(app_t *app)
+{
+    uint64_t one = 1;
+    if (write(app->noshow_wake_fd, &one, sizeof one) < 0)
+        log_warn("noshow", "cannot wake the worker");
 }
 
 bool noshow_start(app_t *app)
@@ -100,6 +121,9 @@ bool noshow_start(app_t *app)
     db_reader_release(app->db, c);
     clockguard_init(&app->guard, hw, (int64_t)app->cfg.clock_max_catchup_hours * 3600,
                     CLOCK_TOLERANCE_SECONDS);
+    app->noshow_wake_fd = eventfd(0, EFD_CLOEXEC);
+    if (app->noshow_wake_fd < 0)
+        return false;
     app->noshow_started = pthread_create(&app->noshow_thread, NULL, noshow_main, app) == 0;
     return app->noshow_started;
 }
@@ -108,10 +132,12 @@ void noshow_stop(app_t *app)
 {
     pthread_mutex_lock(&app->lock);
     app->stopping = true;
-    pthread_cond_broadcast(&app->wake);
     pthread_mutex_unlock(&app->lock);
-    if (app->noshow_started)
+    if (app->noshow_started) {
+        wake(app);
         pthread_join(app->noshow_thread, NULL);
+        close(app->noshow_wake_fd);
+    }
     app->noshow_started = false;
 }
 
@@ -119,9 +145,8 @@ void noshow_confirm_clock(app_t *app)
 {
     pthread_mutex_lock(&app->lock);
     clockguard_confirm(&app->guard, app_now(), mono_now());
-    app->noshow_run_now = true;
-    pthread_cond_broadcast(&app->wake);
     pthread_mutex_unlock(&app->lock);
+    wake(app);
     log_info("noshow", "staff confirmed the wall clock; no-show detection resumes");
 }
 

@@ -492,14 +492,16 @@ static void test_malformed_synthetic(void)
     static const int32_t huge[] = {3600, 93600};
     const char *f = "CET-1";
 
-    struct zone_spec ok = {'2', 2, trans, idx, 2, offs, f};
+    static const uint8_t ok_idx[] = {1, 0};
+    struct zone_spec ok = {'2', 2, trans, ok_idx, 2, offs, f};
     tz_t *tz = build(&ok);
     CHECK(tz != NULL);
     if (tz) {
-        CHECK_EQ_INT(tz_offset_at(tz, 999), 3600);
-        CHECK_EQ_INT(tz_offset_at(tz, 1000), 3600);
-        CHECK_EQ_INT(tz_offset_at(tz, 2000), 7200);
-        CHECK_EQ_INT(tz_offset_at(tz, 2001), 3600); /* footer after the last */
+        CHECK_EQ_INT(tz_offset_at(tz, 999), 3600);  /* type 0 before the first */
+        CHECK_EQ_INT(tz_offset_at(tz, 1000), 7200);
+        CHECK_EQ_INT(tz_offset_at(tz, 1999), 7200);
+        CHECK_EQ_INT(tz_offset_at(tz, 2000), 3600); /* footer from the last on */
+        CHECK_EQ_INT(tz_offset_at(tz, 2001), 3600);
     }
     tz_free(tz);
 
@@ -660,6 +662,36 @@ static void test_slim_file(void)
     tz_free(tz);
 }
 
+/* Some slim files end with a transition to a standard-time type while the
+ * footer says DST is still on (zic -b slim output for America/Ojinaga in
+ * 2022: last transition 2022-10-30T08:00Z to CST -6, footer
+ * "CST6CDT,M3.2.0,M11.1.0"). Like glibc, the footer governs from the last
+ * transition on, and tz_local_to_utc() must still find local times there. */
+static void test_footer_disagrees_with_last_type(void)
+{
+    static const int64_t trans[] = {1647162000, 1667116800};
+    static const uint8_t idx[] = {1, 2};
+    static const int32_t offs[] = {-25200, -21600, -21600};
+    struct zone_spec z = {'2', 2, trans, idx, 3, offs, "CST6CDT,M3.2.0,M11.1.0"};
+    tz_t *tz = build(&z);
+    CHECK(tz != NULL);
+    if (!tz)
+        return;
+    static const struct at v[] = {
+        {1667116799, -21600}, /* 2022-10-30T07:59:59Z MDT */
+        {1667116800, -18000}, /* 2022-10-30T08:00:00Z CDT per the footer */
+        {1667717999, -18000}, /* 2022-11-06T06:59:59Z */
+        {1667718000, -21600}, /* 2022-11-06T07:00:00Z CST */
+    };
+    check_offsets(tz, v, ARRAY_LEN(v), "Ojinaga-like");
+    /* 2022-10-30 01:59:59 MDT is followed by 03:00:00 CDT: 02:30 is in a gap. */
+    CHECK_EQ_INT(tz_local_to_utc(tz, 2022, 10, 30, 3600 + 3599), 1667116799);
+    CHECK_EQ_INT(tz_local_to_utc(tz, 2022, 10, 30, 2 * 3600 + 1800), 1667118600);
+    /* 07:09:15 CDT = 12:09:15Z, reachable only with the footer's offset. */
+    CHECK_EQ_INT(tz_local_to_utc(tz, 2022, 10, 30, 7 * 3600 + 555), 1667131755);
+    tz_free(tz);
+}
+
 /* ------------------------------------------------------------------------
  * Cache
  */
@@ -813,6 +845,7 @@ int main(void)
     RUN(test_malformed_synthetic);
     RUN(test_footer_rules);
     RUN(test_slim_file);
+    RUN(test_footer_disagrees_with_last_type);
     RUN(test_cache);
     RUN(test_cache_threads);
     RUN(test_civil);

@@ -1,0 +1,202 @@
+"""Test harness: starts the real clinicbox binary on a free loopback port with
+a fresh data directory and talks to it over real HTTP.
+
+Used by every tests/api/test_*.py. The binary comes from $CLINICBOX_BIN (ctest
+sets it). Time travel uses libfaketime (`faketime -f '@2026-12-01 08:00:00'`):
+the server's wall clock starts there and runs on; its monotonic clock stays
+real (FAKETIME_DONT_FAKE_MONOTONIC=1), as a real clock jump would leave it.
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import time
+import unittest
+
+BIN = os.environ.get("CLINICBOX_BIN", os.path.join(os.path.dirname(__file__), "..", "..", "build", "clinicbox"))
+
+
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.raw = body
+        ctype = headers.get("Content-Type", "")
+        self.json = json.loads(body) if body and "json" in ctype else None
+
+    def __repr__(self):
+        return f"<{self.status} {self.raw[:300]!r}>"
+
+
+class Server:
+    """One clinicbox process. Keep the data directory across restarts by
+    passing the same `data` to a new Server."""
+
+    def __init__(self, data=None, faketime=None, env=None, args=(), port=None):
+        self.own_data = data is None
+        self.data = data or tempfile.mkdtemp(prefix="clinicbox-test-")
+        self.faketime = faketime
+        self.env = env or {}
+        self.args = list(args)
+        self.port = port or free_port()
+        self.proc = None
+        self.log_path = os.path.join(self.data, f"server-{self.port}.log")
+
+    # -- process -------------------------------------------------------------
+    def command(self):
+        return [BIN, "serve", "--data", self.data, "--listen", f"127.0.0.1:{self.port}"] + self.args
+
+    def start(self, wait=True):
+        env = dict(os.environ)
+        env.update({"FAKETIME_DONT_FAKE_MONOTONIC": "1", "TZ": "UTC",
+                    "ASAN_OPTIONS": env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0:detect_leaks=1"})
+        if self.faketime:
+            # What `faketime -f` does, without its wrapper process in between
+            # (signals must reach the server itself).
+            env["LD_PRELOAD"] = FAKETIME_LIB
+            env["FAKETIME"] = "@" + self.faketime
+        env.update(self.env)
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.command(), stdout=self.log, stderr=self.log, env=env)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited with {self.proc.returncode}:\n{self.read_log()}")
+            try:
+                if self.get("/api/health").status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError("server did not become ready:\n" + self.read_log())
+
+    def stop(self):
+        """SIGTERM, and assert a clean exit (sanitizer reports fail it)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("server did not stop on SIGTERM")
+        rc = self.proc.returncode if self.proc else 0
+        if self.proc:
+            self.log.close()
+        self.proc = None
+        if rc != 0:
+            raise AssertionError(f"server exited with {rc}:\n{self.read_log()}")
+
+    def kill9(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.log.close()
+        self.proc = None
+
+    def cleanup(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.own_data and not os.environ.get("CLINICBOX_KEEP_TEST_DATA"):
+            shutil.rmtree(self.data, ignore_errors=True)
+
+    def read_log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")[-6000:]
+        except OSError:
+            return ""
+
+    # -- HTTP ------------------------------------------------------------------
+    def connection(self, timeout=30):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def request(self, method, path, body=None, headers=None, raw=None, conn=None):
+        own = conn is None
+        conn = conn or self.connection()
+        hdrs = dict(headers or {})
+        data = raw
+        if body is not None:
+            data = json.dumps(body).encode()
+            hdrs.setdefault("Content-Type", "application/json")
+        try:
+            conn.request(method, path, body=data, headers=hdrs)
+            r = conn.getresponse()
+            payload = r.read()
+            return Response(r.status, r.headers, payload.decode("utf-8"))
+        finally:
+            if own:
+                conn.close()
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body=body, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.request("PUT", path, body=body, **kw)
+
+    # -- database (read-only peeks, as an admin with sqlite3 would) -----------
+    def db(self):
+        return sqlite3.connect(f"file:{self.data}/clinicbox.db?mode=ro", uri=True, timeout=10)
+
+    # -- seed data ---------------------------------------------------------------
+    def seed(self, timezone="Europe/Berlin", slot_minutes=15, weekly=None, exceptions=None,
+             patient=None):
+        """Clinic zone, one doctor with a schedule, one patient. Returns (doctor, patient)."""
+        r = self.put("/api/clinic", {"name": "Praxis Test", "timezone": timezone})
+        assert r.status == 200, r
+        if weekly is None:
+            weekly = [{"weekday": d, "start": "08:00", "end": "18:00"} for d in range(1, 8)]
+        d = self.post("/api/doctors", {"name": "Dr. Test", "slot_minutes": slot_minutes})
+        assert d.status == 201, d
+        s = self.put(f"/api/doctors/{d.json['id']}/schedule",
+                     {"weekly": weekly, "exceptions": exceptions or []})
+        assert s.status == 200, s
+        p = self.post("/api/patients", patient or {"name": "Anna Müller", "email": "anna@example.org",
+                                                   "phone": "+4915112345678"})
+        assert p.status == 201, p
+        return d.json, p.json
+
+
+class ServerTest(unittest.TestCase):
+    """A test case with self.server running (fresh data dir), stopped cleanly
+    after each test."""
+    faketime = None
+    server_args = ()
+
+    def setUp(self):
+        self.server = Server(faketime=self.faketime, args=self.server_args).start()
+        self.addCleanup(self.server.cleanup)
+
+    def tearDown(self):
+        self.server.stop()
+
+    def assertProblem(self, r, status, field=None):
+        self.assertEqual(r.status, status, r)
+        self.assertEqual(r.headers.get("Content-Type"), "application/problem+json", r)
+        self.assertEqual(r.json["status"], status)
+        self.assertTrue(r.json.get("detail"), r)
+        if field:
+            fields = [e["field"] for e in r.json.get("errors", [])]
+            self.assertIn(field, fields, r)
