@@ -116,6 +116,8 @@ class Server:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if self.proc:
+            self.log.close()
         if self.own_data and not os.environ.get("CLINICBOX_KEEP_TEST_DATA"):
             shutil.rmtree(self.data, ignore_errors=True)
 

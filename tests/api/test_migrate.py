@@ -158,7 +158,7 @@ class MigrateTest(unittest.TestCase):
         s2 = self.server()
         self.assertEqual(s2.get(f"/api/appointments/{appt_id}").status, 200)
         s2.stop()
-        self.assertNotIn("applied migration", s2.read_log().split("received signal")[-1])
+        self.assertNotIn("applied migration", s2.read_log())
 
     # ------------------------------------------------------------------
     def test_refuses_newer_schema(self):
