@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages clinicbox needs that are not installed yet.
+#   scripts/deps.sh build   what building and running the server needs
+#   scripts/deps.sh test    that, plus what the test suite needs
+# Runs apt-get only when something is missing (as root, or through sudo).
+set -euo pipefail
+
+build_pkgs=(build-essential cmake pkg-config tzdata ca-certificates
+            libsqlite3-dev libcivetweb-dev libjansson-dev libsodium-dev)
+test_pkgs=(python3 faketime sqlite3)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-build}" = test ]; then
+  want+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "clinicbox: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

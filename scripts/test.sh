@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds clinicbox and runs every test twice: in a
+# normal build, then in a build with AddressSanitizer + UndefinedBehaviorSanitizer.
+# The last line sums both runs up ("N passed, N failed").
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh test || exit 1
+
+jobs=$(nproc)
+passed=0
+failed=0
+status=0
+run_suite() { # build-dir, cmake options...
+  local dir=$1
+  shift
+  echo "== $dir: build ($*)"
+  cmake -S . -B "$dir" "$@" >/dev/null || return 1
+  cmake --build "$dir" -j"$jobs" 2>&1 | grep -vE '^\[ *[0-9]+%\]' || true
+  [ "${PIPESTATUS[0]}" -eq 0 ] || return 1
+  echo "== $dir: ctest"
+  local log="$dir/ctest.log"
+  (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 900) 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  local line
+  line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -1)
+  if [ -n "$line" ]; then
+    local total fails
+    total=$(echo "$line" | sed -E 's/.*out of ([0-9]+).*/\1/')
+    fails=$(echo "$line" | sed -E 's/.* ([0-9]+) tests? failed.*/\1/')
+    passed=$((passed + total - fails))
+    failed=$((failed + fails))
+  else
+    failed=$((failed + 1))
+  fi
+  return "$rc"
+}
+
+run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo || status=1
+run_suite build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCLINICBOX_SANITIZE=ON || status=1
+
+echo
+echo "$passed passed, $failed failed"
+exit $status
