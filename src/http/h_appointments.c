@@ -54,7 +54,7 @@ static void add_appt(const appt_rec *a, void *ctx)
 
 void h_appt_list(req_t *r)
 {
-    char doctor[ID_LEN + 4] = "", patient[ID_LEN + 4] = "", status[24] = "", lim[16];
+    char doctor[ID_LEN + 4] = "", patient[ID_LEN + 4] = "", status[24] = "";
     struct appt_filter f = {.limit = LIST_DEFAULT_LIMIT};
     bool has;
 
@@ -85,15 +85,10 @@ void h_appt_list(req_t *r)
         }
         f.status = status;
     }
-    if (http_query(r, "limit", lim, sizeof lim)) {
-        char *end = NULL;
-        long x = strtol(lim, &end, 10);
-        if (!*lim || *end || x < 1 || x > LIST_MAX_LIMIT) {
-            http_problem(r, 400, "limit must be a whole number from 1 to 5000", "limit", NULL);
-            return;
-        }
-        f.limit = (int)x;
-    }
+    long limit = LIST_DEFAULT_LIMIT;
+    if (!http_query_int(r, "limit", 1, LIST_MAX_LIMIT, &limit))
+        return;
+    f.limit = (int)limit;
     struct list_ctx l = {json_array(), http_clinic_tz(r)};
     db_conn_t *c = db_reader(r->app->db);
     if (!c || store_appt_list(c, &f, add_appt, &l) != STORE_OK) {

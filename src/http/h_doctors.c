@@ -21,7 +21,7 @@ static void read_doctor_fields(req_t *r, doctor_rec *d, bool create, verr_t *v)
     long long slot;
     char name[NAME_MAX_LEN + 1];
     in_only(r->body, allowed, v);
-    if (in_string(r->body, "name", create, NAME_MAX_LEN, name, sizeof name, v))
+    if (in_name(r->body, "name", create, NAME_MAX_LEN, name, sizeof name, v))
         snprintf(d->name, sizeof d->name, "%s", name);
     if (json_object_get(r->body, "email") || create)
         in_email(r->body, "email", d->email, sizeof d->email, v);
@@ -47,26 +47,32 @@ void h_doctor_create(req_t *r)
         http_svc_problem(r, &e);
         return;
     }
-    http_json(r, 201, render_doctor(&d));
+    http_json(r, 201, render_doctor(http_clinic_tz(r), &d));
 }
+
+struct doctor_list {
+    json_t *arr;
+    const tz_t *tz;
+};
 
 static void add_doctor(const doctor_rec *d, void *ctx)
 {
-    json_array_append_new(ctx, render_doctor(d));
+    struct doctor_list *l = ctx;
+    json_array_append_new(l->arr, render_doctor(l->tz, d));
 }
 
 void h_doctor_list(req_t *r)
 {
-    json_t *arr = json_array();
+    struct doctor_list l = {json_array(), http_clinic_tz(r)};
     db_conn_t *c = db_reader(r->app->db);
-    if (!c || store_doctor_list(c, add_doctor, arr) != STORE_OK) {
+    if (!c || store_doctor_list(c, add_doctor, &l) != STORE_OK) {
         db_reader_release(r->app->db, c);
-        json_decref(arr);
+        json_decref(l.arr);
         http_problem(r, 503, "storage is unavailable", NULL, NULL);
         return;
     }
     db_reader_release(r->app->db, c);
-    http_json(r, 200, json_pack("{s:o}", "doctors", arr));
+    http_json(r, 200, json_pack("{s:o}", "doctors", l.arr));
 }
 
 /* Loads doctor params[0] or answers 404/503. */
@@ -86,7 +92,7 @@ void h_doctor_get(req_t *r)
 {
     doctor_rec d;
     if (load_doctor(r, &d))
-        http_json(r, 200, render_doctor(&d));
+        http_json(r, 200, render_doctor(http_clinic_tz(r), &d));
 }
 
 void h_doctor_put(req_t *r)
@@ -104,7 +110,7 @@ void h_doctor_put(req_t *r)
         http_svc_problem(r, &e);
         return;
     }
-    http_json(r, 200, render_doctor(&d));
+    http_json(r, 200, render_doctor(http_clinic_tz(r), &d));
 }
 
 void h_schedule_get(req_t *r)
@@ -216,7 +222,7 @@ static void parse_schedule(json_t *body, schedule_rec *s, verr_t *v)
         if (!json_is_integer(wd) || json_integer_value(wd) < 1 || json_integer_value(wd) > 7) {
             char f[64];
             snprintf(f, sizeof f, "%s.weekday", where);
-            verr_add(v, 400, f, "must be 1 (Monday) to 7 (Sunday)");
+            verr_add(v, json_is_integer(wd) ? 422 : 400, f, "must be 1 (Monday) to 7 (Sunday)");
             continue;
         }
         w.weekday = (int)json_integer_value(wd);
@@ -304,8 +310,6 @@ void h_available_slots(req_t *r)
 {
     int64_t from = r->now, to;
     bool has_from, has_to;
-    char dur[32];
-    int duration = 0;
     interval_t *slots = NULL;
     long n = 0;
     svc_err e = {0};
@@ -317,16 +321,9 @@ void h_available_slots(req_t *r)
         from = r->now;
     if (!has_to)
         to = from + 7 * 86400;
-    if (http_query(r, "duration", dur, sizeof dur)) {
-        char *end = NULL;
-        long x = strtol(dur, &end, 10);
-        if (!*dur || *end || x < 1 || x > SLOTS_MAX_DURATION_MINUTES) {
-            http_problem(r, 400, "duration must be a whole number of minutes from 1 to 480",
-                         "duration", NULL);
-            return;
-        }
-        duration = (int)x;
-    }
+    long duration = 0;
+    if (!http_query_int(r, "duration", 1, SLOTS_MAX_DURATION_MINUTES, &duration))
+        return;
     if (to <= from) {
         http_problem(r, 422, "to must be after from", "to", NULL);
         return;
@@ -335,7 +332,7 @@ void h_available_slots(req_t *r)
         http_problem(r, 422, "from and to may be at most 62 days apart", "to", NULL);
         return;
     }
-    if (svc_available(r->app, r->params[0], from, to, duration, r->now, &slots, &n, &e) !=
+    if (svc_available(r->app, r->params[0], from, to, (int)duration, r->now, &slots, &n, &e) !=
         SVC_OK) {
         http_svc_problem(r, &e);
         return;

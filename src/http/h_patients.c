@@ -15,7 +15,7 @@ static void read_patient_fields(req_t *r, patient_rec *p, bool create, verr_t *v
                                           "created_at", "updated_at", NULL};
     char name[NAME_MAX_LEN + 1];
     in_only(r->body, allowed, v);
-    if (in_string(r->body, "name", create, NAME_MAX_LEN, name, sizeof name, v))
+    if (in_name(r->body, "name", create, NAME_MAX_LEN, name, sizeof name, v))
         snprintf(p->name, sizeof p->name, "%s", name);
     /* On update a field that is present (also as null) replaces the old one. */
     if (json_object_get(r->body, "email") || create)
@@ -39,41 +39,40 @@ void h_patient_create(req_t *r)
         http_svc_problem(r, &e);
         return;
     }
-    http_json(r, 201, render_patient(&p));
+    http_json(r, 201, render_patient(http_clinic_tz(r), &p));
 }
+
+struct patient_list {
+    json_t *arr;
+    const tz_t *tz;
+};
 
 static void add_patient(const patient_rec *p, void *ctx)
 {
-    json_array_append_new(ctx, render_patient(p));
+    struct patient_list *l = ctx;
+    json_array_append_new(l->arr, render_patient(l->tz, p));
 }
 
 void h_patient_list(req_t *r)
 {
-    char q[NAME_MAX_LEN + 1] = "", lim[16];
-    int limit = 50;
-    if (http_query(r, "limit", lim, sizeof lim)) {
-        char *end = NULL;
-        long x = strtol(lim, &end, 10);
-        if (!*lim || *end || x < 1 || x > 1000) {
-            http_problem(r, 400, "limit must be a whole number from 1 to 1000", "limit", NULL);
-            return;
-        }
-        limit = (int)x;
-    }
+    char q[NAME_MAX_LEN + 1] = "";
+    long limit = 50;
+    if (!http_query_int(r, "limit", 1, 1000, &limit))
+        return;
     if (r->query && mg_get_var(r->query, strlen(r->query), "q", q, sizeof q) == -2) {
         http_problem(r, 400, "q is too long", "q", NULL);
         return;
     }
-    json_t *arr = json_array();
+    struct patient_list l = {json_array(), http_clinic_tz(r)};
     db_conn_t *c = db_reader(r->app->db);
-    if (!c || store_patient_search(c, q, limit, add_patient, arr) != STORE_OK) {
+    if (!c || store_patient_search(c, q, (int)limit, add_patient, &l) != STORE_OK) {
         db_reader_release(r->app->db, c);
-        json_decref(arr);
+        json_decref(l.arr);
         http_problem(r, 503, "storage is unavailable", NULL, NULL);
         return;
     }
     db_reader_release(r->app->db, c);
-    http_json(r, 200, json_pack("{s:o}", "patients", arr));
+    http_json(r, 200, json_pack("{s:o}", "patients", l.arr));
 }
 
 static bool load_patient(req_t *r, patient_rec *p)
@@ -92,7 +91,7 @@ void h_patient_get(req_t *r)
 {
     patient_rec p;
     if (load_patient(r, &p))
-        http_json(r, 200, render_patient(&p));
+        http_json(r, 200, render_patient(http_clinic_tz(r), &p));
 }
 
 void h_patient_put(req_t *r)
@@ -110,5 +109,5 @@ void h_patient_put(req_t *r)
         http_svc_problem(r, &e);
         return;
     }
-    http_json(r, 200, render_patient(&p));
+    http_json(r, 200, render_patient(http_clinic_tz(r), &p));
 }

@@ -52,7 +52,7 @@ void h_health(req_t *r)
     if (ns.held)
         json_object_set_new(noshow, "reason", json_string(ns.reason));
     if (ns.last_run)
-        json_object_set_new(noshow, "last_run", render_time(NULL, ns.last_run));
+        json_object_set_new(noshow, "last_run", render_time(http_clinic_tz(r), ns.last_run));
     json_t *body = json_pack(
         "{s:s,s:s,s:{s:b,s:s,s:i},s:{s:I,s:I,s:I},s:{s:b},s:o}", "status",
         c.ok ? "ok" : "degraded", "version", CLINICBOX_VERSION, "db", "ok", c.ok, "path",
@@ -126,7 +126,7 @@ void h_clinic_put(req_t *r)
     app_clinic(r->app, &c); /* fields left out keep their value */
     verr_init(&v);
     in_only(r->body, allowed, &v);
-    if (in_string(r->body, "name", false, NAME_MAX_LEN, name, sizeof name, &v))
+    if (in_name(r->body, "name", false, NAME_MAX_LEN, name, sizeof name, &v))
         snprintf(c.name, sizeof c.name, "%s", name);
     if (in_string(r->body, "timezone", false, 64, zone, sizeof zone, &v))
         snprintf(c.timezone, sizeof c.timezone, "%s", zone);
@@ -138,8 +138,6 @@ void h_clinic_put(req_t *r)
         c.reschedule_options = (int)x;
     if (in_int(r->body, "offer_hours", false, 1, 720, &x, &v))
         c.offer_hours = (int)x;
-    if (c.name[0] == '\0')
-        verr_add(&v, 400, "name", "must not be empty");
     if (http_verr_answer(r, &v))
         return;
     if (svc_clinic_put(r->app, &c, r->actor, r->now, &out, &e) != SVC_OK) {
@@ -154,6 +152,6 @@ void h_clock_confirm(req_t *r)
     struct noshow_status ns;
     noshow_confirm_clock(r->app);
     noshow_status(r->app, &ns);
-    http_json(r, 200, json_pack("{s:o,s:b}", "trusted_time", render_time(NULL, ns.trusted_until),
+    http_json(r, 200, json_pack("{s:o,s:b}", "trusted_time", render_time(http_clinic_tz(r), ns.trusted_until),
                                 "held", ns.held));
 }

@@ -94,14 +94,26 @@ bool in_string(json_t *obj, const char *key, bool required, size_t maxlen, char 
         return false;
     }
     if (utf8_len(s) > maxlen || strlen(s) >= outlen) {
-        verr_add(v, 400, key, "must be at most %zu characters", maxlen);
+        verr_add(v, 422, key, "must be at most %zu characters", maxlen);
         return false;
     }
     if (required && !*s) {
-        verr_add(v, 400, key, "must not be empty");
+        verr_add(v, 422, key, "must not be empty");
         return false;
     }
     memcpy(out, s, strlen(s) + 1);
+    return true;
+}
+
+bool in_name(json_t *obj, const char *key, bool required, size_t maxlen, char *out,
+             size_t outlen, verr_t *v)
+{
+    if (!in_string(obj, key, required, maxlen, out, outlen, v))
+        return false;
+    if (!*out) {
+        verr_add(v, 422, key, "must not be empty");
+        return false;
+    }
     return true;
 }
 

@@ -2,8 +2,10 @@
  * input.h — validating request JSON field by field.
  *
  * Every problem is collected (field + message) so one answer lists them all.
- * Wrong types and unparseable values are 400; values that parse but are not
- * allowed are 422; the answer takes the most basic class seen (400 first).
+ * 400: a value that cannot be read as what the field is (a JSON type, or a
+ * string format: date-time, date, HH:MM, id, email, E.164 phone) and unknown
+ * fields. 422: a value that can be read but is not allowed (out of range, too
+ * long, empty). The answer takes the most basic class seen (400 first).
  * Getters return true when the field is present and valid.
  */
 #ifndef CLINICBOX_INPUT_H
@@ -28,8 +30,12 @@ void verr_free(verr_t *v);
 /* Reports any key of obj not in the NULL-terminated list. */
 void in_only(json_t *obj, const char *const *allowed, verr_t *v);
 
+/* A required string must not be empty; so must an optional one that is
+ * present when nonempty is set (a name given on update). */
 bool in_string(json_t *obj, const char *key, bool required, size_t maxlen, char *out,
                size_t outlen, verr_t *v);
+bool in_name(json_t *obj, const char *key, bool required, size_t maxlen, char *out,
+             size_t outlen, verr_t *v);
 bool in_int(json_t *obj, const char *key, bool required, long long min, long long max,
             long long *out, verr_t *v);
 bool in_bool(json_t *obj, const char *key, bool required, bool *out, verr_t *v);

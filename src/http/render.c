@@ -10,11 +10,6 @@ json_t *render_time(const tz_t *tz, int64_t t)
     return json_string(buf);
 }
 
-static json_t *utc_time(int64_t t)
-{
-    return render_time(NULL, t);
-}
-
 static void set_opt(json_t *o, const char *key, const char *s)
 {
     if (s && *s)
@@ -29,17 +24,19 @@ static void set_time(json_t *o, const char *key, const tz_t *tz, int64_t t)
 
 json_t *render_clinic(const clinic_rec *c)
 {
+    const tz_t *tz = tz_get(c->timezone);
     return json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:o,s:o}", "id", c->id, "name", c->name,
                      "timezone", c->timezone, "grace_minutes", c->grace_minutes,
                      "reschedule_options", c->reschedule_options, "offer_hours", c->offer_hours,
-                     "created_at", utc_time(c->created_at), "updated_at", utc_time(c->updated_at));
+                     "created_at", render_time(tz, c->created_at), "updated_at",
+                     render_time(tz, c->updated_at));
 }
 
-json_t *render_doctor(const doctor_rec *d)
+json_t *render_doctor(const tz_t *tz, const doctor_rec *d)
 {
     json_t *o = json_pack("{s:s,s:s,s:i,s:o,s:o}", "id", d->id, "name", d->name, "slot_minutes",
-                          d->slot_minutes, "created_at", utc_time(d->created_at), "updated_at",
-                          utc_time(d->updated_at));
+                          d->slot_minutes, "created_at", render_time(tz, d->created_at), "updated_at",
+                          render_time(tz, d->updated_at));
     set_opt(o, "email", d->email);
     set_opt(o, "phone", d->phone);
     return o;
@@ -71,12 +68,12 @@ json_t *render_schedule(const char *doctor_id, const schedule_rec *s)
                      "weekly", weekly, "exceptions", exc);
 }
 
-json_t *render_patient(const patient_rec *p)
+json_t *render_patient(const tz_t *tz, const patient_rec *p)
 {
     json_t *o = json_pack("{s:s,s:s,s:b,s:b,s:o,s:o}", "id", p->id, "name", p->name,
                           "notify_email", p->notify_email, "notify_sms", p->notify_sms,
-                          "created_at", utc_time(p->created_at), "updated_at",
-                          utc_time(p->updated_at));
+                          "created_at", render_time(tz, p->created_at), "updated_at",
+                          render_time(tz, p->updated_at));
     set_opt(o, "email", p->email);
     set_opt(o, "phone", p->phone);
     return o;

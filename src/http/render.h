@@ -1,6 +1,6 @@
 /*
  * render.h — records as the API's JSON (see docs/api.md). Times are given in
- * the clinic's local time with its offset; absent optional values are left
+ * the clinic's local time with its offset (render_time with a NULL zone: UTC); absent optional values are left
  * out. Every function returns a new reference.
  */
 #ifndef CLINICBOX_RENDER_H
@@ -14,9 +14,9 @@
 
 json_t *render_time(const tz_t *tz, int64_t t);
 json_t *render_clinic(const clinic_rec *c);
-json_t *render_doctor(const doctor_rec *d);
+json_t *render_doctor(const tz_t *tz, const doctor_rec *d);
 json_t *render_schedule(const char *doctor_id, const schedule_rec *s);
-json_t *render_patient(const patient_rec *p);
+json_t *render_patient(const tz_t *tz, const patient_rec *p);
 json_t *render_appt(const tz_t *tz, const appt_rec *a);
 json_t *render_slots(const tz_t *tz, const interval_t *v, long n);
 json_t *render_offer(const tz_t *tz, const struct offer_result *o);

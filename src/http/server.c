@@ -15,6 +15,7 @@
 #include "http/http.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,8 +101,8 @@ static void send_json(req_t *r, int status, const char *type, const char *extra,
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     if (!text) {
-        send_raw(r, 503, "application/problem+json", NULL,
-                 "{\"title\":\"Service Unavailable\",\"status\":503}", 44);
+        static const char fallback[] = "{\"title\":\"Service Unavailable\",\"status\":503}";
+        send_raw(r, 503, "application/problem+json", NULL, fallback, sizeof fallback - 1);
         return;
     }
     send_raw(r, status, type, extra, text, strlen(text));
@@ -444,5 +445,27 @@ bool http_verr_answer(req_t *r, verr_t *v)
              json_array_size(v->errors) > 1 ? " (and more, see errors)" : "");
     http_problem(r, v->status, detail, NULL, v->errors);
     v->errors = NULL;
+    return true;
+}
+
+bool http_query_int(req_t *r, const char *name, long min, long max, long *out)
+{
+    char v[32], msg[160];
+    if (!http_query(r, name, v, sizeof v))
+        return true;
+    char *end = NULL;
+    errno = 0;
+    long x = strtol(v, &end, 10);
+    if (!*v || *end || errno) {
+        snprintf(msg, sizeof msg, "%s must be a whole number", name);
+        http_problem(r, 400, msg, name, NULL);
+        return false;
+    }
+    if (x < min || x > max) {
+        snprintf(msg, sizeof msg, "%s must be from %ld to %ld", name, min, max);
+        http_problem(r, 422, msg, name, NULL);
+        return false;
+    }
+    *out = x;
     return true;
 }

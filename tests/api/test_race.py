@@ -250,6 +250,43 @@ class RaceTest(DbChecks, ServerTest):
         self.assertNoOverlapInDb(self.did)
 
     # ------------------------------------------------------------------
+    def test_same_appointment_rebooked_concurrently(self):
+        """Many clients move one appointment to different free times at once:
+        one move wins, the others are refused; never two new appointments."""
+        day = future_day(7)
+        r = self.server.post("/api/appointments", self.book_body(local(day, 9 * 60), 30))
+        self.assertEqual(r.status, 201, r)
+        aid = r.json["id"]
+        n = 24
+        targets = [local(day, 11 * 60 + 30 * i) for i in range(n)]  # 11:00, 11:30, ...; keep those in hours
+        targets = [t for t in targets if t.hour < 17 or (t.hour == 17 and t.minute <= 30)]
+        bodies = [{"start": targets[i % len(targets)].isoformat()} for i in range(n)]
+        results = race(self.server, bodies, path=f"/api/appointments/{aid}/rebook")
+        self.assertEqual([x for x in results if not isinstance(x, Response)], [])
+        statuses = sorted(x.status for x in results)
+        self.assertFalse([s for s in statuses if s >= 500], statuses)
+        wins = [x for x in results if x.status == 201]
+        self.assertEqual(len(wins), 1, f"expected exactly one successful rebook: {statuses}")
+        for x in results:
+            if x.status != 201:
+                self.assertEqual(x.status, 409, x)
+                self.assertEqual(x.headers.get("Content-Type"), "application/problem+json", x)
+        new = wins[0].json["appointment"]
+        self.assertEqual(wins[0].json["previous"]["status"], "rescheduled")
+        old = self.server.get(f"/api/appointments/{aid}")
+        self.assertEqual((old.json["status"], old.json.get("rescheduled_to")), ("rescheduled", new["id"]), old)
+        live = self.live_from_api(self.did, local(day, 0), local(day, 0) + datetime.timedelta(days=1))
+        self.assertEqual([a["id"] for a in live], [new["id"]], live)
+
+        # And concurrent cancels of the new one: one 200, the rest 409.
+        results = race(self.server, [{"reason": "race"}] * n, path=f"/api/appointments/{new['id']}/cancel")
+        self.assertEqual([x for x in results if not isinstance(x, Response)], [])
+        statuses = sorted(x.status for x in results)
+        self.assertEqual(statuses, [200] + [409] * (n - 1), statuses)
+        self.assertEqual(self.live_from_api(self.did, local(day, 0), local(day, 0) + datetime.timedelta(days=1)), [])
+        self.assertClaimsConsistent()
+
+    # ------------------------------------------------------------------
     def test_mixed_load(self):
         nthreads, seconds, max_ops = 6, 4.0, 400
         days = [future_day(8), future_day(9)]
@@ -274,7 +311,7 @@ class RaceTest(DbChecks, ServerTest):
         def worker(seed):
             rnd = random.Random(seed)
             conn = self.server.connection(timeout=30)
-            booked, cancelled = [], []
+            booked, cancelled, checked_in = [], [], []
             srv = self.server
 
             def call(method, path, body=None):
@@ -297,7 +334,7 @@ class RaceTest(DbChecks, ServerTest):
                 while time.time() < deadline[0] and ops < max_ops:
                     ops += 1
                     x = rnd.random()
-                    if x < 0.45 or not (booked or cancelled):
+                    if x < 0.42 or not (booked or cancelled):
                         s = rnd.choice(grid)
                         body = self.book_body(s, rnd.choice(durations))
                         r = call("POST", "/api/appointments", body)
@@ -311,7 +348,7 @@ class RaceTest(DbChecks, ServerTest):
                                 note("409", f"book {body} -> {r}")
                         else:
                             note("unexpected", f"book {body} -> {r}")
-                    elif x < 0.60 and booked:
+                    elif x < 0.55 and booked:
                         aid = booked.pop(rnd.randrange(len(booked)))
                         r = call("POST", f"/api/appointments/{aid}/cancel", {"reason": "load"})
                         if r is None:
@@ -321,6 +358,17 @@ class RaceTest(DbChecks, ServerTest):
                             cancelled.append(aid)
                         else:
                             note("unexpected", f"cancel {aid} -> {r}")
+                    elif x < 0.60 and booked:
+                        # checked_in is live too: it keeps holding its time.
+                        aid = booked.pop(rnd.randrange(len(booked)))
+                        r = call("POST", f"/api/appointments/{aid}/check-in")
+                        if r is None:
+                            continue
+                        count(f"check-in {r.status}")
+                        if r.status == 200 and r.json["status"] == "checked_in":
+                            checked_in.append(aid)
+                        else:
+                            note("unexpected", f"check-in {aid} -> {r}")
                     elif x < 0.75:
                         pool = booked if (booked and (rnd.random() < 0.6 or not cancelled)) else cancelled
                         aid = pool.pop(rnd.randrange(len(pool)))
@@ -371,7 +419,7 @@ class RaceTest(DbChecks, ServerTest):
             finally:
                 conn.close()
                 with lock:
-                    mine.append((booked, cancelled))
+                    mine.append((booked + checked_in, cancelled))
 
         mine = []
         deadline[0] = time.time() + seconds + 1.0  # + start-up of the threads
