@@ -61,10 +61,10 @@ mkdir -p "$WORK/data" "$WORK/raw"
 
 PIDS=()
 stop_pid() { # stop_pid PID: TERM, wait up to 10 s, then KILL
-    local pid=$1 i
+    local pid=$1
     kill -0 "$pid" 2>/dev/null || return 0
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
@@ -198,7 +198,9 @@ kill -0 "$SERVER_PID" 2>/dev/null || fail "clinicbox exited during the slots pha
 HWM_KB=$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status")
 RSS_KB=$(awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status")
 THREADS=$(awk '/^Threads:/ {print $2}' "/proc/$SERVER_PID/status")
-echo "-- 3c. clinicbox memory: VmHWM $HWM_KB kB, VmRSS $RSS_KB kB now," \
+RSS_PARTS=$(awk '/^Rss(Anon|File|Shmem):/ {printf "%s%s %s kB", sep, $1, $2; sep=", "}' \
+    "/proc/$SERVER_PID/status")
+echo "-- 3c. clinicbox memory: VmHWM $HWM_KB kB, VmRSS $RSS_KB kB now ($RSS_PARTS)," \
      "$RSS_IDLE_KB kB after setup; $THREADS threads"
 stop_pid "$SERVER_PID"
 DB_KB=$(du -sk "$WORK/data" | awk '{print $1}')

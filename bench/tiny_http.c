@@ -1,8 +1,10 @@
 /*
  * tiny_http.c — the HTTP ceiling for clinicbox: a minimal civetweb server
  * that answers every request with the fixed body {"ok":true}, with
- * Content-Length and keep-alive, configured like clinicbox (72 worker
- * threads, enable_keep_alive=yes). Loading it with bench_loadgen and the
+ * Content-Length and keep-alive, configured like clinicbox's
+ * src/http/server.c (72 worker threads, enable_keep_alive=yes, tcp_nodelay=1
+ * (without it every response waits ~40 ms on Nagle + delayed ACK), 30 s
+ * keep-alive and request timeouts). Loading it with bench_loadgen and the
  * same client count as the clinicbox phases gives the rate civetweb itself
  * allows on this machine, with no JSON, routing or storage work.
  *

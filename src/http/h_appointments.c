@@ -61,6 +61,10 @@ void h_appt_list(req_t *r)
     if (!http_query_time(r, "from", false, &f.from, &has) ||
         !http_query_time(r, "to", true, &f.to, &has))
         return;
+    if (f.from && f.to && f.to <= f.from) {
+        http_problem(r, 422, "to must be after from", "to", NULL);
+        return;
+    }
     if (http_query(r, "doctor_id", doctor, sizeof doctor)) {
         if (!ids_valid(doctor)) {
             http_problem(r, 400, "doctor_id must be an id", "doctor_id", NULL);
@@ -119,7 +123,7 @@ static void transition(req_t *r, enum appt_action action)
 {
     static const char *const allowed[] = {"reason", NULL};
     static const char *const none[] = {NULL};
-    char reason[REASON_MAX_LEN + 1] = "";
+    char reason[REASON_BUF] = "";
     appt_rec a;
     verr_t v;
     svc_err e = {0};

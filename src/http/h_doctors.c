@@ -19,8 +19,10 @@ static void read_doctor_fields(req_t *r, doctor_rec *d, bool create, verr_t *v)
     static const char *const allowed[] = {"name",       "email",      "phone", "slot_minutes",
                                           "id",         "created_at", "updated_at", NULL};
     long long slot;
-    char name[NAME_MAX_LEN + 1];
+    char name[NAME_BUF];
+    static const char *const echoed[] = {"id", "created_at", "updated_at", NULL};
     in_only(r->body, allowed, v);
+    in_echoed(r->body, echoed, v);
     if (in_name(r->body, "name", create, NAME_MAX_LEN, name, sizeof name, v))
         snprintf(d->name, sizeof d->name, "%s", name);
     if (json_object_get(r->body, "email") || create)
@@ -191,7 +193,13 @@ static void parse_schedule(json_t *body, schedule_rec *s, verr_t *v)
     size_t i;
     json_t *item;
 
+    static const char *const echoed[] = {"doctor_id", NULL};
+    json_t *slot = json_object_get(body, "slot_minutes");
     in_only(body, top, v);
+    in_echoed(body, echoed, v);
+    if (slot && !json_is_integer(slot))
+        verr_add(v, 400, "slot_minutes",
+                 "is read-only here (set it on the doctor); when sent back it must be a number");
     if (weekly && !json_is_array(weekly))
         verr_add(v, 400, "weekly", "must be an array");
     if (exc && !json_is_array(exc))

@@ -13,8 +13,10 @@ static void read_patient_fields(req_t *r, patient_rec *p, bool create, verr_t *v
     static const char *const allowed[] = {"name",       "email",      "phone",
                                           "notify_email", "notify_sms", "id",
                                           "created_at", "updated_at", NULL};
-    char name[NAME_MAX_LEN + 1];
+    char name[NAME_BUF];
+    static const char *const echoed[] = {"id", "created_at", "updated_at", NULL};
     in_only(r->body, allowed, v);
+    in_echoed(r->body, echoed, v);
     if (in_name(r->body, "name", create, NAME_MAX_LEN, name, sizeof name, v))
         snprintf(p->name, sizeof p->name, "%s", name);
     /* On update a field that is present (also as null) replaces the old one. */
@@ -55,12 +57,12 @@ static void add_patient(const patient_rec *p, void *ctx)
 
 void h_patient_list(req_t *r)
 {
-    char q[NAME_MAX_LEN + 1] = "";
+    char q[NAME_BUF * 2] = "";
     long limit = 50;
     if (!http_query_int(r, "limit", 1, 1000, &limit))
         return;
-    if (r->query && mg_get_var(r->query, strlen(r->query), "q", q, sizeof q) == -2) {
-        http_problem(r, 400, "q is too long", "q", NULL);
+    if (http_query(r, "q", q, sizeof q) && utf8_chars(q) > NAME_MAX_LEN) {
+        http_problem(r, 422, "q must be at most 200 characters", "q", NULL);
         return;
     }
     struct patient_list l = {json_array(), http_clinic_tz(r)};

@@ -120,12 +120,14 @@ void h_clinic_put(req_t *r)
     clinic_rec c, out;
     verr_t v;
     long long x;
-    char name[NAME_MAX_LEN + 1], zone[65];
+    char name[NAME_BUF], zone[65];
     svc_err e = {0};
 
+    static const char *const echoed[] = {"id", "created_at", "updated_at", NULL};
     app_clinic(r->app, &c); /* fields left out keep their value */
     verr_init(&v);
     in_only(r->body, allowed, &v);
+    in_echoed(r->body, echoed, &v);
     if (in_name(r->body, "name", false, NAME_MAX_LEN, name, sizeof name, &v))
         snprintf(c.name, sizeof c.name, "%s", name);
     if (in_string(r->body, "timezone", false, 64, zone, sizeof zone, &v))
@@ -149,7 +151,14 @@ void h_clinic_put(req_t *r)
 
 void h_clock_confirm(req_t *r)
 {
+    static const char *const none[] = {NULL};
     struct noshow_status ns;
+    verr_t v;
+    verr_init(&v);
+    if (r->body)
+        in_only(r->body, none, &v);
+    if (http_verr_answer(r, &v))
+        return;
     noshow_confirm_clock(r->app);
     noshow_status(r->app, &ns);
     http_json(r, 200, json_pack("{s:o,s:b}", "trusted_time", render_time(http_clinic_tz(r), ns.trusted_until),

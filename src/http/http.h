@@ -46,7 +46,7 @@ void http_problem(req_t *r, int status, const char *detail, const char *field, j
 /* Answers the problem a service function reported, with its alternatives. */
 void http_svc_problem(req_t *r, const svc_err *e);
 
-/* Copies query parameter `name`; false if absent. */
+/* Copies query parameter `name` (URL-decoded, cut to fit); false if absent. */
 bool http_query(req_t *r, const char *name, char *out, size_t len);
 
 /* The route table, for the server (server.c) and the handler files. */

@@ -67,7 +67,7 @@ static bool clean_text(const char *s)
     return true;
 }
 
-static size_t utf8_len(const char *s)
+size_t utf8_chars(const char *s)
 {
     size_t n = 0;
     for (; *s; s++)
@@ -93,7 +93,7 @@ bool in_string(json_t *obj, const char *key, bool required, size_t maxlen, char 
         verr_add(v, 400, key, "must not contain control characters");
         return false;
     }
-    if (utf8_len(s) > maxlen || strlen(s) >= outlen) {
+    if (utf8_chars(s) > maxlen || strlen(s) >= outlen) {
         verr_add(v, 422, key, "must be at most %zu characters", maxlen);
         return false;
     }
@@ -175,34 +175,64 @@ bool in_id(json_t *obj, const char *key, bool required, char *out, size_t outlen
     return true;
 }
 
+/* The string value of an optional field, or NULL (absent, null, or not a
+ * string: then a 400 is recorded). */
+static const char *opt_string(json_t *obj, const char *key, verr_t *v)
+{
+    json_t *f = field(obj, key, false, v);
+    if (!f)
+        return NULL;
+    if (!json_is_string(f)) {
+        verr_add(v, 400, key, "must be a string");
+        return NULL;
+    }
+    return json_string_value(f);
+}
+
+static bool email_ok(const char *s)
+{
+    const char *at = strchr(s, '@');
+    size_t n = strlen(s);
+    return n <= 254 && at && at != s && !strchr(at + 1, '@') && strchr(at + 1, '.') &&
+           s[n - 1] != '.' && !strpbrk(s, " \t\n\r<>()[],;:\"\\") && clean_text(s);
+}
+
+static bool phone_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (s[0] != '+' || n < 8 || n > 16 || s[1] == '0')
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
 bool in_email(json_t *obj, const char *key, char *out, size_t outlen, verr_t *v)
 {
-    if (!in_string(obj, key, false, 254, out, outlen, v) || !*out)
+    const char *s = opt_string(obj, key, v);
+    out[0] = '\0';
+    if (!s || !*s)
         return false;
-    const char *at = strchr(out, '@');
-    if (!at || at == out || strchr(at + 1, '@') || !strchr(at + 1, '.') ||
-        at[strlen(at) - 1] == '.' || strpbrk(out, " \t\n<>()[],;:\"\\")) {
-        verr_add(v, 400, key, "must be an email address like name@example.org");
-        out[0] = '\0';
+    if (!email_ok(s) || strlen(s) >= outlen) {
+        verr_add(v, 400, key, "must be an email address like name@example.org (at most 254 characters)");
         return false;
     }
+    memcpy(out, s, strlen(s) + 1);
     return true;
 }
 
 bool in_phone(json_t *obj, const char *key, char *out, size_t outlen, verr_t *v)
 {
-    if (!in_string(obj, key, false, 16, out, outlen, v) || !*out)
+    const char *s = opt_string(obj, key, v);
+    out[0] = '\0';
+    if (!s || !*s)
         return false;
-    size_t n = strlen(out);
-    bool ok = out[0] == '+' && n >= 8 && n <= 16 && out[1] != '0';
-    for (size_t i = 1; ok && i < n; i++)
-        if (out[i] < '0' || out[i] > '9')
-            ok = false;
-    if (!ok) {
+    if (!phone_ok(s) || strlen(s) >= outlen) {
         verr_add(v, 400, key, "must be an E.164 phone number like +4915112345678");
-        out[0] = '\0';
         return false;
     }
+    memcpy(out, s, strlen(s) + 1);
     return true;
 }
 
@@ -227,4 +257,13 @@ bool input_depth_ok(const char *text, size_t len, int max_depth)
         }
     }
     return true;
+}
+
+void in_echoed(json_t *obj, const char *const *keys, verr_t *v)
+{
+    for (const char *const *k = keys; *k; k++) {
+        json_t *f = json_object_get(obj, *k);
+        if (f && !json_is_string(f))
+            verr_add(v, 400, *k, "is read-only; when sent back it must be the string it was");
+    }
 }

@@ -46,6 +46,13 @@ bool in_id(json_t *obj, const char *key, bool required, char *out, size_t outlen
 bool in_email(json_t *obj, const char *key, char *out, size_t outlen, verr_t *v);
 bool in_phone(json_t *obj, const char *key, char *out, size_t outlen, verr_t *v);
 
+/* Read-only fields a client may send back as it read them (id, created_at,
+ * ...): their values are ignored, but they must still be strings. */
+void in_echoed(json_t *obj, const char *const *keys, verr_t *v);
+
+/* Characters (not bytes) in a UTF-8 string. */
+size_t utf8_chars(const char *s);
+
 /* Checks a JSON text's nesting depth before parsing it. */
 bool input_depth_ok(const char *text, size_t len, int max_depth);
 

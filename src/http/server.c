@@ -170,18 +170,33 @@ void http_svc_problem(req_t *r, const svc_err *e)
 
 bool http_query(req_t *r, const char *name, char *out, size_t len)
 {
-    if (!r->query)
+    /* A value is never longer than the whole query string. One longer than
+     * out is cut to fit: every caller validates the value, and a cut one
+     * fails that (too long, not a number, not an id), never passes as absent. */
+    if (!r->query || len == 0)
         return false;
-    return mg_get_var(r->query, strlen(r->query), name, out, len) >= 0;
+    size_t qlen = strlen(r->query);
+    char *buf = malloc(qlen + 1);
+    if (!buf)
+        return false;
+    int n = mg_get_var(r->query, qlen, name, buf, qlen + 1);
+    if (n >= 0)
+        snprintf(out, len, "%s", buf);
+    free(buf);
+    return n >= 0;
 }
 
-/* Matches path against pattern, filling params. */
+/* Matches path against pattern, filling params. A parameter is one segment
+ * of id characters ([A-Za-z0-9_-]); the path is civetweb's decoded but
+ * uncleaned one, so "..", an encoded "/" or a NUL never reach another route. */
 static bool match(const char *pattern, const char *path, req_t *r)
 {
     int np = 0;
     while (*pattern && *path) {
         if (pattern[0] == '{' && pattern[1] == '}') {
-            size_t n = strcspn(path, "/");
+            size_t n = 0;
+            while (isalnum((unsigned char)path[n]) || path[n] == '-' || path[n] == '_')
+                n++;
             if (n == 0 || n >= sizeof r->params[0] || np >= HTTP_MAX_PARAMS)
                 return false;
             memcpy(r->params[np], path, n);
@@ -192,8 +207,6 @@ static bool match(const char *pattern, const char *path, req_t *r)
             return false;
         }
     }
-    if (*path == '/' && path[1] == '\0') /* tolerate one trailing slash */
-        path++;
     return !*pattern && !*path;
 }
 
@@ -316,7 +329,7 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
 
     const struct route *route = NULL;
     for (int i = 0; i < http_routes_count; i++) {
-        if (!match(http_routes[i].pattern, ri->local_uri, &r))
+        if (!ri->local_uri_raw || !match(http_routes[i].pattern, ri->local_uri_raw, &r))
             continue;
         path_known = true;
         if (strcmp(http_routes[i].method, r.method) == 0) {

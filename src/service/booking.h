@@ -18,7 +18,7 @@ struct book_req {
     char patient_id[ID_LEN];
     int64_t start;
     int duration_minutes; /* 0: one slot */
-    char reason[REASON_MAX_LEN + 1];
+    char reason[REASON_BUF];
 };
 
 int svc_book(app_t *app, const struct book_req *req, const char *actor, int64_t now,

@@ -15,15 +15,18 @@
 #include "core/ids.h"
 #include "domain/slots.h"
 
+/* Limits in characters; buffers hold that many UTF-8 characters (4 bytes). */
 #define NAME_MAX_LEN 200
-#define EMAIL_MAX_LEN 254
+#define NAME_BUF (NAME_MAX_LEN * 4 + 1)
+#define EMAIL_MAX_LEN 254 /* octets, RFC 5321 */
 #define PHONE_MAX_LEN 16
 #define REASON_MAX_LEN 500
+#define REASON_BUF (REASON_MAX_LEN * 4 + 1)
 #define ACTOR_MAX_LEN 64
 
 typedef struct {
     char id[65]; /* a UUID, or the configured clinic_id */
-    char name[NAME_MAX_LEN + 1];
+    char name[NAME_BUF];
     char timezone[65];
     int grace_minutes;      /* in effect (the clinic's own, else the config's) */
     bool grace_set;         /* the clinic set its own */
@@ -34,7 +37,7 @@ typedef struct {
 
 typedef struct {
     char id[ID_LEN];
-    char name[NAME_MAX_LEN + 1];
+    char name[NAME_BUF];
     char email[EMAIL_MAX_LEN + 1];
     char phone[PHONE_MAX_LEN + 1];
     int slot_minutes;
@@ -51,7 +54,7 @@ typedef struct {
 
 typedef struct {
     char id[ID_LEN];
-    char name[NAME_MAX_LEN + 1];
+    char name[NAME_BUF];
     char email[EMAIL_MAX_LEN + 1];
     char phone[PHONE_MAX_LEN + 1];
     bool notify_email, notify_sms;
@@ -64,8 +67,8 @@ typedef struct {
     char patient_id[ID_LEN];
     int64_t start, end;
     char status[16];
-    char reason[REASON_MAX_LEN + 1];
-    char cancel_reason[REASON_MAX_LEN + 1];
+    char reason[REASON_BUF];
+    char cancel_reason[REASON_BUF];
     int64_t checked_in_at, completed_at, cancelled_at, no_show_at;
     char rescheduled_from[ID_LEN];
     char rescheduled_to[ID_LEN];

@@ -188,8 +188,9 @@ class ServerTest(unittest.TestCase):
     server_args = ()
 
     def setUp(self):
-        self.server = Server(faketime=self.faketime, args=self.server_args).start()
-        self.addCleanup(self.server.cleanup)
+        self.server = Server(faketime=self.faketime, args=self.server_args)
+        self.addCleanup(self.server.cleanup)  # also if start() fails
+        self.server.start()
 
     def tearDown(self):
         self.server.stop()

@@ -7,6 +7,7 @@ in Berlin), so every date below is in its future."""
 import re
 import time
 import unittest
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from harness import Server, ServerTest
@@ -208,17 +209,21 @@ class ManualNoShowTest(ServerTest):
 
     def setUp(self):
         self.server = Server(faketime=T0 + " x60", env={"FAKETIME_DONT_FAKE_MONOTONIC": "0"},
-                             args=["--set", "noshow_interval_seconds=3600"]).start()
+                             args=["--set", "noshow_interval_seconds=3600"])
         self.addCleanup(self.server.cleanup)
+        self.server.start()
 
     def test_no_show_after_grace_frees_slot_and_offers(self):
         d, p = self.server.seed(timezone="UTC", slot_minutes=5,
                                 weekly=[{"weekday": 1, "start": "00:00", "end": "24:00"}])
-        self.server.put("/api/clinic", {"grace_minutes": 2})
+        clinic = self.server.put("/api/clinic", {"grace_minutes": 2}).json
+        # the server's (fast) clock: book the slot 5 to 10 minutes ahead of it
+        now = datetime.fromisoformat(clinic["updated_at"])
+        start = (now + timedelta(minutes=10 - now.minute % 5)).replace(second=0)
         a = self.server.post("/api/appointments", {"doctor_id": d["id"], "patient_id": p["id"],
-                                                   "start": "2026-11-30T07:05:00Z"}).json
+                                                   "start": start.isoformat()}).json
         self.assertProblem(self.server.post(f"/api/appointments/{a['id']}/no-show"), 409)
-        deadline = time.time() + 30
+        deadline = time.time() + 60
         while time.time() < deadline:
             r = self.server.post(f"/api/appointments/{a['id']}/no-show")
             if r.status != 409:
