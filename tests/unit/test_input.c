@@ -99,11 +99,13 @@ static void test_fields_and_errors(void)
     verr_free(&v);
     json_decref(j);
 
-    j = parse("{\"n\":11,\"name\":\"Dr. Frankenstein\"}");
+    j = parse("{\"n\":11,\"name\":\"Dr. Frankenstein\",\"b\":\"yes\"}");
     verr_init(&v);
     CHECK(!in_int(j, "n", true, 0, 10, &n, &v));
-    CHECK_EQ_INT(v.status, 422); /* well-formed but out of range */
+    CHECK_EQ_INT(v.status, 422); /* readable but out of range */
     CHECK(!in_string(j, "name", true, 7, name, sizeof name, &v));
+    CHECK_EQ_INT(v.status, 422); /* too long: readable but not allowed */
+    CHECK(!in_bool(j, "b", true, &b, &v));
     CHECK_EQ_INT(v.status, 400); /* the more basic problem wins */
     verr_free(&v);
     json_decref(j);
