@@ -19,7 +19,14 @@
 #include "store/migrate.h"
 
 #define STMT_CACHE 96
-#define POOL_MAX 128
+/* Readers: at most this many connections, each with a small page cache.
+ * Two cores cannot use more; more would only cost memory (each connection
+ * keeps its own cache), and a request waits briefly for a free one. */
+#define POOL_MAX 8
+#define READER_CACHE_KIB 1024
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define CACHE_KIB_TEXT STR(READER_CACHE_KIB)
 #define BATCH_MAX 256
 
 struct db_conn {
@@ -49,8 +56,10 @@ struct db {
     unsigned long long commits, jobs;
     /* reader pool */
     pthread_mutex_t pool_lock;
+    pthread_cond_t pool_free;
     db_conn_t *pool[POOL_MAX];
-    int npool;
+    int npool; /* idle connections in pool[] */
+    int nopen; /* reader connections in existence */
 };
 
 sqlite3 *db_handle(db_conn_t *c)
@@ -249,13 +258,24 @@ db_conn_t *db_reader(db_t *db)
     db_conn_t *c = NULL;
     char err[256];
     pthread_mutex_lock(&db->pool_lock);
+    while (db->npool == 0 && db->nopen >= POOL_MAX)
+        pthread_cond_wait(&db->pool_free, &db->pool_lock);
     if (db->npool > 0)
         c = db->pool[--db->npool];
+    else
+        db->nopen++;
     pthread_mutex_unlock(&db->pool_lock);
+    if (c)
+        return c;
+    c = conn_open(db->path, err, sizeof err);
+    if (c && sqlite3_exec(c->sql, "PRAGMA cache_size=-" CACHE_KIB_TEXT, NULL, NULL, NULL) != SQLITE_OK)
+        log_warn("store", "cannot size the reader cache");
     if (!c) {
-        c = conn_open(db->path, err, sizeof err);
-        if (!c)
-            log_error("store", "%s", err);
+        log_error("store", "%s", err);
+        pthread_mutex_lock(&db->pool_lock);
+        db->nopen--;
+        pthread_cond_signal(&db->pool_free);
+        pthread_mutex_unlock(&db->pool_lock);
     }
     return c;
 }
@@ -268,12 +288,9 @@ void db_reader_release(db_t *db, db_conn_t *c)
     if (!sqlite3_get_autocommit(c->sql))
         sqlite3_exec(c->sql, "ROLLBACK", NULL, NULL, NULL);
     pthread_mutex_lock(&db->pool_lock);
-    if (db->npool < POOL_MAX) {
-        db->pool[db->npool++] = c;
-        c = NULL;
-    }
+    db->pool[db->npool++] = c;
+    pthread_cond_signal(&db->pool_free);
     pthread_mutex_unlock(&db->pool_lock);
-    conn_free(c);
 }
 
 db_t *db_open(const char *dir, char *err, size_t errlen)
@@ -285,6 +302,7 @@ db_t *db_open(const char *dir, char *err, size_t errlen)
     }
     pthread_mutex_init(&db->lock, NULL);
     pthread_mutex_init(&db->pool_lock, NULL);
+    pthread_cond_init(&db->pool_free, NULL);
     pthread_cond_init(&db->work, NULL);
     pthread_cond_init(&db->done, NULL);
     if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
@@ -322,6 +340,7 @@ void db_close(db_t *db)
     conn_free(db->writer);
     pthread_mutex_destroy(&db->lock);
     pthread_mutex_destroy(&db->pool_lock);
+    pthread_cond_destroy(&db->pool_free);
     pthread_cond_destroy(&db->work);
     pthread_cond_destroy(&db->done);
     free(db);

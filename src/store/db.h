@@ -6,7 +6,7 @@
  * job's transaction is durable. The writer takes every job that is waiting,
  * runs each inside its own SAVEPOINT (a failing job rolls back alone) and
  * commits them all with one fsync (group commit, synchronous=FULL). Readers
- * borrow connections from a pool (WAL lets them read while the writer
+ * borrow one of a few pooled connections (WAL lets them read while the writer
  * writes). Nothing outside this file sees SQLITE_BUSY.
  *
  * Every connection caches its prepared statements: db_prepare() returns a
@@ -39,7 +39,9 @@ void db_close(db_t *db); /* accepts NULL; waits for queued jobs */
 
 int db_write(db_t *db, db_job_fn fn, void *arg);
 
-db_conn_t *db_reader(db_t *db); /* NULL if no connection can be opened */
+/* Borrows a reader, waiting while all are in use; never call it while
+ * holding one (or from a write job). NULL if none can be opened. */
+db_conn_t *db_reader(db_t *db);
 void db_reader_release(db_t *db, db_conn_t *c);
 
 sqlite3 *db_handle(db_conn_t *c);
