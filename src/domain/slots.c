@@ -153,7 +153,11 @@ long slots_find(const schedule_t *s, const tz_t *tz, const interval_t *busy, siz
     }
     if (nbusy)
         memcpy(b, busy, nbusy * sizeof *b);
-    qsort(b, nbusy, sizeof *b, cmp_interval);
+    bool sorted = true; /* the usual case: straight from an ordered query */
+    for (size_t i = 1; i < nbusy && sorted; i++)
+        sorted = cmp_interval(&b[i - 1], &b[i]) <= 0;
+    if (!sorted)
+        qsort(b, nbusy, sizeof *b, cmp_interval);
     /* Candidates only move forward in time, so one cursor walks the busy list. */
     for (long i = 0; i < np && (size_t)n < max; i++) {
         int64_t t = p[i].start;

@@ -234,13 +234,18 @@ static int read_body(req_t *r, const struct mg_request_info *ri, int mode)
         http_problem(r, 413, msg, NULL, NULL);
         return 413;
     }
-    buf = malloc(HTTP_MAX_BODY + 1);
+    /* Room for the declared length (+1 to notice a longer body), or for the
+     * cap when the length is not declared (chunked). */
+    size_t cap = declared >= 0 ? (size_t)declared + 1 : HTTP_MAX_BODY + 1;
+    buf = malloc(cap + 1);
     if (!buf) {
         http_problem(r, 503, "out of memory", NULL, NULL);
         return 503;
     }
     for (;;) { /* also for chunked bodies (no Content-Length) */
-        int n = mg_read(r->conn, buf + len, HTTP_MAX_BODY + 1 - len);
+        if (len == cap)
+            break;
+        int n = mg_read(r->conn, buf + len, cap - len);
         if (n <= 0)
             break;
         len += (size_t)n;

@@ -22,8 +22,8 @@
 /* Readers: at most this many connections, each with a small page cache.
  * Two cores cannot use more; more would only cost memory (each connection
  * keeps its own cache), and a request waits briefly for a free one. */
-#define POOL_MAX 8
-#define READER_CACHE_KIB 1024
+#define POOL_MAX 16
+#define READER_CACHE_KIB 512
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define CACHE_KIB_TEXT STR(READER_CACHE_KIB)
@@ -41,6 +41,7 @@ struct job {
     void *arg;
     int rc;
     bool done;
+    pthread_cond_t done_cond; /* its own: waking every waiter per batch thrashes */
     struct job *next;
 };
 
@@ -50,7 +51,6 @@ struct db {
     pthread_t writer_thread;
     pthread_mutex_t lock;
     pthread_cond_t work;    /* jobs queued or stopping */
-    pthread_cond_t done;    /* a batch finished */
     struct job *head, *tail;
     bool stopping;
     unsigned long long commits, jobs;
@@ -156,12 +156,16 @@ bool db_exec_stmt(sqlite3_stmt *st)
     return rc == SQLITE_DONE;
 }
 
+/* Runs one of the writer's fixed statements (BEGIN, SAVEPOINT, ...),
+ * prepared once and cached like any other. */
 static bool exec_sql(db_conn_t *c, const char *sql)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(c->sql, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        log_error("store", "%s: %s", sql, msg ? msg : sqlite3_errmsg(c->sql));
-        sqlite3_free(msg);
+    sqlite3_stmt *st = db_prepare(c, sql);
+    int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+    if (st)
+        sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_error("store", "%s: %s", sql, sqlite3_errmsg(c->sql));
         return false;
     }
     return true;
@@ -199,9 +203,11 @@ static void run_batch(db_t *db, struct job *batch)
     pthread_mutex_lock(&db->lock);
     db->commits++;
     db->jobs += (unsigned long long)njobs;
-    for (struct job *j = batch; j; j = j->next)
+    for (struct job *j = batch, *next; j; j = next) {
+        next = j->next; /* j lives on its waiter's stack: read next first */
         j->done = true;
-    pthread_cond_broadcast(&db->done);
+        pthread_cond_signal(&j->done_cond);
+    }
     pthread_mutex_unlock(&db->lock);
 }
 
@@ -236,9 +242,11 @@ static void *writer_main(void *arg)
 int db_write(db_t *db, db_job_fn fn, void *arg)
 {
     struct job j = {.fn = fn, .arg = arg};
+    pthread_cond_init(&j.done_cond, NULL);
     pthread_mutex_lock(&db->lock);
     if (db->stopping) {
         pthread_mutex_unlock(&db->lock);
+        pthread_cond_destroy(&j.done_cond);
         return DB_UNAVAILABLE;
     }
     if (db->tail)
@@ -248,8 +256,9 @@ int db_write(db_t *db, db_job_fn fn, void *arg)
     db->tail = &j;
     pthread_cond_signal(&db->work);
     while (!j.done)
-        pthread_cond_wait(&db->done, &db->lock);
+        pthread_cond_wait(&j.done_cond, &db->lock);
     pthread_mutex_unlock(&db->lock);
+    pthread_cond_destroy(&j.done_cond);
     return j.rc;
 }
 
@@ -304,7 +313,6 @@ db_t *db_open(const char *dir, char *err, size_t errlen)
     pthread_mutex_init(&db->pool_lock, NULL);
     pthread_cond_init(&db->pool_free, NULL);
     pthread_cond_init(&db->work, NULL);
-    pthread_cond_init(&db->done, NULL);
     if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "cannot create data directory %s: %s", dir, strerror(errno));
         goto fail;
@@ -342,7 +350,6 @@ void db_close(db_t *db)
     pthread_mutex_destroy(&db->pool_lock);
     pthread_cond_destroy(&db->pool_free);
     pthread_cond_destroy(&db->work);
-    pthread_cond_destroy(&db->done);
     free(db);
 }
 
