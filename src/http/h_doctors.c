@@ -345,9 +345,12 @@ void h_available_slots(req_t *r)
         http_svc_problem(r, &e);
         return;
     }
-    const tz_t *tz = http_clinic_tz(r);
-    http_json(r, 200,
-              json_pack("{s:s,s:s,s:o}", "doctor_id", r->params[0], "timezone", tz_name(tz),
-                        "slots", render_slots(tz, slots, n)));
+    size_t len = 0;
+    char *text = render_slots_answer(r->params[0], http_clinic_tz(r), slots, n, &len);
+    if (text)
+        http_text(r, 200, "application/json", text, len);
+    else
+        http_problem(r, 503, "out of memory", NULL, NULL);
+    free(text);
     free(slots);
 }

@@ -1,6 +1,10 @@
 /* render.c — see render.h. */
 #include "http/render.h"
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "core/timefmt.h"
 
 json_t *render_time(const tz_t *tz, int64_t t)
@@ -122,4 +126,37 @@ json_t *render_offer(const tz_t *tz, const struct offer_result *r)
                      o->appointment_id, "options", render_slots(tz, o->options, o->noptions),
                      "created_at", render_time(tz, o->created_at), "expires_at",
                      render_time(tz, o->expires_at), "notifications", notes);
+}
+
+static char *append(char *p, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(p, s, n);
+    return p + n;
+}
+
+char *render_slots_answer(const char *doctor_id, const tz_t *tz, const interval_t *v, long n,
+                          size_t *len)
+{
+    /* Every piece is a fixed format or an id/zone name of plain characters,
+     * so nothing needs escaping. */
+    size_t cap = 160 + strlen(doctor_id) + strlen(tz_name(tz)) + (size_t)(n > 0 ? n : 0) * 72;
+    char *buf = malloc(cap), *p = buf;
+    char a[40], b[40];
+    if (!buf)
+        return NULL;
+    p += snprintf(p, cap, "{\"doctor_id\":\"%s\",\"timezone\":\"%s\",\"slots\":[", doctor_id,
+                  tz_name(tz));
+    for (long i = 0; i < n; i++) {
+        timefmt_format_rfc3339(v[i].start, tz_offset_at(tz, v[i].start), false, a, sizeof a);
+        timefmt_format_rfc3339(v[i].end, tz_offset_at(tz, v[i].end), false, b, sizeof b);
+        p = append(p, i ? ",{\"start\":\"" : "{\"start\":\"");
+        p = append(p, a);
+        p = append(p, "\",\"end\":\"");
+        p = append(p, b);
+        p = append(p, "\"}");
+    }
+    p += snprintf(p, cap - (size_t)(p - buf), "]}");
+    *len = (size_t)(p - buf);
+    return buf;
 }

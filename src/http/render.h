@@ -19,6 +19,10 @@ json_t *render_schedule(const char *doctor_id, const schedule_rec *s);
 json_t *render_patient(const tz_t *tz, const patient_rec *p);
 json_t *render_appt(const tz_t *tz, const appt_rec *a);
 json_t *render_slots(const tz_t *tz, const interval_t *v, long n);
+/* The whole available-slots answer as JSON text, written directly: it is
+ * the hottest answer (about a hundred slots each). Caller frees. */
+char *render_slots_answer(const char *doctor_id, const tz_t *tz, const interval_t *v, long n,
+                          size_t *len);
 json_t *render_offer(const tz_t *tz, const struct offer_result *o);
 
 #endif
