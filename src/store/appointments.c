@@ -185,8 +185,12 @@ long store_appt_busy(db_conn_t *c, const char *doctor_id, int64_t from, int64_t 
 
 long store_appt_due_no_show(db_conn_t *c, int64_t started_before, char (*ids)[ID_LEN], long max)
 {
-    sqlite3_stmt *st = db_prepare(c, "SELECT id FROM appointments WHERE status = 'booked' "
-                                     "AND start_utc <= ?1 ORDER BY start_utc LIMIT ?2");
+    /* Walks appointments_doctor_live one doctor at a time (the IN list on
+     * its first column); only live rows are in it. */
+    sqlite3_stmt *st = db_prepare(c, "SELECT id FROM appointments "
+                                     "WHERE doctor_id IN (SELECT id FROM doctors) "
+                                     "AND start_utc <= ?1 AND status IN ('booked', 'checked_in') "
+                                     "AND status = 'booked' ORDER BY start_utc LIMIT ?2");
     long n = 0;
     int rc;
     if (!st)
