@@ -175,16 +175,13 @@ static bool exec_sql(db_conn_t *c, const char *sql)
 static void run_batch(db_t *db, struct job *batch)
 {
     db_conn_t *c = db->writer;
-    bool began = exec_sql(c, "BEGIN IMMEDIATE");
+    bool ok = exec_sql(c, "BEGIN IMMEDIATE"); /* the transaction is still whole */
     int njobs = 0;
 
     for (struct job *j = batch; j; j = j->next) {
         njobs++;
-        if (!began) {
-            j->rc = DB_UNAVAILABLE;
-            continue;
-        }
-        if (!exec_sql(c, "SAVEPOINT job")) {
+        if (!ok || !exec_sql(c, "SAVEPOINT job")) {
+            ok = false;
             j->rc = DB_UNAVAILABLE;
             continue;
         }
@@ -193,9 +190,19 @@ static void run_batch(db_t *db, struct job *batch)
         if (j->rc != 0)
             exec_sql(c, "ROLLBACK TO job");
         exec_sql(c, "RELEASE job");
+        /* Some errors (a full disk, an I/O error) make SQLite roll back the
+         * whole transaction, earlier jobs' work included: then none of this
+         * batch may be reported as done. */
+        if (sqlite3_get_autocommit(c->sql)) {
+            log_error("store", "the transaction was rolled back: %s", sqlite3_errmsg(c->sql));
+            ok = false;
+        }
     }
-    if (began && !exec_sql(c, "COMMIT")) {
-        exec_sql(c, "ROLLBACK");
+    if (ok && !exec_sql(c, "COMMIT"))
+        ok = false;
+    if (!ok) {
+        if (!sqlite3_get_autocommit(c->sql))
+            exec_sql(c, "ROLLBACK");
         for (struct job *j = batch; j; j = j->next)
             if (j->rc == 0)
                 j->rc = DB_UNAVAILABLE;
