@@ -61,10 +61,6 @@ void h_appt_list(req_t *r)
     if (!http_query_time(r, "from", false, &f.from, &has) ||
         !http_query_time(r, "to", true, &f.to, &has))
         return;
-    if (f.from && f.to && f.to <= f.from) {
-        http_problem(r, 422, "to must be after from", "to", NULL);
-        return;
-    }
     if (http_query(r, "doctor_id", doctor, sizeof doctor)) {
         if (!ids_valid(doctor)) {
             http_problem(r, 400, "doctor_id must be an id", "doctor_id", NULL);
@@ -93,6 +89,11 @@ void h_appt_list(req_t *r)
     if (!http_query_int(r, "limit", 1, LIST_MAX_LIMIT, &limit))
         return;
     f.limit = (int)limit;
+    /* checked after the checks above: the most basic problem answers */
+    if (f.from && f.to && f.to <= f.from) {
+        http_problem(r, 422, "to must be after from", "to", NULL);
+        return;
+    }
     struct list_ctx l = {json_array(), http_clinic_tz(r)};
     db_conn_t *c = db_reader(r->app->db);
     if (!c || store_appt_list(c, &f, add_appt, &l) != STORE_OK) {

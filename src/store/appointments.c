@@ -92,13 +92,10 @@ int store_appt_get(db_conn_t *c, const char *id, appt_rec *out)
     if (!st)
         return STORE_ERROR;
     rows_bind_text(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        return STORE_NOT_FOUND;
-    if (rc != SQLITE_ROW)
-        return rows_write_rc(st, rc);
-    read_appt(st, out);
-    return STORE_OK;
+    int rc = rows_find(st);
+    if (rc == STORE_OK)
+        read_appt(st, out);
+    return rc;
 }
 
 int store_appt_update(db_conn_t *c, const appt_rec *r)
@@ -111,10 +108,7 @@ int store_appt_update(db_conn_t *c, const appt_rec *r)
     if (!st)
         return STORE_ERROR;
     bind_appt(st, r);
-    int rc = rows_write_rc(st, sqlite3_step(st));
-    if (rc == STORE_OK && sqlite3_changes(db_handle(c)) == 0)
-        return STORE_NOT_FOUND;
-    return rc;
+    return rows_update_one(st);
 }
 
 int store_appt_list(db_conn_t *c, const struct appt_filter *f,

@@ -11,11 +11,9 @@ int store_clinic_get(db_conn_t *c, int config_grace, clinic_rec *out)
                                      "FROM clinic");
     if (!st)
         return STORE_ERROR;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        return STORE_NOT_FOUND;
-    if (rc != SQLITE_ROW)
-        return rows_write_rc(st, rc);
+    int rc = rows_find(st);
+    if (rc != STORE_OK)
+        return rc;
     memset(out, 0, sizeof *out);
     rows_copy(st, 0, out->id, sizeof out->id);
     rows_copy(st, 1, out->name, sizeof out->name);
@@ -63,10 +61,7 @@ int store_clinic_update(db_conn_t *c, const clinic_rec *r)
     if (!st)
         return STORE_ERROR;
     bind_clinic(st, r);
-    int rc = rows_write_rc(st, sqlite3_step(st));
-    if (rc == STORE_OK && sqlite3_changes(db_handle(c)) == 0)
-        return STORE_NOT_FOUND;
-    return rc;
+    return rows_update_one(st);
 }
 
 int store_meta_get_int(db_conn_t *c, const char *key, int64_t *out)
@@ -75,11 +70,9 @@ int store_meta_get_int(db_conn_t *c, const char *key, int64_t *out)
     if (!st)
         return STORE_ERROR;
     rows_bind_text(st, 1, key);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        return STORE_NOT_FOUND;
-    if (rc != SQLITE_ROW)
-        return rows_write_rc(st, rc);
+    int rc = rows_find(st);
+    if (rc != STORE_OK)
+        return rc;
     *out = sqlite3_column_int64(st, 0);
     return STORE_OK;
 }

@@ -42,11 +42,9 @@ int store_offer_by_token(db_conn_t *c, const char *token_hash, offer_rec *out)
     if (!st)
         return STORE_ERROR;
     rows_bind_text(st, 1, token_hash);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        return STORE_NOT_FOUND;
-    if (rc != SQLITE_ROW)
-        return rows_write_rc(st, rc);
+    rc = rows_find(st);
+    if (rc != STORE_OK)
+        return rc;
     memset(out, 0, sizeof *out);
     rows_copy(st, 0, out->id, sizeof out->id);
     rows_copy(st, 1, out->appointment_id, sizeof out->appointment_id);

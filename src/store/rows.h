@@ -53,4 +53,25 @@ static inline int rows_write_rc(sqlite3_stmt *st, int rc)
     return STORE_ERROR;
 }
 
+/* Steps a query that yields at most one row: STORE_OK with the row ready to
+ * read, STORE_NOT_FOUND, or STORE_ERROR (logged). */
+static inline int rows_find(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return STORE_OK;
+    if (rc == SQLITE_DONE)
+        return STORE_NOT_FOUND;
+    return rows_write_rc(st, rc);
+}
+
+/* Steps an UPDATE of one row by id: STORE_NOT_FOUND if no row matched. */
+static inline int rows_update_one(sqlite3_stmt *st)
+{
+    int rc = rows_write_rc(st, sqlite3_step(st));
+    if (rc == STORE_OK && sqlite3_changes(sqlite3_db_handle(st)) == 0)
+        return STORE_NOT_FOUND;
+    return rc;
+}
+
 #endif
