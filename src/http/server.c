@@ -153,7 +153,7 @@ void http_problem(req_t *r, int status, const char *detail, const char *field, j
 void http_svc_problem(req_t *r, const svc_err *e)
 {
     json_t *p = problem_body(e->status, e->detail, e->field, NULL);
-    if (e->status == SVC_CONFLICT && e->nalternatives >= 0 && strcmp(e->field, "start") == 0) {
+    if (e->status == SVC_CONFLICT && strcmp(e->field, "start") == 0) {
         clinic_rec clinic;
         app_clinic(r->app, &clinic);
         const tz_t *tz = tz_get(clinic.timezone);

@@ -271,7 +271,7 @@ int svc_available(app_t *app, const char *doctor_id, int64_t from, int64_t to, i
 
 /* ---- offers ---------------------------------------------------------------- */
 
-static void add_note(db_conn_t *c, struct offer_result *r, const char *channel,
+static void add_note(struct offer_result *r, const char *channel,
                      const char *recipient, bool wanted, const char *purpose, int64_t now,
                      const char *why_skipped)
 {
@@ -293,7 +293,6 @@ static void add_note(db_conn_t *c, struct offer_result *r, const char *channel,
         snprintf(n->status, sizeof n->status, "queued");
         n->next_attempt_at = now;
     }
-    (void)c;
 }
 
 int booking_offer_in_tx(db_conn_t *c, app_t *app, const clinic_rec *clinic, const appt_rec *a,
@@ -334,8 +333,8 @@ int booking_offer_in_tx(db_conn_t *c, app_t *app, const clinic_rec *clinic, cons
         return unavailable(e);
     snprintf(link, sizeof link, "%s/rebook/%s?token=%s", app->cfg.public_url, a->id, token);
 
-    add_note(c, out, "email", p.email, p.notify_email, purpose, now, "the patient has no email address");
-    add_note(c, out, "sms", p.phone, p.notify_sms, purpose, now, "the patient has no phone number");
+    add_note(out, "email", p.email, p.notify_email, purpose, now, "the patient has no email address");
+    add_note(out, "sms", p.phone, p.notify_sms, purpose, now, "the patient has no phone number");
     for (int i = 0; i < out->nnotes; i++) {
         bool sms = strcmp(out->notes[i].channel, "sms") == 0;
         messages_offer(tz, clinic, &p, &d, a, o, purpose, link, sms, subject, sizeof subject,
