@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds clinicbox and runs every test twice: in a
-# normal build, then in a build with AddressSanitizer + UndefinedBehaviorSanitizer.
-# The last line sums both runs up ("N passed, N failed").
+# Installs what is missing, builds clinicbox and runs every test three times:
+# in a normal build, with AddressSanitizer + UndefinedBehaviorSanitizer, and
+# with ThreadSanitizer (the server is multi-threaded). A sanitizer report
+# makes the server exit non-zero, which fails the test that stopped it.
+# The last line sums the runs up ("N passed, N failed").
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh test || exit 1
@@ -37,6 +39,8 @@ run_suite() { # build-dir, cmake options...
 
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo || status=1
 run_suite build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCLINICBOX_SANITIZE=ON || status=1
+TSAN_OPTIONS="exitcode=66 ${TSAN_OPTIONS:-}" \
+  run_suite build-tsan -DCMAKE_BUILD_TYPE=Debug -DCLINICBOX_TSAN=ON || status=1
 
 echo
 echo "$passed passed, $failed failed"
