@@ -129,6 +129,8 @@ static int insert_booking(db_conn_t *c, const clinic_rec *clinic, appt_rec *a, i
     enum slot_check chk = *rounded ? (tz ? slots_check(&view, tz, a->start, *rounded, now)
                                          : SLOT_OUTSIDE_HOURS)
                                    : SLOT_BAD_DURATION;
+    if (chk == SLOT_OK && a->start % SLOT_UNIT_SECONDS != 0)
+        chk = SLOT_OFF_GRID; /* a zone offset with seconds (only in old history) */
     schedule_rec_free(&s);
     if (chk != SLOT_OK)
         return svc_fail(e, SVC_UNPROCESSABLE, chk == SLOT_BAD_DURATION ? "duration_minutes" : "start",
