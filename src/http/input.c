@@ -208,32 +208,33 @@ static bool phone_ok(const char *s)
     return true;
 }
 
-bool in_email(json_t *obj, const char *key, char *out, size_t outlen, verr_t *v)
+/* An optional string field in a format that ok() accepts (400 otherwise). */
+static bool in_formatted(json_t *obj, const char *key, bool (*ok)(const char *), const char *what,
+                         char *out, size_t outlen, verr_t *v)
 {
     const char *s = opt_string(obj, key, v);
     out[0] = '\0';
     if (!s || !*s)
         return false;
-    if (!email_ok(s) || strlen(s) >= outlen) {
-        verr_add(v, 400, key, "must be an email address like name@example.org (at most 254 characters)");
+    if (!ok(s) || strlen(s) >= outlen) {
+        verr_add(v, 400, key, "must be %s", what);
         return false;
     }
     memcpy(out, s, strlen(s) + 1);
     return true;
 }
 
+bool in_email(json_t *obj, const char *key, char *out, size_t outlen, verr_t *v)
+{
+    return in_formatted(obj, key, email_ok,
+                        "an email address like name@example.org (at most 254 characters)", out,
+                        outlen, v);
+}
+
 bool in_phone(json_t *obj, const char *key, char *out, size_t outlen, verr_t *v)
 {
-    const char *s = opt_string(obj, key, v);
-    out[0] = '\0';
-    if (!s || !*s)
-        return false;
-    if (!phone_ok(s) || strlen(s) >= outlen) {
-        verr_add(v, 400, key, "must be an E.164 phone number like +4915112345678");
-        return false;
-    }
-    memcpy(out, s, strlen(s) + 1);
-    return true;
+    return in_formatted(obj, key, phone_ok, "an E.164 phone number like +4915112345678", out,
+                        outlen, v);
 }
 
 bool input_depth_ok(const char *text, size_t len, int max_depth)

@@ -132,7 +132,9 @@ class Server:
     def connection(self, timeout=30):
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
-    def request(self, method, path, body=None, headers=None, raw=None, conn=None):
+    def request(self, method, path, body=None, headers=None, raw=None, conn=None, chunked=False):
+        """One request. body: a JSON value; raw: bytes as they are (sent with
+        Transfer-Encoding: chunked, in 4 KiB chunks, when chunked)."""
         own = conn is None
         conn = conn or self.connection()
         hdrs = dict(headers or {})
@@ -140,8 +142,11 @@ class Server:
         if body is not None:
             data = json.dumps(body).encode()
             hdrs.setdefault("Content-Type", "application/json")
+        if chunked and data is not None:
+            whole = data
+            data = (whole[i:i + 4096] for i in range(0, len(whole), 4096))
         try:
-            conn.request(method, path, body=data, headers=hdrs)
+            conn.request(method, path, body=data, headers=hdrs, encode_chunked=chunked)
             r = conn.getresponse()
             payload = r.read()
             return Response(r.status, r.headers, payload.decode("utf-8"))

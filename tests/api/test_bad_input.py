@@ -330,17 +330,8 @@ class BadInputMatrix(ServerClass):
         self.assertProblemResponse(r, 413, label="64 KiB + 1")
 
     def chunked(self, method, path, body, conn=None):
-        own = conn is None
-        conn = conn or self.server.connection()
-        try:
-            parts = (body[i:i + 4096] for i in range(0, len(body), 4096))
-            conn.request(method, path, body=parts, headers=JSON_CT, encode_chunked=True)
-            r = conn.getresponse()
-            payload = r.read()
-            return Response(r.status, r.headers, payload.decode("utf-8"))
-        finally:
-            if own:
-                conn.close()
+        return self.server.request(method, path, raw=body, headers=JSON_CT, conn=conn,
+                                   chunked=True)
 
     def test_chunked_body_over_64_kib_is_413(self):
         ids = self.ids()
