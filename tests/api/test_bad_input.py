@@ -24,7 +24,7 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Response, Server  # noqa: E402
+from harness import Server  # noqa: E402
 
 UNKNOWN = "00000000-0000-7000-8000-000000000000"
 JSON_CT = {"Content-Type": "application/json"}
