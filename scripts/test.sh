@@ -5,7 +5,7 @@
 # makes the server exit non-zero, which fails the test that stopped it.
 # The last line sums the runs up ("N passed, N failed").
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 scripts/deps.sh test || exit 1
 
 jobs=$(nproc)

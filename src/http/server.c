@@ -307,7 +307,7 @@ static void actor_from(req_t *r)
     const char *h = mg_get_header(r->conn, "X-Clinicbox-User");
     size_t n = 0;
     if (h)
-        for (; h[n] && n < 40; n++)
+        for (; n < 40 && h[n]; n++)
             r->actor[n] = isprint((unsigned char)h[n]) ? h[n] : '?';
     r->actor[n] = '\0';
     if (n == 0)

@@ -248,6 +248,8 @@ static void *writer_main(void *arg)
 
 int db_write(db_t *db, db_job_fn fn, void *arg)
 {
+    /* The job lives on this stack: the writer links it into its queue and
+     * unlinks it before setting done, and this function returns only then. */
     struct job j = {.fn = fn, .arg = arg};
     pthread_cond_init(&j.done_cond, NULL);
     pthread_mutex_lock(&db->lock);
