@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -125,6 +126,22 @@ class HelpAndCommands(unittest.TestCase):
         p = run(["version"])
         self.assertEqual(p.returncode, 0, p)
         self.assertRegex(p.stdout, r"^clinicbox \d+\.\d+\.\d+")
+
+    def test_migrate_creates_the_database_and_exits(self):
+        data = tempfile.mkdtemp(prefix="clinicbox-migrate-")
+        self.addCleanup(shutil.rmtree, data, True)
+        p = run(["migrate", "--data", data])
+        self.assertEqual(p.returncode, 0, p)
+        migrations = [f for f in os.listdir(os.path.join(os.path.dirname(__file__), "..", "..",
+                                                         "src", "store", "migrations"))
+                      if f.endswith(".sql")]
+        self.assertIn(f"schema version {len(migrations)}", p.stderr)
+        with sqlite3.connect(os.path.join(data, "clinicbox.db")) as db:
+            self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], len(migrations))
+            self.assertEqual(db.execute("SELECT count(*) FROM clinic").fetchone()[0], 1)
+        p = run(["migrate", "--data", data])  # again: nothing to do
+        self.assertEqual(p.returncode, 0, p)
+        self.assertNotIn("applied migration", p.stderr)
 
     def test_unknown_command_exits_2(self):
         p = run(["frobnicate"])
