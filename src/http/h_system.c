@@ -26,19 +26,17 @@ static const char *const appt_statuses[] = {"booked",    "checked_in", "complete
 static const char *const note_statuses[] = {"queued", "sending", "sent",   "failed",
                                             "dead",   "skipped", "expired"};
 
-static void read_counts(app_t *app, struct counts *c)
+/* The queue counts (cheap: indexed) always; the appointment counts (a scan
+ * of the table) only for /metrics, not for every health probe. */
+static void read_counts(app_t *app, struct counts *c, bool appointments)
 {
     db_conn_t *conn = db_reader(app->db);
     memset(c, 0, sizeof *c);
     if (!conn)
         return;
-    c->ok = true;
-    for (int i = 0; i < 6; i++)
-        if ((c->appts[i] = store_appt_count(conn, appt_statuses[i])) < 0)
-            c->ok = false;
-    for (int i = 0; i < 7; i++)
-        if ((c->notes[i] = store_notification_count(conn, note_statuses[i])) < 0)
-            c->ok = false;
+    c->ok = store_notification_status_counts(conn, note_statuses, 7, c->notes) == STORE_OK &&
+            (!appointments ||
+             store_appt_status_counts(conn, appt_statuses, 6, c->appts) == STORE_OK);
     db_reader_release(app->db, conn);
 }
 
@@ -46,7 +44,7 @@ void h_health(req_t *r)
 {
     struct counts c;
     struct noshow_status ns;
-    read_counts(r->app, &c);
+    read_counts(r->app, &c, false);
     noshow_status(r->app, &ns);
     json_t *noshow = json_pack("{s:b,s:I}", "held", ns.held, "total", (json_int_t)ns.total);
     if (ns.held)
@@ -74,7 +72,7 @@ void h_metrics(req_t *r)
         http_problem(r, 503, "out of memory", NULL, NULL);
         return;
     }
-    read_counts(r->app, &c);
+    read_counts(r->app, &c, true);
     noshow_status(r->app, &ns);
     db_stats(r->app->db, &commits, &jobs);
     metrics_write(f);

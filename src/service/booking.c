@@ -26,34 +26,27 @@ static int unavailable(svc_err *e)
     return svc_fail(e, SVC_UNAVAILABLE, NULL, "storage is unavailable");
 }
 
-/* Free slots for doctor on connection c; shared by alternatives, available
- * slots and offers. With spread, the slots do not overlap each other. */
-static long find_free(db_conn_t *c, const clinic_rec *clinic, const char *doctor_id,
-                      int64_t from, int64_t to, int duration, int64_t now, size_t max,
-                      bool spread, interval_t **out, int *slot_minutes)
+/* Free slots in the loaded schedule s of doctor_id, on connection c; shared
+ * by alternatives, available slots and offers. With spread, the slots do not
+ * overlap each other. Caller frees *out; -1 on a storage error. */
+static long free_slots(db_conn_t *c, const tz_t *tz, const schedule_rec *s,
+                       const char *doctor_id, int64_t from, int64_t to, int duration,
+                       int64_t now, size_t max, bool spread, interval_t **out)
 {
-    schedule_rec s;
     interval_t *busy = NULL;
-    const tz_t *tz = tz_get(clinic->timezone);
     long n, nbusy;
     *out = NULL;
-    if (!tz || store_schedule_get(c, doctor_id, &s) != STORE_OK)
-        return -1;
-    if (slot_minutes)
-        *slot_minutes = s.slot_minutes;
     if (duration == 0)
-        duration = s.slot_minutes;
-    duration = slots_round_duration(duration, s.slot_minutes);
+        duration = s->slot_minutes;
+    duration = slots_round_duration(duration, s->slot_minutes);
     nbusy = store_appt_busy(c, doctor_id, from < now ? now : from, to, &busy);
-    if (nbusy < 0) {
-        schedule_rec_free(&s);
+    if (nbusy < 0)
         return -1;
-    }
     /* Suggestions (spread) should be different times, not 09:00, 09:15 and
      * 09:30 for a 30-minute visit: ask for enough starts, keep those that
      * do not overlap the one before. */
-    size_t want = spread && duration > 0 ? max * (size_t)(duration / s.slot_minutes + 1) : max;
-    schedule_t view = schedule_view(&s);
+    size_t want = spread && duration > 0 ? max * (size_t)(duration / s->slot_minutes + 1) : max;
+    schedule_t view = schedule_view(s);
     n = slots_find(&view, tz, busy, (size_t)nbusy, from, to, duration, now, want, out);
     if (spread && n > 0) {
         long k = 0;
@@ -63,6 +56,20 @@ static long find_free(db_conn_t *c, const clinic_rec *clinic, const char *doctor
         n = k;
     }
     free(busy);
+    return n;
+}
+
+/* free_slots() after loading the doctor's schedule. */
+static long find_free(db_conn_t *c, const clinic_rec *clinic, const char *doctor_id,
+                      int64_t from, int64_t to, int duration, int64_t now, size_t max,
+                      bool spread, interval_t **out)
+{
+    schedule_rec s;
+    const tz_t *tz = tz_get(clinic->timezone);
+    *out = NULL;
+    if (!tz || store_schedule_get(c, doctor_id, &s) != STORE_OK)
+        return -1;
+    long n = free_slots(c, tz, &s, doctor_id, from, to, duration, now, max, spread, out);
     schedule_rec_free(&s);
     return n;
 }
@@ -76,7 +83,7 @@ static void fill_alternatives(app_t *app, const clinic_rec *clinic, const char *
     if (!c)
         return;
     long n = find_free(c, clinic, doctor_id, near, near + ALTERNATIVES_DAYS * 86400, duration,
-                       now, max > 3 ? 3 : max, true, &alt, NULL);
+                       now, max > 3 ? 3 : max, true, &alt);
     for (long i = 0; i < n; i++)
         e->alternatives[e->nalternatives++] = alt[i];
     free(alt);
@@ -244,31 +251,31 @@ int svc_available(app_t *app, const char *doctor_id, int64_t from, int64_t to, i
                   int64_t now, interval_t **out, long *n, svc_err *e)
 {
     clinic_rec clinic;
-    doctor_rec d;
-    int rc;
+    schedule_rec s;
+    int rc = SVC_OK;
     db_conn_t *c = db_reader(app->db);
     *out = NULL;
     *n = 0;
     if (!c)
         return unavailable(e);
     app_clinic(app, &clinic);
-    rc = store_doctor_get(c, doctor_id, &d);
-    if (rc != STORE_OK) {
+    const tz_t *tz = tz_get(clinic.timezone);
+    int got = store_schedule_get(c, doctor_id, &s); /* also tells whether the doctor exists */
+    if (got != STORE_OK) {
         db_reader_release(app->db, c);
-        return svc_store_fail(e, rc, "doctor");
+        return svc_store_fail(e, got, "doctor");
     }
-    if (duration && !slots_round_duration(duration, d.slot_minutes)) {
-        db_reader_release(app->db, c);
-        return svc_fail(e, SVC_UNPROCESSABLE, "duration", "%s",
-                        slots_check_message(SLOT_BAD_DURATION));
-    }
-    *n = find_free(c, &clinic, doctor_id, from, to, duration, now, 5000, false, out, NULL);
-    db_reader_release(app->db, c);
-    if (*n < 0) {
+    if (duration && !slots_round_duration(duration, s.slot_minutes))
+        rc = svc_fail(e, SVC_UNPROCESSABLE, "duration", "%s",
+                      slots_check_message(SLOT_BAD_DURATION));
+    else if (!tz || (*n = free_slots(c, tz, &s, doctor_id, from, to, duration, now, 5000, false,
+                                     out)) < 0) {
         *n = 0;
-        return unavailable(e);
+        rc = unavailable(e);
     }
-    return SVC_OK;
+    schedule_rec_free(&s);
+    db_reader_release(app->db, c);
+    return rc;
 }
 
 /* ---- offers ---------------------------------------------------------------- */
@@ -301,7 +308,7 @@ int booking_offer_in_tx(db_conn_t *c, app_t *app, const clinic_rec *clinic, cons
                         int options, const char *actor, const char *purpose, int64_t now,
                         struct offer_result *out, svc_err *e)
 {
-    interval_t *free_slots = NULL;
+    interval_t *opts = NULL;
     patient_rec p;
     doctor_rec d;
     char token[TOKEN_LEN], hash[TOKEN_HASH_LEN], link[700], subject[200], body[2048];
@@ -318,12 +325,12 @@ int booking_offer_in_tx(db_conn_t *c, app_t *app, const clinic_rec *clinic, cons
     if (options > OFFER_MAX_OPTIONS)
         options = OFFER_MAX_OPTIONS;
     long n = find_free(c, clinic, a->doctor_id, now, now + OFFER_SEARCH_DAYS * 86400, duration,
-                       now, (size_t)options, true, &free_slots, NULL);
+                       now, (size_t)options, true, &opts);
     if (n < 0)
         return unavailable(e);
     for (long i = 0; i < n; i++)
-        o->options[o->noptions++] = free_slots[i];
-    free(free_slots);
+        o->options[o->noptions++] = opts[i];
+    free(opts);
 
     ids_uuid(now * 1000, o->id);
     snprintf(o->appointment_id, sizeof o->appointment_id, "%s", a->id);

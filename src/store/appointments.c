@@ -196,12 +196,9 @@ long store_appt_due_no_show(db_conn_t *c, int64_t started_before, char (*ids)[ID
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? n : -1;
 }
 
-long store_appt_count(db_conn_t *c, const char *status)
+int store_appt_status_counts(db_conn_t *c, const char *const *statuses, int n, long *out)
 {
-    sqlite3_stmt *st = db_prepare(c, "SELECT count(*) FROM appointments "
-                                     "WHERE ?1 IS NULL OR status = ?1");
-    if (!st)
-        return -1;
-    rows_bind_opt(st, 1, status);
-    return sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
+    return rows_count_by_status(
+        db_prepare(c, "SELECT status, count(*) FROM appointments GROUP BY status"), statuses, n,
+        out);
 }

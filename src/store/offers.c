@@ -110,12 +110,10 @@ int store_notification_insert(db_conn_t *c, const notification_rec *r, const cha
     return rows_write_rc(st, sqlite3_step(st));
 }
 
-long store_notification_count(db_conn_t *c, const char *status)
+int store_notification_status_counts(db_conn_t *c, const char *const *statuses, int n,
+                                     long *out)
 {
-    sqlite3_stmt *st = db_prepare(c, "SELECT count(*) FROM notifications "
-                                     "WHERE ?1 IS NULL OR status = ?1");
-    if (!st)
-        return -1;
-    rows_bind_opt(st, 1, status);
-    return sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
+    return rows_count_by_status(
+        db_prepare(c, "SELECT status, count(*) FROM notifications GROUP BY status"), statuses,
+        n, out);
 }

@@ -74,4 +74,23 @@ static inline int rows_update_one(sqlite3_stmt *st)
     return rc;
 }
 
+/* Runs a "SELECT status, count(*) ... GROUP BY status" statement: out[i]
+ * gets the count for statuses[i] (0 if none). One scan for all statuses. */
+static inline int rows_count_by_status(sqlite3_stmt *st, const char *const *statuses, int n,
+                                       long *out)
+{
+    int rc;
+    if (!st)
+        return STORE_ERROR;
+    for (int i = 0; i < n; i++)
+        out[i] = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *status = (const char *)sqlite3_column_text(st, 0);
+        for (int i = 0; status && i < n; i++)
+            if (strcmp(status, statuses[i]) == 0)
+                out[i] = (long)sqlite3_column_int64(st, 1);
+    }
+    return rows_write_rc(st, rc);
+}
+
 #endif

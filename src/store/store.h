@@ -64,7 +64,8 @@ long store_appt_busy(db_conn_t *c, const char *doctor_id, int64_t from, int64_t 
  * oldest first, at most max. Returns the count or -1. */
 long store_appt_due_no_show(db_conn_t *c, int64_t started_before, char (*ids)[ID_LEN],
                             long max);
-long store_appt_count(db_conn_t *c, const char *status);
+/* out[i] = appointments in statuses[i]. */
+int store_appt_status_counts(db_conn_t *c, const char *const *statuses, int n, long *out);
 
 /* offers.c */
 int store_offer_insert(db_conn_t *c, const offer_rec *r, const char *token_hash,
@@ -75,7 +76,9 @@ int store_offer_mark_used(db_conn_t *c, const char *offer_id, int64_t at, int op
 int store_notification_insert(db_conn_t *c, const notification_rec *r, const char *appointment_id,
                               const char *offer_id, const char *patient_id,
                               const char *subject, const char *body);
-long store_notification_count(db_conn_t *c, const char *status);
+/* out[i] = notifications in statuses[i]. */
+int store_notification_status_counts(db_conn_t *c, const char *const *statuses, int n,
+                                     long *out);
 
 /* events.c */
 /* Appends to the event log; data is a JSON object text (or NULL for {}). */
