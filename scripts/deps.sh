@@ -6,8 +6,9 @@
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config tzdata ca-certificates
-            libsqlite3-dev libcivetweb-dev libjansson-dev libsodium-dev)
-test_pkgs=(python3 faketime sqlite3)
+            libsqlite3-dev libcivetweb-dev libjansson-dev libsodium-dev
+            libcurl4-openssl-dev)
+test_pkgs=(python3 python3-aiosmtpd faketime sqlite3)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/tz.h"
 #include "http/http.h"
+#include "outbox/outbox.h"
 #include "service/app.h"
 #include "service/noshow.h"
 #include "store/migrate.h"
@@ -133,6 +134,10 @@ static int cmd_serve(const struct config *cfg, bool serve)
         log_error("main", "cannot start the no-show worker");
         goto out;
     }
+    if (!outbox_start(&app)) {
+        log_error("main", "cannot start the outbox workers");
+        goto out;
+    }
     http = http_start(&app);
     if (!http)
         goto out;
@@ -144,6 +149,7 @@ static int cmd_serve(const struct config *cfg, bool serve)
 out:
     http_stop(http);
     noshow_stop(&app);
+    outbox_stop(&app);
     app_close(&app);
     tz_cache_clear();
     return rc;

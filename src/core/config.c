@@ -45,6 +45,7 @@ static const struct key keys[] = {
     S(twilio_base_url, false),
     I(outbox_max_attempts, 1, 1000),
     I(outbox_max_backoff_seconds, 1, 86400),
+    I(outbox_timeout_seconds, 1, 600),
     S(public_url, false),
     S(mongo_uri, true),
     S(clinic_id, false),
@@ -64,6 +65,7 @@ void config_defaults(struct config *cfg)
     snprintf(cfg->twilio_base_url, sizeof cfg->twilio_base_url, "https://api.twilio.com");
     cfg->outbox_max_attempts = 12;
     cfg->outbox_max_backoff_seconds = 900;
+    cfg->outbox_timeout_seconds = 30;
     cfg->sync_interval_seconds = 30;
 }
 

@@ -26,38 +26,37 @@ static const char *const appt_statuses[] = {"booked",    "checked_in", "complete
 static const char *const note_statuses[] = {"queued", "sending", "sent",   "failed",
                                             "dead",   "skipped", "expired"};
 
-/* The queue counts (cheap: indexed) always; the appointment counts (a scan
- * of the table) only for /metrics, not for every health probe. */
-static void read_counts(app_t *app, struct counts *c, bool appointments)
+/* Counts for /metrics (scans; /api/health reads only the outbox index). */
+static void read_counts(app_t *app, struct counts *c)
 {
     db_conn_t *conn = db_reader(app->db);
     memset(c, 0, sizeof *c);
     if (!conn)
         return;
     c->ok = store_notification_status_counts(conn, note_statuses, 7, c->notes) == STORE_OK &&
-            (!appointments ||
-             store_appt_status_counts(conn, appt_statuses, 6, c->appts) == STORE_OK);
+            store_appt_status_counts(conn, appt_statuses, 6, c->appts) == STORE_OK;
     db_reader_release(app->db, conn);
 }
 
 void h_health(req_t *r)
 {
-    struct counts c;
     struct noshow_status ns;
-    read_counts(r->app, &c, false);
+    bool ok;
+    /* The queue counts read the outbox index only: cheap enough for every
+     * probe; they double as the database check. */
+    json_t *outbox = h_outbox_health(r, &ok);
     noshow_status(r->app, &ns);
     json_t *noshow = json_pack("{s:b,s:I}", "held", ns.held, "total", (json_int_t)ns.total);
     if (ns.held)
         json_object_set_new(noshow, "reason", json_string(ns.reason));
     if (ns.last_run)
         json_object_set_new(noshow, "last_run", render_time(http_clinic_tz(r), ns.last_run));
-    json_t *body = json_pack(
-        "{s:s,s:s,s:{s:b,s:s,s:i},s:{s:I,s:I,s:I},s:{s:b},s:o}", "status",
-        c.ok ? "ok" : "degraded", "version", CLINICBOX_VERSION, "db", "ok", c.ok, "path",
-        db_path(r->app->db), "schema_version", migrate_latest(), "outbox", "queued",
-        (json_int_t)c.notes[0], "failed", (json_int_t)c.notes[3], "dead", (json_int_t)c.notes[4],
-        "sync", "enabled", r->app->cfg.mongo_uri[0] != '\0', "noshow", noshow);
-    http_json(r, c.ok ? 200 : 503, body);
+    json_t *body = json_pack("{s:s,s:s,s:{s:b,s:s,s:i},s:o,s:{s:b},s:o}", "status",
+                             ok ? "ok" : "degraded", "version", CLINICBOX_VERSION, "db", "ok", ok,
+                             "path", db_path(r->app->db), "schema_version", migrate_latest(),
+                             "outbox", outbox, "sync", "enabled", r->app->cfg.mongo_uri[0] != '\0',
+                             "noshow", noshow);
+    http_json(r, ok ? 200 : 503, body);
 }
 
 void h_metrics(req_t *r)
@@ -72,7 +71,7 @@ void h_metrics(req_t *r)
         http_problem(r, 503, "out of memory", NULL, NULL);
         return;
     }
-    read_counts(r->app, &c, true);
+    read_counts(r->app, &c);
     noshow_status(r->app, &ns);
     db_stats(r->app->db, &commits, &jobs);
     metrics_write(f);
@@ -98,6 +97,7 @@ void h_metrics(req_t *r)
             "# HELP clinicbox_db_up 1 when the database answers.\n"
             "# TYPE clinicbox_db_up gauge\nclinicbox_db_up %d\n",
             commits, jobs, metrics_no_shows_marked(), ns.total, ns.held ? 1 : 0, c.ok ? 1 : 0);
+    h_outbox_metrics(r, f);
     fclose(f);
     http_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
     free(text);
@@ -113,7 +113,8 @@ void h_clinic_get(req_t *r)
 void h_clinic_put(req_t *r)
 {
     static const char *const allowed[] = {"name", "timezone", "grace_minutes",
-                                          "reschedule_options", "offer_hours", "id",
+                                          "reschedule_options", "offer_hours",
+                                          "reminder_hours", "confirmations", "id",
                                           "created_at", "updated_at", NULL};
     clinic_rec c, out;
     verr_t v;
@@ -138,6 +139,8 @@ void h_clinic_put(req_t *r)
         c.reschedule_options = (int)x;
     if (in_int(r->body, "offer_hours", false, 1, 720, &x, &v))
         c.offer_hours = (int)x;
+    in_bool(r->body, "confirmations", false, &c.confirmations, &v);
+    in_reminder_hours(r->body, c.reminder_hours, &c.nreminders, &v);
     if (http_verr_answer(r, &v))
         return;
     if (svc_clinic_put(r->app, &c, r->actor, r->now, &out, &e) != SVC_OK) {

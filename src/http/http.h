@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "service/app.h"
 #include "core/tz.h"
@@ -86,6 +87,11 @@ void h_appt_cancel(req_t *r);
 void h_appt_no_show(req_t *r);
 void h_appt_reschedule(req_t *r);
 void h_appt_rebook(req_t *r);
+void h_notification_list(req_t *r);
+void h_notification_retry(req_t *r);
+/* The "outbox" object of /api/health, and its lines in /metrics. */
+json_t *h_outbox_health(req_t *r, bool *ok);
+void h_outbox_metrics(req_t *r, FILE *f);
 
 /* Starts civetweb on cfg.listen with the routes. NULL (logged) on failure. */
 struct mg_context *http_start(app_t *app);

@@ -7,6 +7,7 @@
 
 #include "core/ids.h"
 #include "core/timefmt.h"
+#include "store/records.h"
 
 void verr_init(verr_t *v)
 {
@@ -267,4 +268,48 @@ void in_echoed(json_t *obj, const char *const *keys, verr_t *v)
         if (f && !json_is_string(f))
             verr_add(v, 400, *k, "is read-only; when sent back it must be the string it was");
     }
+}
+
+bool in_reminder_hours(json_t *obj, int *hours, int *n, verr_t *v)
+{
+    const char *key = "reminder_hours";
+    json_t *f = field(obj, key, false, v), *h;
+    int got[CLINIC_MAX_REMINDERS], k = 0;
+    size_t i;
+    if (!f)
+        return false;
+    if (!json_is_array(f)) {
+        verr_add(v, 400, key, "must be an array of hours, like [24, 2]");
+        return false;
+    }
+    if (json_array_size(f) > CLINIC_MAX_REMINDERS) {
+        verr_add(v, 422, key, "at most %d reminders", CLINIC_MAX_REMINDERS);
+        return false;
+    }
+    json_array_foreach(f, i, h) {
+        if (!json_is_integer(h)) {
+            verr_add(v, 400, key, "must be an array of whole hours, like [24, 2]");
+            return false;
+        }
+        json_int_t x = json_integer_value(h);
+        if (x < 1 || x > 168) {
+            verr_add(v, 422, key, "each reminder must be 1 to 168 hours before");
+            return false;
+        }
+        for (int j = 0; j < k; j++)
+            if (got[j] == (int)x) {
+                verr_add(v, 422, key, "%d hours is listed twice", (int)x);
+                return false;
+            }
+        /* insert in descending order */
+        int j = k++;
+        while (j > 0 && got[j - 1] < (int)x) {
+            got[j] = got[j - 1];
+            j--;
+        }
+        got[j] = (int)x;
+    }
+    memcpy(hours, got, sizeof(int) * (size_t)k);
+    *n = k;
+    return true;
 }

@@ -46,6 +46,10 @@ bool in_id(json_t *obj, const char *key, bool required, char *out, size_t outlen
 bool in_email(json_t *obj, const char *key, char *out, size_t outlen, verr_t *v);
 bool in_phone(json_t *obj, const char *key, char *out, size_t outlen, verr_t *v);
 
+/* An array of up to CLINIC_MAX_REMINDERS distinct whole hours from 1 to
+ * 168 ([] turns reminders off), stored in descending order. */
+bool in_reminder_hours(json_t *obj, int *hours, int *n, verr_t *v);
+
 /* Read-only fields a client may send back as it read them (id, created_at,
  * ...): their values are ignored, but they must still be strings. */
 void in_echoed(json_t *obj, const char *const *keys, verr_t *v);

@@ -29,9 +29,13 @@ static void set_time(json_t *o, const char *key, const tz_t *tz, int64_t t)
 json_t *render_clinic(const clinic_rec *c)
 {
     const tz_t *tz = tz_get(c->timezone);
-    return json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:o,s:o}", "id", c->id, "name", c->name,
+    json_t *hours = json_array();
+    for (int i = 0; i < c->nreminders; i++)
+        json_array_append_new(hours, json_integer(c->reminder_hours[i]));
+    return json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:o,s:b,s:o,s:o}", "id", c->id, "name", c->name,
                      "timezone", c->timezone, "grace_minutes", c->grace_minutes,
                      "reschedule_options", c->reschedule_options, "offer_hours", c->offer_hours,
+                     "reminder_hours", hours, "confirmations", c->confirmations,
                      "created_at", render_time(tz, c->created_at), "updated_at",
                      render_time(tz, c->updated_at));
 }
@@ -159,4 +163,31 @@ char *render_slots_answer(const char *doctor_id, const tz_t *tz, const interval_
     p += snprintf(p, cap - (size_t)(p - buf), "]}");
     *len = (size_t)(p - buf);
     return buf;
+}
+
+static json_t *opt_string(const char *s)
+{
+    return s && *s ? json_string(s) : json_null();
+}
+
+static json_t *opt_time(const tz_t *tz, int64_t t)
+{
+    return t ? render_time(tz, t) : json_null();
+}
+
+json_t *render_notification(const tz_t *tz, const notification_rec *n)
+{
+    return json_pack("{s:s,s:o,s:s,s:o,s:s,s:s,s:i,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", n->id,
+                     "appointment_id", opt_string(n->appointment_id), "channel", n->channel,
+                     "recipient", opt_string(n->recipient), "purpose", n->purpose, "status",
+                     n->status, "attempts", n->attempts, "last_error", opt_string(n->last_error),
+                     "next_attempt_at",
+                     opt_time(tz, strcmp(n->status, "queued") == 0 ||
+                                          strcmp(n->status, "failed") == 0
+                                      ? n->next_attempt_at
+                                      : 0),
+                     "sent_at", opt_time(tz, n->sent_at), "provider_id",
+                     opt_string(n->provider_id), "expires_at", opt_time(tz, n->expires_at),
+                     "created_at", render_time(tz, n->created_at), "updated_at",
+                     render_time(tz, n->updated_at));
 }

@@ -24,5 +24,6 @@ json_t *render_slots(const tz_t *tz, const interval_t *v, long n);
 char *render_slots_answer(const char *doctor_id, const tz_t *tz, const interval_t *v, long n,
                           size_t *len);
 json_t *render_offer(const tz_t *tz, const struct offer_result *o);
+json_t *render_notification(const tz_t *tz, const notification_rec *n);
 
 #endif

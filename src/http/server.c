@@ -53,6 +53,8 @@ const struct route http_routes[] = {
     {"POST", "/api/appointments/{}/no-show", h_appt_no_show, 1},
     {"POST", "/api/appointments/{}/reschedule", h_appt_reschedule, 1},
     {"POST", "/api/appointments/{}/rebook", h_appt_rebook, 2},
+    {"GET", "/api/notifications", h_notification_list, 0},
+    {"POST", "/api/notifications/{}/retry", h_notification_retry, 1},
 };
 const int http_routes_count = sizeof http_routes / sizeof http_routes[0];
 

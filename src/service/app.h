@@ -51,6 +51,7 @@ typedef struct app {
     int noshow_wake_fd; /* eventfd: wakes the no-show worker */
     pthread_t noshow_thread;
     bool noshow_started;
+    struct outbox *outbox; /* outbox/outbox.h; NULL until started */
 } app_t;
 
 /* Sets e and returns status. */

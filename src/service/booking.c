@@ -14,7 +14,9 @@
 #include "core/log.h"
 #include "core/tz.h"
 #include "domain/slots.h"
+#include "outbox/outbox.h"
 #include "service/messages.h"
+#include "service/notify.h"
 #include "store/store.h"
 
 #define ALTERNATIVES_DAYS 14
@@ -156,6 +158,11 @@ static int insert_booking(db_conn_t *c, const clinic_rec *clinic, appt_rec *a, i
     event_data_times(data, sizeof data, a);
     if (store_event(c, now, actor, "appointment", a->id, "booked", data) != STORE_OK)
         return unavailable(e);
+    if (clinic->confirmations) {
+        notify_what what = {PURPOSE_CONFIRMATION, NULL, NULL, 0};
+        if (notify_queue(c, clinic, a, &what, now, NULL) != 0)
+            return unavailable(e);
+    }
     return 0;
 }
 
@@ -178,6 +185,8 @@ int svc_book(app_t *app, const struct book_req *req, const char *actor, int64_t 
     app_clinic(app, &clinic);
     struct book_job j = {req, &clinic, actor, now, out, e, 0};
     int rc = db_write(app->db, book_job, &j);
+    if (rc == 0)
+        outbox_kick(app);
     if (rc == DB_UNAVAILABLE)
         return unavailable(e);
     if (rc == SVC_CONFLICT)
@@ -188,6 +197,7 @@ int svc_book(app_t *app, const struct book_req *req, const char *actor, int64_t 
 /* ---- life cycle -------------------------------------------------------- */
 
 struct transition_job {
+    const clinic_rec *clinic;
     const char *id;
     enum appt_action action;
     const char *reason;
@@ -232,6 +242,11 @@ static int transition_job(db_conn_t *c, void *arg)
     if (store_appt_update(c, a) != STORE_OK ||
         store_event(c, j->now, j->actor, "appointment", a->id, to, NULL) != STORE_OK)
         return unavailable(j->e);
+    if (j->action == APPT_CANCEL && a->start > j->now) {
+        notify_what what = {PURPOSE_CANCELLATION, NULL, NULL, 0};
+        if (notify_queue(c, j->clinic, a, &what, j->now, NULL) != 0)
+            return unavailable(j->e);
+    }
     return 0;
 }
 
@@ -240,8 +255,10 @@ int svc_transition(app_t *app, const char *id, enum appt_action action, const ch
 {
     clinic_rec clinic;
     app_clinic(app, &clinic);
-    struct transition_job j = {id, action, reason, actor, clinic.grace_minutes, now, out, e};
+    struct transition_job j = {&clinic, id, action, reason, actor, clinic.grace_minutes, now, out, e};
     int rc = db_write(app->db, transition_job, &j);
+    if (rc == 0)
+        outbox_kick(app);
     return rc == DB_UNAVAILABLE ? unavailable(e) : rc;
 }
 
@@ -280,45 +297,18 @@ int svc_available(app_t *app, const char *doctor_id, int64_t from, int64_t to, i
 
 /* ---- offers ---------------------------------------------------------------- */
 
-static void add_note(struct offer_result *r, const char *channel,
-                     const char *recipient, bool wanted, const char *purpose, int64_t now,
-                     const char *why_skipped)
-{
-    notification_rec *n = &r->notes[r->nnotes++];
-    memset(n, 0, sizeof *n);
-    ids_uuid(now * 1000, n->id);
-    snprintf(n->channel, sizeof n->channel, "%s", channel);
-    snprintf(n->recipient, sizeof n->recipient, "%s", recipient);
-    snprintf(n->purpose, sizeof n->purpose, "%s", purpose);
-    n->created_at = now;
-    if (!recipient[0]) {
-        snprintf(n->status, sizeof n->status, "skipped");
-        snprintf(n->last_error, sizeof n->last_error, "%s", why_skipped);
-    } else if (!wanted) {
-        snprintf(n->status, sizeof n->status, "skipped");
-        snprintf(n->last_error, sizeof n->last_error, "the patient does not want %s messages",
-                 channel);
-    } else {
-        snprintf(n->status, sizeof n->status, "queued");
-        n->next_attempt_at = now;
-    }
-}
-
 int booking_offer_in_tx(db_conn_t *c, app_t *app, const clinic_rec *clinic, const appt_rec *a,
                         int options, const char *actor, const char *purpose, int64_t now,
                         struct offer_result *out, svc_err *e)
 {
     interval_t *opts = NULL;
-    patient_rec p;
-    doctor_rec d;
-    char token[TOKEN_LEN], hash[TOKEN_HASH_LEN], link[700], subject[200], body[2048];
+    char token[TOKEN_LEN], hash[TOKEN_HASH_LEN], link[700];
     const tz_t *tz = tz_get(clinic->timezone);
     int duration = (int)((a->end - a->start) / 60);
     offer_rec *o = &out->offer;
 
     memset(out, 0, sizeof *out);
-    if (!tz || store_patient_get(c, a->patient_id, &p) != STORE_OK ||
-        store_doctor_get(c, a->doctor_id, &d) != STORE_OK)
+    if (!tz)
         return unavailable(e);
     if (options <= 0)
         options = clinic->reschedule_options;
@@ -342,16 +332,10 @@ int booking_offer_in_tx(db_conn_t *c, app_t *app, const clinic_rec *clinic, cons
         return unavailable(e);
     snprintf(link, sizeof link, "%s/rebook/%s?token=%s", app->cfg.public_url, a->id, token);
 
-    add_note(out, "email", p.email, p.notify_email, purpose, now, "the patient has no email address");
-    add_note(out, "sms", p.phone, p.notify_sms, purpose, now, "the patient has no phone number");
-    for (int i = 0; i < out->nnotes; i++) {
-        bool sms = strcmp(out->notes[i].channel, "sms") == 0;
-        messages_offer(tz, clinic, &p, &d, a, o, purpose, link, sms, subject, sizeof subject,
-                       body, sizeof body);
-        if (store_notification_insert(c, &out->notes[i], a->id, o->id, p.id, sms ? NULL : subject,
-                                      body) != STORE_OK)
-            return unavailable(e);
-    }
+    notify_what what = {purpose, o, link, 0};
+    if (notify_queue(c, clinic, a, &what, now, out->notes) != 0)
+        return unavailable(e);
+    out->nnotes = NOTIFY_CHANNELS;
     char data[128];
     snprintf(data, sizeof data, "{\"offer_id\":\"%s\",\"options\":%d}", o->id, o->noptions);
     if (store_event(c, now, actor, "appointment", a->id, "offer_made", data) != STORE_OK)
@@ -393,6 +377,8 @@ int svc_reschedule(app_t *app, const char *id, int options, const char *actor, i
     app_clinic(app, &clinic);
     struct offer_job j = {app, &clinic, id, options, actor, now, out, e};
     int rc = db_write(app->db, offer_job, &j);
+    if (rc == 0)
+        outbox_kick(app);
     return rc == DB_UNAVAILABLE ? unavailable(e) : rc;
 }
 
@@ -481,6 +467,8 @@ int svc_rebook(app_t *app, const char *id, const struct rebook_req *req, const c
     app_clinic(app, &clinic);
     struct rebook_job j = {&clinic, id, req, actor, now, new_appt, old_appt, e, 0, 0};
     int rc = db_write(app->db, rebook_job, &j);
+    if (rc == 0)
+        outbox_kick(app);
     if (rc == DB_UNAVAILABLE)
         return unavailable(e);
     if (rc == SVC_CONFLICT && j.start)
@@ -541,6 +529,8 @@ long svc_noshow_sweep(app_t *app, int64_t now)
     for (;;) {
         struct sweep_job j = {app, &clinic, now, 0, false};
         int rc = db_write(app->db, sweep_job, &j);
+        if (rc == 0)
+            outbox_kick(app);
         if (rc != 0) {
             log_error("noshow", "sweep failed (%d); will retry", rc);
             return -1;

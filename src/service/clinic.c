@@ -78,6 +78,10 @@ static int ensure_job(db_conn_t *c, void *arg)
     host_timezone(j->cfg, r.timezone, sizeof r.timezone);
     r.reschedule_options = 3;
     r.offer_hours = 48;
+    r.reminder_hours[0] = 24;
+    r.reminder_hours[1] = 2;
+    r.nreminders = 2;
+    r.confirmations = true;
     r.created_at = r.updated_at = j->now;
     if (store_clinic_insert(c, &r) != STORE_OK)
         return SVC_UNAVAILABLE;

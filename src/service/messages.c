@@ -1,8 +1,12 @@
 /* messages.c — see messages.h. */
 #include "service/messages.h"
 
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "outbox/gsm7.h"
 
 void messages_local_time(const tz_t *tz, int64_t t, char *buf, size_t len)
 {
@@ -18,36 +22,140 @@ void messages_local_time(const tz_t *tz, int64_t t, char *buf, size_t len)
              (int)(sod / 3600), (int)(sod % 3600 / 60));
 }
 
-void messages_offer(const tz_t *tz, const clinic_rec *clinic, const patient_rec *p,
-                    const doctor_rec *d, const appt_rec *a, const offer_rec *o,
-                    const char *purpose, const char *link, bool sms, char *subject,
+/* An append-only text buffer that never overflows (it truncates). */
+struct text {
+    char *buf;
+    size_t len, used;
+};
+
+__attribute__((format(printf, 2, 3))) static void put(struct text *t, const char *fmt, ...)
+{
+    va_list ap;
+    if (t->used >= t->len)
+        return;
+    va_start(ap, fmt);
+    int n = vsnprintf(t->buf + t->used, t->len - t->used, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        t->used += (size_t)n < t->len - t->used ? (size_t)n : t->len - t->used - 1;
+}
+
+static bool is_offer(const char *purpose)
+{
+    return strcmp(purpose, PURPOSE_NO_SHOW_OFFER) == 0 ||
+           strcmp(purpose, PURPOSE_RESCHEDULE_OFFER) == 0;
+}
+
+static bool is_reminder(const char *purpose)
+{
+    return strncmp(purpose, PURPOSE_REMINDER_PREFIX, strlen(PURPOSE_REMINDER_PREFIX)) == 0;
+}
+
+static void offer_options(struct text *t, const message_facts *f, bool sms)
+{
+    char opt[40];
+    const offer_rec *o = f->offer;
+    for (int i = 0; o && i < o->noptions; i++) {
+        messages_local_time(f->tz, o->options[i].start, opt, sizeof opt);
+        put(t, sms ? " %d) %s" : "  %d) %s\n", i + 1, opt);
+    }
+    if (!o || o->noptions == 0)
+        put(t, sms ? " none soon, please call us." : "  (none soon; please call us)\n");
+}
+
+void messages_email(const char *purpose, const message_facts *f, char *subject,
                     size_t subject_len, char *body, size_t body_len)
 {
-    char when[40], opt[40];
-    size_t n = 0;
-    bool missed = strcmp(purpose, "no_show_offer") == 0;
+    char when[40];
+    struct text t = {body, body_len, 0};
+    const char *clinic = f->clinic->name, *doctor = f->doctor->name;
 
-    messages_local_time(tz, a->start, when, sizeof when);
-    snprintf(subject, subject_len, "%s: %s", clinic->name,
-             missed ? "we missed you - pick a new time" : "please pick a new appointment time");
-    if (sms)
-        n += (size_t)snprintf(body + n, body_len - n, "%s: %s %s. New times:", clinic->name,
-                              missed ? "you missed" : "please rebook", when);
-    else
-        n += (size_t)snprintf(body + n, body_len - n,
-                              "Hello %s,\n\n%s your appointment with %s on %s.\n"
-                              "These times are free:\n",
-                              p->name, missed ? "We missed you at" : "We need to move", d->name,
-                              when);
-    for (int i = 0; i < o->noptions && n < body_len; i++) {
-        messages_local_time(tz, o->options[i].start, opt, sizeof opt);
-        n += (size_t)snprintf(body + n, body_len - n, sms ? " %d) %s" : "  %d) %s\n", i + 1, opt);
+    body[0] = 0;
+    messages_local_time(f->tz, f->appt->start, when, sizeof when);
+    put(&t, "Hello %s,\n\n", f->patient->name);
+    if (is_offer(purpose)) {
+        bool missed = strcmp(purpose, PURPOSE_NO_SHOW_OFFER) == 0;
+        snprintf(subject, subject_len, "%s: %s", clinic,
+                 missed ? "we missed you - pick a new time" : "please pick a new appointment time");
+        put(&t, "%s your appointment with %s on %s.\nThese times are free:\n",
+            missed ? "We missed you at" : "We need to move", doctor, when);
+        offer_options(&t, f, false);
+        put(&t, "\nPick one here: %s\n", f->link ? f->link : "");
+        if (f->offer && f->offer->expires_at) {
+            char until[40];
+            messages_local_time(f->tz, f->offer->expires_at, until, sizeof until);
+            put(&t, "This link works until %s.\n", until);
+        }
+    } else if (strcmp(purpose, PURPOSE_CONFIRMATION) == 0) {
+        snprintf(subject, subject_len, "%s: your appointment on %s", clinic, when);
+        put(&t, "Your appointment with %s is booked for %s (%d minutes).\n"
+                "The attached calendar entry adds it to your calendar.\n",
+            doctor, when, (int)((f->appt->end - f->appt->start) / 60));
+    } else if (strcmp(purpose, PURPOSE_CANCELLATION) == 0) {
+        snprintf(subject, subject_len, "%s: your appointment on %s is cancelled", clinic, when);
+        put(&t, "Your appointment with %s on %s is cancelled.\n", doctor, when);
+        if (f->appt->cancel_reason[0])
+            put(&t, "Reason: %s\n", f->appt->cancel_reason);
+        put(&t, "Please contact us to book a new time.\n");
+    } else if (is_reminder(purpose)) {
+        snprintf(subject, subject_len, "%s: reminder of your appointment on %s", clinic, when);
+        put(&t, "This is a reminder of your appointment with %s on %s.\n"
+                "If you cannot come, please let us know so that someone else can have the time.\n",
+            doctor, when);
+    } else {
+        snprintf(subject, subject_len, "%s", clinic);
     }
-    if (n < body_len) {
-        if (o->noptions == 0)
-            n += (size_t)snprintf(body + n, body_len - n,
-                                  sms ? " none soon, please call us." : "  (none soon; please call us)\n");
-        if (n < body_len)
-            snprintf(body + n, body_len - n, sms ? " Pick: %s" : "\nPick one here: %s\n", link);
+    put(&t, "\n%s\n", clinic);
+}
+
+/* One wording of an SMS: detail 2 names the clinic in full and the doctor,
+ * 1 shortens the clinic's name and leaves the doctor out, 0 is the bare
+ * minimum. */
+static void sms_wording(const char *purpose, const message_facts *f, int detail, char *out,
+                        size_t len)
+{
+    char when[40], clinic[NAME_BUF];
+    struct text t = {out, len, 0};
+    int cut = detail >= 2 ? (int)sizeof clinic - 1 : detail == 1 ? 20 : 0;
+
+    out[0] = 0;
+    memcpy(clinic, f->clinic->name, sizeof clinic);
+    if (cut < (int)strlen(clinic)) {
+        /* cut on a character boundary */
+        while (cut > 0 && ((unsigned char)clinic[cut] & 0xC0) == 0x80)
+            cut--;
+        clinic[cut] = 0;
+    }
+    messages_local_time(f->tz, f->appt->start, when, sizeof when);
+    if (clinic[0])
+        put(&t, "%s: ", clinic);
+    if (is_offer(purpose)) {
+        put(&t, "%s %s%s%s. New times:",
+            strcmp(purpose, PURPOSE_NO_SHOW_OFFER) == 0 ? "you missed" : "please rebook", when,
+            detail >= 2 ? " with " : "", detail >= 2 ? f->doctor->name : "");
+        offer_options(&t, f, true);
+        put(&t, " Pick: %s", f->link ? f->link : "");
+    } else if (strcmp(purpose, PURPOSE_CONFIRMATION) == 0) {
+        put(&t, "booked %s%s%s.", when, detail >= 2 ? " with " : "",
+            detail >= 2 ? f->doctor->name : "");
+    } else if (strcmp(purpose, PURPOSE_CANCELLATION) == 0) {
+        put(&t, "your appointment %s%s%s is cancelled. Please call us to rebook.", when,
+            detail >= 2 ? " with " : "", detail >= 2 ? f->doctor->name : "");
+    } else if (is_reminder(purpose)) {
+        put(&t, "reminder: appointment %s%s%s.%s", when, detail >= 2 ? " with " : "",
+            detail >= 2 ? f->doctor->name : "",
+            detail >= 1 ? " If you cannot come, please tell us." : "");
+    }
+}
+
+void messages_sms(const char *purpose, const message_facts *f, char *body, size_t body_len)
+{
+    char raw[1024];
+    body[0] = 0;
+    for (int detail = 2; detail >= 0; detail--) {
+        sms_wording(purpose, f, detail, raw, sizeof raw);
+        gsm7_simplify(raw, body, body_len);
+        if (gsm7_segments(body) <= SMS_MAX_SEGMENTS)
+            return;
     }
 }

@@ -16,6 +16,7 @@
 
 #include "core/log.h"
 #include "service/booking.h"
+#include "service/reminders.h"
 #include "store/store.h"
 
 #define CLOCK_TOLERANCE_SECONDS 300
@@ -64,6 +65,8 @@ static void tick(app_t *app, int64_t *saved_hw)
     long n = svc_noshow_sweep(app, wall);
     if (n > 0)
         log_info("noshow", "marked %ld appointment(s) as no-show", n);
+    if (svc_reminder_sweep(app, wall) < 0)
+        log_error("reminders", "the reminder sweep failed; it runs again on the next tick");
     pthread_mutex_lock(&app->lock);
     app->noshow_last_run = wall;
     if (n > 0)

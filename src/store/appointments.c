@@ -196,6 +196,27 @@ long store_appt_due_no_show(db_conn_t *c, int64_t started_before, char (*ids)[ID
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? n : -1;
 }
 
+long store_appt_starting(db_conn_t *c, int64_t after, int64_t until, char (*ids)[ID_LEN],
+                         long max)
+{
+    /* The same walk as store_appt_due_no_show: a range per doctor. */
+    sqlite3_stmt *st = db_prepare(c, "SELECT id FROM appointments "
+                                     "WHERE doctor_id IN (SELECT id FROM doctors) "
+                                     "AND start_utc > ?1 AND start_utc <= ?2 "
+                                     "AND status IN ('booked', 'checked_in') "
+                                     "AND status = 'booked' ORDER BY start_utc LIMIT ?3");
+    long n = 0;
+    int rc;
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, after);
+    sqlite3_bind_int64(st, 2, until);
+    sqlite3_bind_int64(st, 3, max);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < max)
+        rows_copy(st, 0, ids[n++], ID_LEN);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? n : -1;
+}
+
 int store_appt_status_counts(db_conn_t *c, const char *const *statuses, int n, long *out)
 {
     return rows_count_by_status(

@@ -2,13 +2,15 @@
  * clinic.c — the one clinic row and the meta key/value table.
  * The clinic row is created at first start (service/clinic.c).
  */
+#include <stdlib.h>
+
 #include "store/rows.h"
 
 int store_clinic_get(db_conn_t *c, int config_grace, clinic_rec *out)
 {
     sqlite3_stmt *st = db_prepare(c, "SELECT id, name, timezone, grace_minutes, "
-                                     "reschedule_options, offer_hours, created_at, updated_at "
-                                     "FROM clinic");
+                                     "reschedule_options, offer_hours, created_at, updated_at, "
+                                     "reminder_hours, confirmations FROM clinic");
     if (!st)
         return STORE_ERROR;
     int rc = rows_find(st);
@@ -24,6 +26,16 @@ int store_clinic_get(db_conn_t *c, int config_grace, clinic_rec *out)
     out->offer_hours = sqlite3_column_int(st, 5);
     out->created_at = sqlite3_column_int64(st, 6);
     out->updated_at = sqlite3_column_int64(st, 7);
+    out->confirmations = sqlite3_column_int(st, 9) != 0;
+    /* reminder_hours is a JSON array written by bind_clinic: "[24,2]" */
+    const char *rh = (const char *)sqlite3_column_text(st, 8);
+    while (rh && *rh && out->nreminders < CLINIC_MAX_REMINDERS) {
+        char *end;
+        long h = strtol(rh, &end, 10);
+        if (end != rh && h > 0)
+            out->reminder_hours[out->nreminders++] = (int)h;
+        rh = end != rh ? end : rh + 1;
+    }
     return STORE_OK;
 }
 
@@ -40,13 +52,21 @@ static void bind_clinic(sqlite3_stmt *st, const clinic_rec *r)
     sqlite3_bind_int(st, 6, r->offer_hours);
     sqlite3_bind_int64(st, 7, r->created_at);
     sqlite3_bind_int64(st, 8, r->updated_at);
+    char rh[CLINIC_MAX_REMINDERS * 12 + 4];
+    size_t n = (size_t)snprintf(rh, sizeof rh, "[");
+    for (int i = 0; i < r->nreminders; i++)
+        n += (size_t)snprintf(rh + n, sizeof rh - n, "%s%d", i ? "," : "", r->reminder_hours[i]);
+    snprintf(rh + n, sizeof rh - n, "]");
+    rows_bind_text(st, 9, rh);
+    sqlite3_bind_int(st, 10, r->confirmations);
 }
 
 int store_clinic_insert(db_conn_t *c, const clinic_rec *r)
 {
     sqlite3_stmt *st = db_prepare(c, "INSERT INTO clinic (id, name, timezone, grace_minutes, "
-                                     "reschedule_options, offer_hours, created_at, updated_at) "
-                                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+                                     "reschedule_options, offer_hours, created_at, updated_at, "
+                                     "reminder_hours, confirmations) "
+                                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
     if (!st)
         return STORE_ERROR;
     bind_clinic(st, r);
@@ -57,7 +77,8 @@ int store_clinic_update(db_conn_t *c, const clinic_rec *r)
 {
     sqlite3_stmt *st = db_prepare(c, "UPDATE clinic SET name = ?2, timezone = ?3, "
                                      "grace_minutes = ?4, reschedule_options = ?5, "
-                                     "offer_hours = ?6, updated_at = ?8 WHERE id = ?1");
+                                     "offer_hours = ?6, updated_at = ?8, reminder_hours = ?9, "
+                                     "confirmations = ?10 WHERE id = ?1");
     if (!st)
         return STORE_ERROR;
     bind_clinic(st, r);

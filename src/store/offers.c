@@ -1,5 +1,5 @@
 /*
- * offers.c — reschedule offers and the queued notifications they cause.
+ * offers.c — reschedule offers (their messages are in notifications.c).
  * Options are stored as a JSON array of [start, end] pairs (UTC seconds),
  * written and read with SQLite's JSON functions.
  */
@@ -81,39 +81,4 @@ int store_offer_mark_used(db_conn_t *c, const char *offer_id, int64_t at, int op
     if (rc == STORE_OK && sqlite3_changes(db_handle(c)) == 0)
         return STORE_CONFLICT;
     return rc;
-}
-
-int store_notification_insert(db_conn_t *c, const notification_rec *r, const char *appointment_id,
-                              const char *offer_id, const char *patient_id,
-                              const char *subject, const char *body)
-{
-    sqlite3_stmt *st = db_prepare(c, "INSERT INTO notifications (id, appointment_id, offer_id, "
-                                     "patient_id, channel, recipient, purpose, subject, body, "
-                                     "status, last_error, next_attempt_at, created_at, updated_at) "
-                                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-                                     "?13, ?13)");
-    if (!st)
-        return STORE_ERROR;
-    rows_bind_text(st, 1, r->id);
-    rows_bind_opt(st, 2, appointment_id);
-    rows_bind_opt(st, 3, offer_id);
-    rows_bind_opt(st, 4, patient_id);
-    rows_bind_text(st, 5, r->channel);
-    rows_bind_opt(st, 6, r->recipient);
-    rows_bind_text(st, 7, r->purpose);
-    rows_bind_opt(st, 8, subject);
-    rows_bind_text(st, 9, body);
-    rows_bind_text(st, 10, r->status);
-    rows_bind_opt(st, 11, r->last_error);
-    rows_bind_opt_int(st, 12, r->next_attempt_at);
-    sqlite3_bind_int64(st, 13, r->created_at);
-    return rows_write_rc(st, sqlite3_step(st));
-}
-
-int store_notification_status_counts(db_conn_t *c, const char *const *statuses, int n,
-                                     long *out)
-{
-    return rows_count_by_status(
-        db_prepare(c, "SELECT status, count(*) FROM notifications GROUP BY status"), statuses,
-        n, out);
 }

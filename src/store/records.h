@@ -24,6 +24,8 @@
 #define REASON_BUF (REASON_MAX_LEN * 4 + 1)
 #define ACTOR_MAX_LEN 64
 
+#define CLINIC_MAX_REMINDERS 4
+
 typedef struct {
     char id[65]; /* a UUID, or the configured clinic_id */
     char name[NAME_BUF];
@@ -32,6 +34,9 @@ typedef struct {
     bool grace_set;         /* the clinic set its own */
     int reschedule_options;
     int offer_hours;
+    int reminder_hours[CLINIC_MAX_REMINDERS]; /* descending, e.g. {24, 2} */
+    int nreminders;
+    bool confirmations; /* a booking sends a confirmation */
     int64_t created_at, updated_at;
 } clinic_rec;
 
@@ -89,16 +94,29 @@ typedef struct {
     char new_appointment_id[ID_LEN];
 } offer_rec;
 
+/* A queued message. The texts (subject, body, calendar attachment) are
+ * kept apart, in notification_text, because only the sender needs them. */
 typedef struct {
     char id[ID_LEN];
+    char appointment_id[ID_LEN];
+    char offer_id[ID_LEN];
+    char patient_id[ID_LEN];
     char channel[8];
     char recipient[EMAIL_MAX_LEN + 1];
+    char recipient_name[NAME_BUF];
     char purpose[32];
     char status[12];
     int attempts;
     char last_error[256];
-    int64_t next_attempt_at, sent_at, created_at;
+    char provider_id[320];
+    int64_t next_attempt_at, sent_at, expires_at, created_at, updated_at;
 } notification_rec;
+
+typedef struct {
+    char *subject;    /* NULL for SMS */
+    char *body;
+    char *attachment; /* text/calendar, or NULL */
+} notification_text;
 
 void schedule_rec_free(schedule_rec *s);
 /* A view of the record for the slot functions. */

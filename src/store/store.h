@@ -64,6 +64,10 @@ long store_appt_busy(db_conn_t *c, const char *doctor_id, int64_t from, int64_t 
  * oldest first, at most max. Returns the count or -1. */
 long store_appt_due_no_show(db_conn_t *c, int64_t started_before, char (*ids)[ID_LEN],
                             long max);
+/* Ids of booked appointments starting in (after, until], soonest first, at
+ * most max. Returns the count or -1. */
+long store_appt_starting(db_conn_t *c, int64_t after, int64_t until, char (*ids)[ID_LEN],
+                         long max);
 /* out[i] = appointments in statuses[i]. */
 int store_appt_status_counts(db_conn_t *c, const char *const *statuses, int n, long *out);
 
@@ -73,12 +77,53 @@ int store_offer_insert(db_conn_t *c, const offer_rec *r, const char *token_hash,
 int store_offer_by_token(db_conn_t *c, const char *token_hash, offer_rec *out);
 int store_offer_mark_used(db_conn_t *c, const char *offer_id, int64_t at, int option,
                           const char *new_appointment_id);
-int store_notification_insert(db_conn_t *c, const notification_rec *r, const char *appointment_id,
-                              const char *offer_id, const char *patient_id,
-                              const char *subject, const char *body);
+/* notifications.c — the outbox queue. */
+/* Inserts r with its texts (attachment may be NULL). */
+int store_notification_insert(db_conn_t *c, const notification_rec *r,
+                              const notification_text *t);
+int store_notification_get(db_conn_t *c, const char *id, notification_rec *out);
+/* Calls fn for each message in `status` (NULL or "": any), newest first, at
+ * most limit; appointment_id narrows it when not NULL/"". */
+int store_notification_list(db_conn_t *c, const char *status, const char *appointment_id,
+                            int limit, void (*fn)(const notification_rec *, void *),
+                            void *ctx);
 /* out[i] = notifications in statuses[i]. */
 int store_notification_status_counts(db_conn_t *c, const char *const *statuses, int n,
                                      long *out);
+/* The queue: out[i] = messages in the open status NOTE_OPEN_STATUSES[i]
+ * (queued, sending, failed, dead), and the creation time of the oldest
+ * message waiting to go out (queued, sending or failed; 0 if none). Uses
+ * the index only. */
+#define NOTE_OPEN_COUNT 4
+extern const char *const NOTE_OPEN_STATUSES[NOTE_OPEN_COUNT];
+int store_notification_queue(db_conn_t *c, long *out, int64_t *oldest_waiting);
+
+/* One due message of a channel, with what the sender must check first. */
+typedef struct {
+    notification_rec n;
+    char appt_status[16]; /* "" when the message has no appointment */
+    bool offer_used;
+} notification_due;
+/* Messages of `channel` that are queued or failed with next_attempt_at <=
+ * now, oldest due first, at most max. Returns the count, or -1. */
+long store_notification_due(db_conn_t *c, const char *channel, int64_t now,
+                            notification_due *out, long max);
+/* The earliest next_attempt_at of the channel's queued/failed messages, or
+ * 0 if there are none. */
+int store_notification_next_due(db_conn_t *c, const char *channel, int64_t *out);
+/* The texts of a message; caller frees with notification_text_free(). */
+int store_notification_text(db_conn_t *c, const char *id, notification_text *out);
+void notification_text_free(notification_text *t);
+/* Writes status, attempts, last_error, next_attempt_at, sent_at, provider_id
+ * and updated_at of r. STORE_NOT_FOUND if no such message. */
+int store_notification_update(db_conn_t *c, const notification_rec *r);
+/* Back to queued, due now, for messages left in `sending` (after a crash)
+ * of the channel, or of every channel when channel is NULL. Returns how
+ * many, or -1. */
+long store_notification_requeue_sending(db_conn_t *c, const char *channel, int64_t now);
+/* Whether a reminder with this purpose exists for the appointment. */
+int store_notification_exists(db_conn_t *c, const char *appointment_id, const char *purpose,
+                              bool *out);
 
 /* events.c */
 /* Appends to the event log; data is a JSON object text (or NULL for {}). */

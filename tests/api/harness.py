@@ -208,3 +208,43 @@ class ServerTest(unittest.TestCase):
         if field:
             fields = [e["field"] for e in r.json.get("errors", [])]
             self.assertIn(field, fields, r)
+
+
+def wait_until(cond, timeout=30, interval=0.1):
+    """Polls cond() until it returns something truthy; returns it, or None
+    when the time is up."""
+    deadline = time.time() + timeout
+    while True:
+        got = cond()
+        if got or time.time() >= deadline:
+            return got
+        time.sleep(interval)
+
+
+def outbox_env(sink=None, twilio=None, **extra):
+    """Server settings that point the outbox at a MailSink and a
+    TwilioStandIn (tests/api/peers.py). Short timeouts and back-offs so that
+    retries happen within a test."""
+    env = {"CLINICBOX_PUBLIC_URL": "https://praxis.example.org",
+           "CLINICBOX_OUTBOX_MAX_BACKOFF_SECONDS": "1",
+           "CLINICBOX_OUTBOX_TIMEOUT_SECONDS": "3"}
+    if sink:
+        env.update({"CLINICBOX_SMTP_URL": sink.url,
+                    "CLINICBOX_SMTP_FROM": "Praxis Sonnenschein <praxis@example.org>"})
+        if sink.auth:
+            env.update({"CLINICBOX_SMTP_USER": sink.auth[0], "CLINICBOX_SMTP_PASSWORD": sink.auth[1]})
+    if twilio:
+        env.update({"CLINICBOX_TWILIO_ACCOUNT_SID": twilio.account_sid,
+                    "CLINICBOX_TWILIO_AUTH_TOKEN": twilio.auth_token,
+                    "CLINICBOX_TWILIO_FROM": "+15005550006",
+                    "CLINICBOX_TWILIO_BASE_URL": twilio.base_url})
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def notifications(server, **query):
+    """GET /api/notifications with the query, as a list."""
+    q = "&".join(f"{k}={v}" for k, v in query.items())
+    r = server.get("/api/notifications" + (f"?{q}" if q else ""))
+    assert r.status == 200, r
+    return r.json["notifications"]

@@ -124,7 +124,9 @@ class FlowTest(ServerTest):
         self.assertEqual(offer["expires_at"], "2026-12-02T08:00:00+01:00")
         self.assertEqual(sorted(n["channel"] for n in offer["notifications"]), ["email", "sms"])
         self.assertTrue(all(n["status"] == "queued" for n in offer["notifications"]))
-        self.assertEqual(self.server.get("/api/health").json["outbox"]["queued"], 2)
+        # the booking's confirmation (email + SMS) and the offer's two
+        # messages wait: no mail server is configured in this test
+        self.assertEqual(self.server.get("/api/health").json["outbox"]["queued"], 4)
 
         with self.server.db() as db:
             rows = db.execute("SELECT channel, recipient, body FROM notifications WHERE offer_id = ?",

@@ -1,0 +1,143 @@
+/*
+ * notify.c — see notify.h. Runs on the writer thread, inside a db_write()
+ * job. Expiry: an offer's messages are pointless once the offer expires;
+ * confirmations, reminders and cancellations once the appointment begins.
+ */
+#include "service/notify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/tz.h"
+#include "outbox/outbox.h"
+#include "outbox/ics.h"
+#include "service/messages.h"
+#include "store/store.h"
+
+static void fill_row(notification_rec *n, const char *channel, const char *recipient,
+                     bool wanted, const patient_rec *p, const appt_rec *a,
+                     const notify_what *what, int64_t now)
+{
+    memset(n, 0, sizeof *n);
+    ids_uuid(now * 1000, n->id);
+    snprintf(n->appointment_id, sizeof n->appointment_id, "%s", a->id);
+    snprintf(n->offer_id, sizeof n->offer_id, "%s", what->offer ? what->offer->id : "");
+    snprintf(n->patient_id, sizeof n->patient_id, "%s", p->id);
+    snprintf(n->channel, sizeof n->channel, "%s", channel);
+    snprintf(n->recipient, sizeof n->recipient, "%s", recipient);
+    snprintf(n->recipient_name, sizeof n->recipient_name, "%s", p->name);
+    snprintf(n->purpose, sizeof n->purpose, "%s", what->purpose);
+    n->created_at = n->updated_at = now;
+    n->expires_at = what->offer ? what->offer->expires_at : a->start;
+    if (!recipient[0]) {
+        snprintf(n->status, sizeof n->status, "skipped");
+        snprintf(n->last_error, sizeof n->last_error, "the patient has no %s",
+                 strcmp(channel, "sms") == 0 ? "phone number" : "email address");
+    } else if (!wanted) {
+        snprintf(n->status, sizeof n->status, "skipped");
+        snprintf(n->last_error, sizeof n->last_error, "the patient does not want %s messages",
+                 strcmp(channel, "sms") == 0 ? "SMS" : "email");
+    } else {
+        snprintf(n->status, sizeof n->status, "queued");
+        n->next_attempt_at = now;
+    }
+}
+
+/* The calendar entry sent with a confirmation. */
+static char *confirmation_ics(const message_facts *f, int64_t now)
+{
+    char uid[ID_LEN + 16], summary[NAME_BUF + 32];
+    snprintf(uid, sizeof uid, "%s@clinicbox", f->appt->id);
+    snprintf(summary, sizeof summary, "Appointment with %s", f->doctor->name);
+    ics_event ev = {
+        .uid = uid,
+        .method = "PUBLISH",
+        .sequence = 0,
+        .dtstamp = now,
+        .start = f->appt->start,
+        .end = f->appt->end,
+        .summary = summary,
+        .location = f->clinic->name,
+        .description = f->appt->reason[0] ? f->appt->reason : NULL,
+        .status = "CONFIRMED",
+    };
+    return ics_build(&ev);
+}
+
+int notify_queue(db_conn_t *c, const clinic_rec *clinic, const appt_rec *a,
+                 const notify_what *what, int64_t now, notification_rec *out)
+{
+    patient_rec p;
+    doctor_rec d;
+    notification_rec rows[NOTIFY_CHANNELS];
+    char subject[400], email[4096], sms[1024];
+    char *ics = NULL;
+    int rc = -1;
+    const tz_t *tz = tz_get(clinic->timezone);
+
+    if (!tz || store_patient_get(c, a->patient_id, &p) != STORE_OK ||
+        store_doctor_get(c, a->doctor_id, &d) != STORE_OK)
+        goto out;
+    message_facts f = {tz, clinic, &p, &d, a, what->offer, what->link, what->reminder_hours};
+    fill_row(&rows[0], "email", p.email, p.notify_email, &p, a, what, now);
+    fill_row(&rows[1], "sms", p.phone, p.notify_sms, &p, a, what, now);
+    messages_email(what->purpose, &f, subject, sizeof subject, email, sizeof email);
+    messages_sms(what->purpose, &f, sms, sizeof sms);
+    if (strcmp(what->purpose, PURPOSE_CONFIRMATION) == 0 &&
+        strcmp(rows[0].status, "queued") == 0 && !(ics = confirmation_ics(&f, now)))
+        goto out;
+    notification_text te = {subject, email, ics};
+    notification_text ts = {NULL, sms, NULL};
+    if (store_notification_insert(c, &rows[0], &te) != STORE_OK ||
+        store_notification_insert(c, &rows[1], &ts) != STORE_OK)
+        goto out;
+    if (out)
+        memcpy(out, rows, sizeof rows);
+    rc = 0;
+out:
+    free(ics);
+    return rc;
+}
+
+struct retry_job {
+    const char *id, *actor;
+    int64_t now;
+    notification_rec *out;
+    svc_err *e;
+};
+
+static int retry_job(db_conn_t *c, void *arg)
+{
+    struct retry_job *j = arg;
+    notification_rec *n = j->out;
+    char data[120];
+    int rc = store_notification_get(c, j->id, n);
+    if (rc != STORE_OK)
+        return svc_store_fail(j->e, rc, "notification");
+    if (strcmp(n->status, "dead") != 0 && strcmp(n->status, "failed") != 0)
+        return svc_fail(j->e, SVC_CONFLICT, NULL,
+                        "only a dead or failed message can be retried (this one is %s)",
+                        n->status);
+    snprintf(data, sizeof data, "{\"from\":\"%s\",\"attempts\":%d}", n->status, n->attempts);
+    snprintf(n->status, sizeof n->status, "queued");
+    n->attempts = 0;
+    n->next_attempt_at = j->now;
+    n->updated_at = j->now;
+    if (store_notification_update(c, n) != STORE_OK ||
+        store_event(c, j->now, j->actor, "notification", n->id, "retry", data) != STORE_OK)
+        return svc_fail(j->e, SVC_UNAVAILABLE, NULL, "storage is unavailable");
+    return 0;
+}
+
+int svc_notification_retry(app_t *app, const char *id, const char *actor, int64_t now,
+                           notification_rec *out, svc_err *e)
+{
+    struct retry_job j = {id, actor, now, out, e};
+    int rc = db_write(app->db, retry_job, &j);
+    if (rc == DB_UNAVAILABLE)
+        return svc_fail(e, SVC_UNAVAILABLE, NULL, "storage is unavailable");
+    if (rc == 0)
+        outbox_kick(app);
+    return rc;
+}

@@ -1,0 +1,34 @@
+/*
+ * notify.h — the messages a state change causes, queued inside the change's
+ * own write job so that both commit together or not at all (the
+ * transactional outbox). One row per channel: email and SMS. A channel the
+ * patient cannot or does not want to be reached on gets a `skipped` row
+ * with the reason, so nothing disappears silently.
+ */
+#ifndef CLINICBOX_NOTIFY_H
+#define CLINICBOX_NOTIFY_H
+
+#include "service/app.h"
+
+#define NOTIFY_CHANNELS 2
+
+typedef struct {
+    const char *purpose;    /* PURPOSE_* from messages.h */
+    const offer_rec *offer; /* offers only */
+    const char *link;       /* offers only */
+    int reminder_hours;     /* reminders only */
+} notify_what;
+
+/* Queues the messages of `what` about appointment a, on the writer's
+ * connection c. out (NOTIFY_CHANNELS entries, may be NULL) receives the rows.
+ * Returns 0, or -1 on a storage error (the caller's job must fail). */
+int notify_queue(db_conn_t *c, const clinic_rec *clinic, const appt_rec *a,
+                 const notify_what *what, int64_t now, notification_rec *out);
+
+/* Puts a dead or failed message back in the queue, due now, with its
+ * attempt count reset (POST /api/notifications/{id}/retry). 409 for any
+ * other status. */
+int svc_notification_retry(app_t *app, const char *id, const char *actor, int64_t now,
+                           notification_rec *out, svc_err *e);
+
+#endif
