@@ -12,7 +12,7 @@ int reminder_due(const int *hours, int n, int64_t start, int64_t booked_at, int6
         if (hours[i] > 0 && now >= opens && (best == 0 || hours[i] < best))
             best = hours[i];
     }
-    if (best && booked_at > start - (int64_t)best * 3600)
+    if (best && booked_at >= start - (int64_t)best * 3600)
         return 0;
     return best;
 }

@@ -40,6 +40,20 @@ __attribute__((format(printf, 2, 3))) static void put(struct text *t, const char
         t->used += (size_t)n < t->len - t->used ? (size_t)n : t->len - t->used - 1;
 }
 
+/* Drops a UTF-8 sequence cut off at the end of s (by a full buffer). */
+static void trim_cut_char(char *s)
+{
+    size_t n = strlen(s), i = n;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (n - (i - 1) < want)
+        s[i - 1] = 0;
+}
+
 static bool is_offer(const char *purpose)
 {
     return strcmp(purpose, PURPOSE_NO_SHOW_OFFER) == 0 ||
@@ -51,11 +65,12 @@ static bool is_reminder(const char *purpose)
     return strncmp(purpose, PURPOSE_REMINDER_PREFIX, strlen(PURPOSE_REMINDER_PREFIX)) == 0;
 }
 
-static void offer_options(struct text *t, const message_facts *f, bool sms)
+/* Lists the offer's options, at most max of them (-1: all). */
+static void offer_options(struct text *t, const message_facts *f, bool sms, int max)
 {
     char opt[40];
     const offer_rec *o = f->offer;
-    for (int i = 0; o && i < o->noptions; i++) {
+    for (int i = 0; o && i < o->noptions && (max < 0 || i < max); i++) {
         messages_local_time(f->tz, o->options[i].start, opt, sizeof opt);
         put(t, sms ? " %d) %s" : "  %d) %s\n", i + 1, opt);
     }
@@ -79,7 +94,7 @@ void messages_email(const char *purpose, const message_facts *f, char *subject,
                  missed ? "we missed you - pick a new time" : "please pick a new appointment time");
         put(&t, "%s your appointment with %s on %s.\nThese times are free:\n",
             missed ? "We missed you at" : "We need to move", doctor, when);
-        offer_options(&t, f, false);
+        offer_options(&t, f, false, -1);
         put(&t, "\nPick one here: %s\n", f->link ? f->link : "");
         if (f->offer && f->offer->expires_at) {
             char until[40];
@@ -106,13 +121,16 @@ void messages_email(const char *purpose, const message_facts *f, char *subject,
         snprintf(subject, subject_len, "%s", clinic);
     }
     put(&t, "\n%s\n", clinic);
+    trim_cut_char(subject);
+    trim_cut_char(body);
 }
 
 /* One wording of an SMS: detail 2 names the clinic in full and the doctor,
  * 1 shortens the clinic's name and leaves the doctor out, 0 is the bare
- * minimum. */
-static void sms_wording(const char *purpose, const message_facts *f, int detail, char *out,
-                        size_t len)
+ * minimum. An offer lists at most max_options options (the link's page
+ * shows them all). */
+static void sms_wording(const char *purpose, const message_facts *f, int detail,
+                        int max_options, char *out, size_t len)
 {
     char when[40], clinic[NAME_BUF];
     struct text t = {out, len, 0};
@@ -133,7 +151,7 @@ static void sms_wording(const char *purpose, const message_facts *f, int detail,
         put(&t, "%s %s%s%s. New times:",
             strcmp(purpose, PURPOSE_NO_SHOW_OFFER) == 0 ? "you missed" : "please rebook", when,
             detail >= 2 ? " with " : "", detail >= 2 ? f->doctor->name : "");
-        offer_options(&t, f, true);
+        offer_options(&t, f, true, max_options);
         put(&t, " Pick: %s", f->link ? f->link : "");
     } else if (strcmp(purpose, PURPOSE_CONFIRMATION) == 0) {
         put(&t, "booked %s%s%s.", when, detail >= 2 ? " with " : "",
@@ -151,11 +169,20 @@ static void sms_wording(const char *purpose, const message_facts *f, int detail,
 void messages_sms(const char *purpose, const message_facts *f, char *body, size_t body_len)
 {
     char raw[1024];
-    body[0] = 0;
-    for (int detail = 2; detail >= 0; detail--) {
-        sms_wording(purpose, f, detail, raw, sizeof raw);
-        gsm7_simplify(raw, body, body_len);
-        if (gsm7_segments(body) <= SMS_MAX_SEGMENTS)
-            return;
-    }
+    int noptions = f->offer && f->offer->noptions > 0 ? f->offer->noptions : 1;
+    /* First choice: a GSM-7 text that fits, with as many options and then
+     * as much detail as possible; failing that, any text that fits (a name
+     * only UCS-2 can carry). Options matter more than names. */
+    for (int pass = 0; pass < 2; pass++)
+        for (int n = noptions; n >= 1; n--)
+            for (int detail = 2; detail >= 0; detail--) {
+                sms_wording(purpose, f, detail, n, raw, sizeof raw);
+                gsm7_simplify(raw, body, body_len);
+                if (gsm7_segments(body) <= SMS_MAX_SEGMENTS &&
+                    (pass == 1 || gsm7_septets(body) >= 0))
+                    return;
+            }
+    /* Nothing fits: the shortest wording, with one option. */
+    sms_wording(purpose, f, 0, 1, raw, sizeof raw);
+    gsm7_simplify(raw, body, body_len);
 }

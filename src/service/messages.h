@@ -3,11 +3,15 @@
  * cancellations, reminders and rescheduling offers, by email and by SMS.
  *
  * Times are written in the clinic's local time ("Tue 01 Dec 09:30").
- * Emails are plain text, addressed to the patient by name. SMS texts are
- * built from the most to the least detailed wording and the first that fits
- * in two GSM-7 segments (306 septets) is used; typographic characters are
- * replaced by GSM-7 ones first. A text that cannot fit (a name only UCS-2
- * can carry) gets the shortest wording. Offer options are numbered.
+ * Emails are plain text, addressed to the patient by name. SMS texts must
+ * fit in two segments: typographic characters are replaced by GSM-7 ones,
+ * then the wordings are tried from the most to the least detailed (full
+ * clinic name and doctor; shortened clinic name; bare minimum), an offer
+ * listing all its options first and fewer after (its link shows them all).
+ * The first GSM-7 text that fits in two segments (306 septets) wins; if
+ * none does (a name only UCS-2 can carry), the first UCS-2 text that fits
+ * in two segments (134 characters); failing that, the shortest wording.
+ * Offer options are numbered.
  * Pure: no I/O.
  */
 #ifndef CLINICBOX_MESSAGES_H

@@ -71,7 +71,7 @@ int notify_queue(db_conn_t *c, const clinic_rec *clinic, const appt_rec *a,
     patient_rec p;
     doctor_rec d;
     notification_rec rows[NOTIFY_CHANNELS];
-    char subject[400], email[4096], sms[1024];
+    char subject[NAME_BUF + 200], email[4096], sms[1024];
     char *ics = NULL;
     int rc = -1;
     const tz_t *tz = tz_get(clinic->timezone);
