@@ -43,6 +43,7 @@ static const struct key keys[] = {
     S(twilio_auth_token, true),
     S(twilio_from, false),
     S(twilio_base_url, false),
+    S(tls_ca_file, false),
     I(outbox_max_attempts, 1, 1000),
     I(outbox_max_backoff_seconds, 1, 86400),
     I(outbox_timeout_seconds, 1, 600),

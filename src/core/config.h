@@ -24,6 +24,7 @@ struct config {
     char smtp_url[512], smtp_user[256], smtp_password[256], smtp_from[256];
     char twilio_account_sid[128], twilio_auth_token[128], twilio_from[64];
     char twilio_base_url[512];
+    char tls_ca_file[512];
     int outbox_max_attempts, outbox_max_backoff_seconds, outbox_timeout_seconds;
     char public_url[512];
     char mongo_uri[1024];

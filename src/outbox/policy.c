@@ -52,9 +52,11 @@ struct policy_decision policy_after_attempt(const send_result *r, int attempts,
         wait = policy_backoff(d.attempts, max_backoff, r01);
         break;
     }
-    /* The provider's Retry-After wins when it is longer (bounded: a day). */
-    if (r->retry_after > wait)
-        wait = r->retry_after > 86400 ? 86400 : r->retry_after;
+    /* The provider's Retry-After wins when it is not shorter (bounded: a
+     * day). `now` is whole seconds, up to one behind the real time, so one
+     * second more keeps the retry from coming early. */
+    if (r->retry_after > 0 && r->retry_after >= wait)
+        wait = (r->retry_after > 86400 ? 86400 : r->retry_after) + 1;
     d.next_attempt_at = now + wait;
     return d;
 }

@@ -16,7 +16,8 @@
  * What happens to the message (policy_after_attempt):
  *   OK → sent. PERMANENT → dead at once, with the reason. TRANSIENT → the
  *   attempt counts; after max_attempts the message is dead, else it waits
- *   the back-off (or the provider's Retry-After, whichever is longer).
+ *   the back-off (or the provider's Retry-After plus a second, whichever
+ *   is longer).
  *   UNREACHABLE → the attempt does not count toward max_attempts: an
  *   internet outage of any length never kills a message; the message waits
  *   the channel's back-off and, at the latest, expires with its purpose.

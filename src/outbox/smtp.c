@@ -86,7 +86,14 @@ static void classify(CURLcode rc, long code, const char *detail, send_result *ou
     default:
         break;
     }
-    if (code >= 500 && code < 600) {
+    if (code == 530 || code == 534 || code == 535 || code == 538) {
+        /* Authentication required/refused: the box's settings, not the
+         * message (RFC 4954 §6). */
+        out->outcome = SEND_TRANSIENT;
+        snprintf(out->error, sizeof out->error,
+                 "SMTP server wants authentication (check smtp_user, smtp_password, smtp_url): "
+                 "%.150s", what);
+    } else if (code >= 500 && code < 600) {
         out->outcome = SEND_PERMANENT;
         snprintf(out->error, sizeof out->error, "SMTP server refused the message: %.180s", what);
     } else if (code == 0 && rc == CURLE_OPERATION_TIMEDOUT) {
@@ -134,6 +141,8 @@ void smtp_send(smtp_sender *s, const char *rcpt, const char *msg, size_t len, se
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (s->cfg.tls_ca_file[0])
+        curl_easy_setopt(c, CURLOPT_CAINFO, s->cfg.tls_ca_file);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)s->cfg.outbox_timeout_seconds);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)s->cfg.outbox_timeout_seconds);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, s->curl_error);

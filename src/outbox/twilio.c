@@ -196,6 +196,8 @@ void twilio_send(twilio_sender *t, const char *to, const char *body, send_result
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "clinicbox/" CLINICBOX_VERSION);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (t->cfg.tls_ca_file[0])
+        curl_easy_setopt(c, CURLOPT_CAINFO, t->cfg.tls_ca_file);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)t->cfg.outbox_timeout_seconds);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)t->cfg.outbox_timeout_seconds);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, t->curl_error);

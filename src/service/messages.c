@@ -143,6 +143,8 @@ static void sms_wording(const char *purpose, const message_facts *f, int detail,
         while (cut > 0 && ((unsigned char)clinic[cut] & 0xC0) == 0x80)
             cut--;
         clinic[cut] = 0;
+        while (cut > 0 && clinic[cut - 1] == ' ')
+            clinic[--cut] = 0;
     }
     messages_local_time(f->tz, f->appt->start, when, sizeof when);
     if (clinic[0])

@@ -35,6 +35,7 @@ import logging
 import re
 import secrets
 import socket
+import ssl
 import threading
 import time
 import urllib.parse
@@ -127,7 +128,13 @@ class MailSink:
     may be changed while running). Every DATA is stored once, in .messages,
     before the 250 goes out."""
 
-    def __init__(self, port=None, auth=None, reject=None, tempfail=None):
+    def __init__(self, port=None, auth=None, reject=None, tempfail=None, tls=None, cert=None):
+        """tls: None, "starttls" (STARTTLS offered and required before MAIL
+        and AUTH) or "implicit" (TLS from the first byte, smtps://); cert:
+        (certfile, keyfile) for either."""
+        assert tls in (None, "starttls", "implicit")
+        self.tls = tls
+        self.cert = cert
         self.port = port or free_port()
         self.auth = tuple(auth) if auth else None
         self.reject = set(reject or ())
@@ -140,7 +147,7 @@ class MailSink:
 
     @property
     def url(self):
-        return f"smtp://127.0.0.1:{self.port}"
+        return f"{'smtps' if self.tls == 'implicit' else 'smtp'}://127.0.0.1:{self.port}"
 
     @property
     def running(self):
@@ -169,7 +176,14 @@ class MailSink:
         kwargs = {}
         if self.auth:
             kwargs.update(authenticator=self._authenticate, auth_required=True,
-                          auth_require_tls=False)
+                          auth_require_tls=self.tls == "starttls")  # aiosmtpd does not count implicit TLS
+        if self.tls:
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(*self.cert)
+            if self.tls == "starttls":
+                kwargs.update(tls_context=ctx, require_starttls=True)
+            else:
+                kwargs.update(ssl_context=ctx)
         return _SinkController(_SinkHandler(self), hostname="127.0.0.1", port=self.port,
                           server_hostname="mailsink.test", ready_timeout=10, **kwargs)
 
@@ -245,6 +259,9 @@ class MailSink:
             "data": data,
             "message": email.message_from_bytes(data, policy=email.policy.default),
             "login": self._login(session),
+            # an implicit-TLS listener speaks nothing but TLS; aiosmtpd only
+            # fills session.ssl after STARTTLS
+            "tls": session.ssl is not None or self.tls == "implicit",
             "at": time.time(),
         }
         with self._cond:

@@ -10,7 +10,7 @@ import unittest
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
-from harness import Server, ServerTest
+from harness import Server, ServerTest, wait_until
 
 T0 = "2026-11-30 07:00:00"
 
@@ -199,7 +199,11 @@ class FlowTest(ServerTest):
     def test_metrics(self):
         self.book(local("12-01", "09:00"))
         self.book(local("12-01", "09:00"), expect=409)
-        text = self.server.get("/metrics").raw
+        # a request is counted after its answer went out (its duration
+        # includes sending), so the count may trail the client by a moment
+        want = 'clinicbox_http_requests_total{route="POST /api/appointments",status="409"} 1'
+        text = wait_until(lambda: (lambda t: t if want in t else None)(self.server.get("/metrics").raw),
+                          timeout=5) or self.server.get("/metrics").raw
         self.assertIn('clinicbox_http_requests_total{route="POST /api/appointments",status="201"} 1', text)
         self.assertIn('clinicbox_http_requests_total{route="POST /api/appointments",status="409"} 1', text)
         self.assertIn("clinicbox_bookings_total 1", text)

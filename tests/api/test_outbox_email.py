@@ -158,6 +158,23 @@ class EmailTest(unittest.TestCase):
         self.assertIn("Mon 30 Nov 11:00 is cancelled", text)
         self.assertIn("Reason: Ärztin krank", text)
 
+    def test_a_change_that_does_not_commit_queues_nothing(self):
+        a = self.book("2026-11-30T14:00:00+01:00")
+        before = notifications(self.server)
+        self.assertEqual(len(before), 2)
+        r = self.server.post("/api/appointments", {"doctor_id": self.doctor["id"],
+                                                   "patient_id": self.patient["id"],
+                                                   "start": "2026-11-30T14:00:00+01:00"})
+        self.assertEqual(r.status, 409, r)
+        self.assertEqual(self.server.post(f"/api/appointments/{a['id']}/cancel").status, 200)
+        self.assertEqual(self.server.post(f"/api/appointments/{a['id']}/cancel").status, 409)
+        after = notifications(self.server)
+        # the cancellation queued its two; the refused booking and the
+        # refused second cancel queued none
+        self.assertEqual(len(after), 4)
+        self.assertEqual(sorted(n["purpose"] for n in after),
+                         ["cancellation", "cancellation", "confirmation", "confirmation"])
+
     def test_preferences_make_skipped_rows_with_reasons(self):
         r = self.server.post("/api/patients", {"name": "No Mail", "phone": "+4915199999999",
                                                "notify_sms": False})

@@ -187,11 +187,11 @@ static void test_retry_after(void)
     struct policy_decision d = policy_after_attempt(&r, 0, 12, 900, 0, NOW, HIGH);
     CHECK_EQ_STR(d.status, "failed");
     CHECK_EQ_INT(d.attempts, 1);
-    CHECK_EQ_INT(d.next_attempt_at, NOW + 120);
+    CHECK_EQ_INT(d.next_attempt_at, NOW + 121); /* a second's margin: NOW is truncated */
 
     r = result(SEND_TRANSIENT, 3600); /* longer than the cap too */
     d = policy_after_attempt(&r, 10, 12, 900, 0, NOW, HIGH);
-    CHECK_EQ_INT(d.next_attempt_at, NOW + 3600);
+    CHECK_EQ_INT(d.next_attempt_at, NOW + 3601);
 
     /* shorter than the back-off: the back-off stands */
     r = result(SEND_TRANSIENT, 2);
@@ -200,24 +200,24 @@ static void test_retry_after(void)
     r = result(SEND_TRANSIENT, 30);
     d = policy_after_attempt(&r, 5, 12, 900, 0, NOW, 0.0); /* backoff(6) = 80 */
     CHECK_EQ_INT(d.next_attempt_at, NOW + 80);
-    r = result(SEND_TRANSIENT, 80); /* equal */
+    r = result(SEND_TRANSIENT, 80); /* equal: Retry-After, with its margin */
     d = policy_after_attempt(&r, 5, 12, 900, 0, NOW, 0.0);
-    CHECK_EQ_INT(d.next_attempt_at, NOW + 80);
+    CHECK_EQ_INT(d.next_attempt_at, NOW + 81);
 
-    /* bounded at a day */
+    /* bounded at a day (plus the second's margin) */
     r = result(SEND_TRANSIENT, 86400);
     d = policy_after_attempt(&r, 0, 12, 900, 0, NOW, 0.5);
-    CHECK_EQ_INT(d.next_attempt_at, NOW + 86400);
+    CHECK_EQ_INT(d.next_attempt_at, NOW + 86401);
     r = result(SEND_TRANSIENT, 86401);
     d = policy_after_attempt(&r, 0, 12, 900, 0, NOW, 0.5);
-    CHECK_EQ_INT(d.next_attempt_at, NOW + 86400);
+    CHECK_EQ_INT(d.next_attempt_at, NOW + 86401);
     r = result(SEND_TRANSIENT, INT_MAX);
     d = policy_after_attempt(&r, 0, 12, 86400, 0, NOW, 0.5);
-    CHECK_EQ_INT(d.next_attempt_at, NOW + 86400);
+    CHECK_EQ_INT(d.next_attempt_at, NOW + 86401);
     /* with the largest cap the config allows, a day is never shorter than the back-off */
     r = result(SEND_TRANSIENT, 200000);
     d = policy_after_attempt(&r, 10, 12, 86400, 0, NOW, HIGH);
-    CHECK_EQ_INT(d.next_attempt_at, NOW + 86400);
+    CHECK_EQ_INT(d.next_attempt_at, NOW + 86401);
 }
 
 static void test_unreachable_never_counts(void)
