@@ -130,12 +130,13 @@ static int cmd_serve(const struct config *cfg, bool serve)
         app_close(&app);
         return 0;
     }
-    if (!noshow_start(&app)) {
-        log_error("main", "cannot start the no-show worker");
-        goto out;
-    }
+    /* The outbox first: the no-show worker and the HTTP threads wake it. */
     if (!outbox_start(&app)) {
         log_error("main", "cannot start the outbox workers");
+        goto out;
+    }
+    if (!noshow_start(&app)) {
+        log_error("main", "cannot start the no-show worker");
         goto out;
     }
     http = http_start(&app);

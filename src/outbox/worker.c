@@ -8,20 +8,26 @@
  * without an attempt counted, and the channel waits out its back-off: one
  * probe per back-off period, not a storm of failures. Between batches the
  * thread sleeps until the next message is due, at most IDLE_SECONDS, or
- * until outbox_kick().
+ * until outbox_kick() writes to the channel's eventfd.
  *
- * Locking: ob->lock guards the channel status structs and the kick counter;
- * it is never held across I/O or a db_write().
+ * Locking: ob->lock guards the channel status structs and `stopping`; it is
+ * never held across I/O or a db_write(). Waiting is poll() on an eventfd (as
+ * in the no-show worker), not a condition variable: a kick that comes before
+ * the wait is kept by the eventfd's counter, and poll() behaves under
+ * libfaketime, which the tests use.
  */
 #include "outbox/outbox.h"
 
 #include <curl/curl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "outbox/mime.h"
@@ -38,6 +44,7 @@ struct channel {
     const char *name; /* "email" or "sms" */
     pthread_t thread;
     bool started;
+    int wake_fd; /* eventfd: new messages, or stop */
     int outage_streak;
     struct outbox_channel_status st; /* guarded by ob->lock */
 };
@@ -45,8 +52,6 @@ struct channel {
 struct outbox {
     app_t *app;
     pthread_mutex_t lock;
-    pthread_cond_t cond; /* CLOCK_MONOTONIC */
-    unsigned long kicks;
     bool stopping;
     struct channel ch[2];
 };
@@ -266,32 +271,33 @@ static enum send_outcome deliver(struct channel *ch, struct senders *s, notifica
     return res.outcome;
 }
 
-/* Waits until `until` (wall seconds), a kick or stop. */
-static void wait_until(struct outbox *ob, int64_t until, unsigned long seen_kicks)
+/* Waits until `until` (wall seconds, at most IDLE_SECONDS), a kick or stop. */
+static void wait_until(struct channel *ch, int64_t until)
 {
     int64_t secs = until - app_now();
+    uint64_t n;
     if (secs > IDLE_SECONDS)
         secs = IDLE_SECONDS;
     if (secs <= 0)
         return;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += secs;
-    pthread_mutex_lock(&ob->lock);
-    while (!ob->stopping && ob->kicks == seen_kicks)
-        if (pthread_cond_timedwait(&ob->cond, &ob->lock, &ts) != 0)
-            break;
-    pthread_mutex_unlock(&ob->lock);
+    struct pollfd p = {.fd = ch->wake_fd, .events = POLLIN};
+    if (poll(&p, 1, (int)secs * 1000) > 0 && read(ch->wake_fd, &n, sizeof n) < 0)
+        log_debug("outbox", "eventfd read: nothing to read");
 }
 
-static bool stopping(struct outbox *ob, unsigned long *kicks)
+static bool stopping(struct outbox *ob)
 {
     pthread_mutex_lock(&ob->lock);
     bool s = ob->stopping;
-    if (kicks)
-        *kicks = ob->kicks;
     pthread_mutex_unlock(&ob->lock);
     return s;
+}
+
+static void wake(struct channel *ch)
+{
+    uint64_t one = 1;
+    if (ch->started && write(ch->wake_fd, &one, sizeof one) < 0)
+        log_debug("outbox", "eventfd write failed");
 }
 
 static void *channel_main(void *arg)
@@ -300,7 +306,6 @@ static void *channel_main(void *arg)
     struct outbox *ob = ch->ob;
     app_t *app = ob->app;
     struct senders s = {NULL, NULL};
-    unsigned long kicks;
     bool email = strcmp(ch->name, "email") == 0;
 
     if (email)
@@ -311,10 +316,10 @@ static void *channel_main(void *arg)
         log_error("outbox", "cannot start the %s sender: out of memory", ch->name);
         return NULL;
     }
-    while (!stopping(ob, &kicks)) {
+    while (!stopping(ob)) {
         struct claim_job j = {.channel = ch->name, .now = app_now()};
         if (db_write(app->db, claim_job, &j) != 0) {
-            wait_until(ob, app_now() + 5, kicks);
+            wait_until(ch, app_now() + 5);
             continue;
         }
         if (j.expired) {
@@ -330,12 +335,12 @@ static void *channel_main(void *arg)
                 next = app_now() + 5;
             if (c)
                 db_reader_release(app->db, c);
-            wait_until(ob, next ? next : app_now() + IDLE_SECONDS, kicks);
+            wait_until(ch, next ? next : app_now() + IDLE_SECONDS);
             continue;
         }
         for (long i = 0; i < j.n; i++) {
             enum send_outcome o = deliver(ch, &s, &j.due[i].n);
-            if (o == SEND_UNREACHABLE || (i + 1 < j.n && stopping(ob, NULL))) {
+            if (o == SEND_UNREACHABLE || (i + 1 < j.n && stopping(ob))) {
                 /* The rest were not tried: back to queued, due with the
                  * probe's retry (or now, when stopping). */
                 struct requeue_job rq = {&j.due[i + 1], j.n - i - 1,
@@ -359,16 +364,11 @@ static void *channel_main(void *arg)
 bool outbox_start(app_t *app)
 {
     struct outbox *ob = calloc(1, sizeof *ob);
-    pthread_condattr_t ca;
     long requeued = 0;
     if (!ob)
         return false;
     ob->app = app;
     pthread_mutex_init(&ob->lock, NULL);
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&ob->cond, &ca);
-    pthread_condattr_destroy(&ca);
     ob->ch[0].name = "email";
     ob->ch[1].name = "sms";
     ob->ch[0].st.configured = app->cfg.smtp_url[0] != 0;
@@ -390,8 +390,13 @@ bool outbox_start(app_t *app)
                      ch->name);
             continue;
         }
-        if (pthread_create(&ch->thread, NULL, channel_main, ch) != 0)
+        ch->wake_fd = eventfd(0, EFD_CLOEXEC);
+        if (ch->wake_fd < 0)
             return false;
+        if (pthread_create(&ch->thread, NULL, channel_main, ch) != 0) {
+            close(ch->wake_fd);
+            return false;
+        }
         ch->started = true;
     }
     return true;
@@ -402,10 +407,8 @@ void outbox_kick(app_t *app)
     struct outbox *ob = app->outbox;
     if (!ob)
         return;
-    pthread_mutex_lock(&ob->lock);
-    ob->kicks++;
-    pthread_cond_broadcast(&ob->cond);
-    pthread_mutex_unlock(&ob->lock);
+    for (int i = 0; i < 2; i++)
+        wake(&ob->ch[i]);
 }
 
 void outbox_stop(app_t *app)
@@ -415,13 +418,16 @@ void outbox_stop(app_t *app)
         return;
     pthread_mutex_lock(&ob->lock);
     ob->stopping = true;
-    pthread_cond_broadcast(&ob->cond);
     pthread_mutex_unlock(&ob->lock);
-    for (int i = 0; i < 2; i++)
-        if (ob->ch[i].started)
-            pthread_join(ob->ch[i].thread, NULL);
+    for (int i = 0; i < 2; i++) {
+        struct channel *ch = &ob->ch[i];
+        if (!ch->started)
+            continue;
+        wake(ch);
+        pthread_join(ch->thread, NULL);
+        close(ch->wake_fd);
+    }
     curl_global_cleanup();
-    pthread_cond_destroy(&ob->cond);
     pthread_mutex_destroy(&ob->lock);
     app->outbox = NULL;
     free(ob);
