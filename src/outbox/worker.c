@@ -5,8 +5,9 @@
  * (marking them `sending`, or `expired` when their purpose has passed), send
  * them one by one, and record each result in its own write job. When the
  * provider is unreachable the rest of the batch goes back to `queued`
- * without an attempt counted, and the channel waits out its back-off: one
- * probe per back-off period, not a storm of failures. Between batches the
+ * without an attempt counted, and the channel pauses for its back-off (new
+ * messages do not end the pause): one probe per back-off period, not a
+ * storm of connection attempts. Between batches the
  * thread sleeps until the next message is due, at most IDLE_SECONDS, or
  * until outbox_kick() writes to the channel's eventfd.
  *
@@ -46,6 +47,7 @@ struct channel {
     bool started;
     int wake_fd; /* eventfd: new messages, or stop */
     int outage_streak;
+    int64_t paused_until; /* the provider was unreachable: no probe before */
     struct outbox_channel_status st; /* guarded by ob->lock */
 };
 
@@ -317,6 +319,12 @@ static void *channel_main(void *arg)
         return NULL;
     }
     while (!stopping(ob)) {
+        if (app_now() < ch->paused_until) {
+            /* Kicks wake us, but new messages must not start a new probe
+             * of a provider that is down: that is what the pause is for. */
+            wait_until(ch, ch->paused_until);
+            continue;
+        }
         struct claim_job j = {.channel = ch->name, .now = app_now()};
         if (db_write(app->db, claim_job, &j) != 0) {
             wait_until(ch, app_now() + 5);
@@ -340,6 +348,8 @@ static void *channel_main(void *arg)
         }
         for (long i = 0; i < j.n; i++) {
             enum send_outcome o = deliver(ch, &s, &j.due[i].n);
+            if (o == SEND_UNREACHABLE)
+                ch->paused_until = j.due[i].n.next_attempt_at;
             if (o == SEND_UNREACHABLE || (i + 1 < j.n && stopping(ob))) {
                 /* The rest were not tried: back to queued, due with the
                  * probe's retry (or now, when stopping). */

@@ -138,18 +138,25 @@ int store_notification_queue(db_conn_t *c, long *out, int64_t *oldest_waiting)
     return rows_write_rc(st, rc);
 }
 
+/* The due messages of each status come from their own index range, already
+ * in next_attempt_at order, so only the few candidates are joined and sorted,
+ * however long the queue. */
+#define DUE_IDS(status)                                                                     \
+    "SELECT id FROM (SELECT id FROM notifications WHERE channel = ?1 AND status = '" status \
+    "' AND next_attempt_at <= ?2 ORDER BY next_attempt_at LIMIT ?3)"
+
 long store_notification_due(db_conn_t *c, const char *channel, int64_t now,
                             notification_due *out, long max)
 {
     sqlite3_stmt *st = db_prepare(
         c, "SELECT " NOTE_COLUMNS ", coalesce(a.status, ''), o.used_at IS NOT NULL "
-           "FROM notifications n "
+           "FROM (" DUE_IDS("queued") " UNION ALL " DUE_IDS("failed") ") AS due "
+           "JOIN notifications n ON n.id = due.id "
            "LEFT JOIN appointments a ON a.id = n.appointment_id "
            "LEFT JOIN offers o ON o.id = n.offer_id "
-           "WHERE n.channel = ?1 AND n.status IN ('queued', 'failed') "
-           "AND n.next_attempt_at <= ?2 ORDER BY n.next_attempt_at, n.id LIMIT ?3");
+           "ORDER BY n.next_attempt_at, n.id LIMIT ?3");
     long n = 0;
-    int rc;
+    int rc = SQLITE_DONE;
     if (!st)
         return -1;
     rows_bind_text(st, 1, channel);
@@ -168,8 +175,13 @@ long store_notification_due(db_conn_t *c, const char *channel, int64_t now,
 
 int store_notification_next_due(db_conn_t *c, const char *channel, int64_t *out)
 {
-    sqlite3_stmt *st = db_prepare(c, "SELECT min(next_attempt_at) FROM notifications "
-                                     "WHERE channel = ?1 AND status IN ('queued', 'failed')");
+    /* Two index look-ups (min over an equality prefix), not a scan. */
+    sqlite3_stmt *st = db_prepare(
+        c, "SELECT min(t) FROM ("
+           "SELECT min(next_attempt_at) AS t FROM notifications "
+           "WHERE channel = ?1 AND status = 'queued' UNION ALL "
+           "SELECT min(next_attempt_at) FROM notifications "
+           "WHERE channel = ?1 AND status = 'failed')");
     if (!st)
         return STORE_ERROR;
     rows_bind_text(st, 1, channel);

@@ -12,6 +12,7 @@ Each email carries its notification id in its Message-ID, so deliveries are
 counted per message.
 """
 import collections
+import time
 import unittest
 
 from harness import Server, notifications, outbox_env, wait_until
@@ -61,12 +62,20 @@ class OutageTest(unittest.TestCase):
         return ids
 
     def test_messages_wait_out_an_outage_and_are_delivered_once(self):
-        server = self.start_server()
+        # a back-off of up to 5 s: long enough to see that new messages do
+        # not start new probes of a provider that is down
+        server = self.start_server(CLINICBOX_OUTBOX_MAX_BACKOFF_SECONDS=5)
         doctor, patient = server.seed()
+        t0 = time.time()
         appts = self.book_many(server, doctor, patient, 6)
         for a in appts[:3]:
             r = server.post(f"/api/appointments/{a}/reschedule", {})
             self.assertEqual(r.status, 201, r)
+        elapsed = time.time() - t0
+        probes = server.read_log().count("SMTP server unreachable")
+        # 9 changes, each waking the sender: one probe, then a pause of
+        # 2.5-5 s (equal jitter on 5 s), not a probe per change
+        self.assertLessEqual(probes, 2 + int(elapsed / 2.5), server.read_log())
         # 6 confirmations + 3 offers, by email and by SMS
         def waiting():
             h = server.get("/api/health").json["outbox"]
