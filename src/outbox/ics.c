@@ -22,68 +22,20 @@
  *
  * Pure: no I/O, no state.
  */
-#include "ics.h"
+#include "outbox/ics.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sbuf.h"
 #include "core/timefmt.h"
 
 enum {
     ICS_LINE_MAX = 75, /* RFC 5545 §3.1: octets per line, excluding CRLF */
     TOKEN_MAX = 64,
 };
-
-/* ---------------------------------------------------------------------------
- * Growable buffer with a sticky out-of-memory flag.
- */
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-    bool oom;
-} sbuf;
-
-static bool sb_reserve(sbuf *b, size_t extra)
-{
-    if (b->oom)
-        return false;
-    if (extra > SIZE_MAX - b->len - 1) {
-        b->oom = true;
-        return false;
-    }
-    size_t need = b->len + extra + 1;
-    if (need <= b->cap)
-        return true;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < need)
-        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    char *p = realloc(b->p, cap);
-    if (!p) {
-        b->oom = true;
-        return false;
-    }
-    b->p = p;
-    b->cap = cap;
-    b->p[b->len] = '\0';
-    return true;
-}
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (!sb_reserve(b, n))
-        return;
-    if (n)
-        memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_puts(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
-
-static void sb_putc(sbuf *b, char c) { sb_put(b, &c, 1); }
 
 /* ---------------------------------------------------------------------------
  * Content lines.
@@ -122,14 +74,14 @@ static void put_folded(sbuf *out, const char *str, size_t n)
         if (s[i] == '\\' && i + 1 < n)
             c = 1 + utf8_len(s + i + 1, n - i - 1);
         if (col + c > ICS_LINE_MAX) {
-            sb_put(out, "\r\n ", 3);
+            sbuf_put(out, "\r\n ", 3);
             col = 1;
         }
-        sb_put(out, str + i, c);
+        sbuf_put(out, str + i, c);
         col += c;
         i += c;
     }
-    sb_put(out, "\r\n", 2);
+    sbuf_put(out, "\r\n", 2);
 }
 
 /* TEXT escaping (RFC 5545 §3.3.11). */
@@ -138,16 +90,16 @@ static void put_text(sbuf *b, const char *s)
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c == '\\' || c == ';' || c == ',') {
-            sb_putc(b, '\\');
-            sb_putc(b, (char)c);
+            sbuf_putc(b, '\\');
+            sbuf_putc(b, (char)c);
         } else if (c == '\n' || c == '\r') {
-            sb_put(b, "\\n", 2);
+            sbuf_put(b, "\\n", 2);
             if (c == '\r' && s[1] == '\n')
                 s++;
         } else if (c >= 0x20 && c != 0x7f) {
-            sb_putc(b, (char)c);
+            sbuf_putc(b, (char)c);
         } else if (c == '\t') {
-            sb_putc(b, (char)c);
+            sbuf_putc(b, (char)c);
         }
     }
 }
@@ -156,12 +108,12 @@ static void put_text(sbuf *b, const char *s)
 static void add_prop(sbuf *out, sbuf *line, const char *name, const char *value, bool text)
 {
     line->len = 0;
-    sb_puts(line, name);
-    sb_putc(line, ':');
+    sbuf_puts(line, name);
+    sbuf_putc(line, ':');
     if (text)
         put_text(line, value);
     else
-        sb_puts(line, value);
+        sbuf_puts(line, value);
     if (!line->oom)
         put_folded(out, line->p, line->len);
 }
@@ -206,15 +158,15 @@ char *ics_build(const ics_event *e)
     char seq[24];
     snprintf(seq, sizeof seq, "%d", e->sequence > 0 ? e->sequence : 0);
 
-    sb_reserve(&out, 512 + 2 * (strlen(e->summary) + strlen(e->uid) +
+    sbuf_reserve(&out, 512 + 2 * (strlen(e->summary) + strlen(e->uid) +
                                 (e->location ? strlen(e->location) : 0) +
                                 (e->description ? strlen(e->description) : 0)));
-    sb_puts(&out, "BEGIN:VCALENDAR\r\n"
+    sbuf_puts(&out, "BEGIN:VCALENDAR\r\n"
                   "VERSION:2.0\r\n"
                   "PRODID:-//clinicbox//clinicbox//EN\r\n"
                   "CALSCALE:GREGORIAN\r\n");
     add_prop(&out, &line, "METHOD", e->method, false);
-    sb_puts(&out, "BEGIN:VEVENT\r\n");
+    sbuf_puts(&out, "BEGIN:VEVENT\r\n");
     add_prop(&out, &line, "UID", e->uid, true);
     add_prop(&out, &line, "SEQUENCE", seq, false);
     add_time(&out, &line, "DTSTAMP", e->dtstamp);
@@ -227,7 +179,7 @@ char *ics_build(const ics_event *e)
         add_prop(&out, &line, "DESCRIPTION", e->description, true);
     if (e->status && *e->status)
         add_prop(&out, &line, "STATUS", e->status, false);
-    sb_puts(&out, "END:VEVENT\r\n"
+    sbuf_puts(&out, "END:VEVENT\r\n"
                   "END:VCALENDAR\r\n");
     if (out.oom || line.oom)
         goto out;

@@ -32,13 +32,14 @@
  *
  * Pure: no I/O, no state; every function only touches its arguments.
  */
-#include "mime.h"
+#include "outbox/mime.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sbuf.h"
 #include "core/tz.h"
 
 enum {
@@ -55,55 +56,6 @@ static const char B64_ALPHABET[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char HEX_DIGITS[] = "0123456789ABCDEF";
 
-/* ---------------------------------------------------------------------------
- * Growable buffer with a sticky out-of-memory flag.
- */
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-    bool oom;
-} sbuf;
-
-static bool sb_reserve(sbuf *b, size_t extra)
-{
-    if (b->oom)
-        return false;
-    if (extra > SIZE_MAX - b->len - 1) {
-        b->oom = true;
-        return false;
-    }
-    size_t need = b->len + extra + 1;
-    if (need <= b->cap)
-        return true;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < need)
-        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    char *p = realloc(b->p, cap);
-    if (!p) {
-        b->oom = true;
-        return false;
-    }
-    b->p = p;
-    b->cap = cap;
-    b->p[b->len] = '\0';
-    return true;
-}
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (!sb_reserve(b, n))
-        return;
-    if (n)
-        memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_puts(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
-
-static void sb_putc(sbuf *b, char c) { sb_put(b, &c, 1); }
-
 /* Base64 of n bytes, no line breaks. */
 static void sb_base64(sbuf *b, const unsigned char *s, size_t n)
 {
@@ -116,7 +68,7 @@ static void sb_base64(sbuf *b, const unsigned char *s, size_t n)
         char q[4] = {B64_ALPHABET[(v >> 18) & 63], B64_ALPHABET[(v >> 12) & 63],
                      i + 1 < n ? B64_ALPHABET[(v >> 6) & 63] : '=',
                      i + 2 < n ? B64_ALPHABET[v & 63] : '='};
-        sb_put(b, q, 4);
+        sbuf_put(b, q, 4);
     }
 }
 
@@ -180,16 +132,16 @@ typedef struct {
 static void h_begin(hline *h, sbuf *b, const char *name)
 {
     h->b = b;
-    sb_puts(b, name);
-    sb_putc(b, ':');
+    sbuf_puts(b, name);
+    sbuf_putc(b, ':');
     h->col = strlen(name) + 1;
 }
 
-static void h_end(hline *h) { sb_put(h->b, "\r\n", 2); }
+static void h_end(hline *h) { sbuf_put(h->b, "\r\n", 2); }
 
 static void h_fold(hline *h)
 {
-    sb_put(h->b, "\r\n", 2);
+    sbuf_put(h->b, "\r\n", 2);
     h->col = 0;
 }
 
@@ -200,10 +152,10 @@ static void h_put(hline *h, const char *tok, size_t n, bool space)
     if (space && h->col > 1 && h->col + 1 + n > HDR_LINE_MAX)
         h_fold(h);
     if (space) {
-        sb_putc(h->b, ' ');
+        sbuf_putc(h->b, ' ');
         h->col++;
     }
-    sb_put(h->b, tok, n);
+    sbuf_put(h->b, tok, n);
     h->col += n;
 }
 
@@ -273,10 +225,10 @@ static void h_encoded(hline *h, const char *str, size_t n, bool space)
         }
         size_t before = h->b->len;
         if (sp)
-            sb_putc(h->b, ' ');
-        sb_puts(h->b, "=?UTF-8?B?");
+            sbuf_putc(h->b, ' ');
+        sbuf_puts(h->b, "=?UTF-8?B?");
         sb_base64(h->b, s + i, k);
-        sb_puts(h->b, "?=");
+        sbuf_puts(h->b, "?=");
         h->col += h->b->len - before;
         i += k;
         first = false;
@@ -310,13 +262,13 @@ static void h_phrase(hline *h, const char *s, size_t n)
             }
         } else {
             sbuf q = {0};
-            sb_putc(&q, '"');
+            sbuf_putc(&q, '"');
             for (size_t i = 0; i < n; i++) {
                 if (s[i] == '"' || s[i] == '\\')
-                    sb_putc(&q, '\\');
-                sb_putc(&q, s[i]);
+                    sbuf_putc(&q, '\\');
+                sbuf_putc(&q, s[i]);
             }
-            sb_putc(&q, '"');
+            sbuf_putc(&q, '"');
             bool fit = !q.oom && words_fit(q.p, q.len, h->col);
             if (fit)
                 h_words(h, q.p, q.len);
@@ -334,9 +286,9 @@ static void h_phrase(hline *h, const char *s, size_t n)
 static void h_angle(hline *h, const char *addr)
 {
     sbuf a = {0};
-    sb_putc(&a, '<');
-    sb_puts(&a, addr);
-    sb_putc(&a, '>');
+    sbuf_putc(&a, '<');
+    sbuf_puts(&a, addr);
+    sbuf_putc(&a, '>');
     if (a.oom)
         h->b->oom = true;
     else
@@ -371,7 +323,7 @@ size_t mime_encode_word(const char *utf8, char *out, size_t outlen)
         plain = is_printable_ascii((unsigned char)utf8[i]) &&
                 !(utf8[i] == '=' && utf8[i + 1] == '?');
     if (plain) {
-        sb_put(&b, utf8, n);
+        sbuf_put(&b, utf8, n);
     } else {
         hline h = {.b = &b, .col = 0};
         h_encoded(&h, utf8, n, false);
@@ -478,11 +430,11 @@ static void qp_line(sbuf *b, const unsigned char *s, size_t n)
         /* A soft break costs one '=' on this line, except that the last
          * unit may use the whole line since no break follows it. */
         if (col > 0 && col + ql > (last ? QP_LINE_MAX : QP_LINE_MAX - 1)) {
-            sb_put(b, "=\r\n", 3);
+            sbuf_put(b, "=\r\n", 3);
             col = 0;
             ql = qp_unit(s + i, c, last, true, q);
         }
-        sb_put(b, q, ql);
+        sbuf_put(b, q, ql);
         col += ql;
         i += c;
     }
@@ -496,12 +448,12 @@ char *mime_qp_encode(const char *text)
         goto out;
     const unsigned char *s = (const unsigned char *)text;
     size_t n = strlen(text);
-    sb_reserve(&b, n + n / 8 + 16);
+    sbuf_reserve(&b, n + n / 8 + 16);
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\n' || (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n')) {
             qp_line(&b, s + start, i - start);
-            sb_put(&b, "\r\n", 2);
+            sbuf_put(&b, "\r\n", 2);
             if (s[i] == '\r')
                 i++;
             start = i + 1;
@@ -621,9 +573,9 @@ static char *from_display_name(const char *from)
 /* The text/plain part's headers and quoted-printable body. */
 static void put_text_part(sbuf *b, const char *qp)
 {
-    sb_puts(b, "Content-Type: text/plain; charset=UTF-8\r\n"
+    sbuf_puts(b, "Content-Type: text/plain; charset=UTF-8\r\n"
                "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
-    sb_puts(b, qp);
+    sbuf_puts(b, qp);
 }
 
 /* The calendar part: headers and base64 body in 76-character lines (the
@@ -635,7 +587,7 @@ static void put_calendar_part(sbuf *b, const mime_msg *m)
     h_put(&h, "text/calendar;", 14, true);
     h_put(&h, "charset=UTF-8", 13, true);
     if (m->calendar_method && *m->calendar_method) {
-        sb_putc(b, ';');
+        sbuf_putc(b, ';');
         h.col++;
         char param[48];
         int pn = snprintf(param, sizeof param, "method=%s", m->calendar_method);
@@ -660,14 +612,14 @@ static void put_calendar_part(sbuf *b, const mime_msg *m)
     h_put(&h, "attachment;", 11, true);
     h_put(&h, param, pn, true);
     h_end(&h);
-    sb_puts(b, "Content-Transfer-Encoding: base64\r\n\r\n");
+    sbuf_puts(b, "Content-Transfer-Encoding: base64\r\n\r\n");
 
     const unsigned char *s = (const unsigned char *)m->calendar;
     size_t n = strlen(m->calendar);
     const size_t per_line = B64_LINE_MAX / 4 * 3;
     for (size_t i = 0; i < n; i += per_line) {
         if (i)
-            sb_put(b, "\r\n", 2);
+            sbuf_put(b, "\r\n", 2);
         sb_base64(b, s + i, n - i < per_line ? n - i : per_line);
     }
 }
@@ -699,7 +651,7 @@ char *mime_build(const mime_msg *m, size_t *len)
     qp = mime_qp_encode(m->body);
     if (!qp)
         goto out;
-    sb_reserve(&b, strlen(qp) + (m->calendar ? strlen(m->calendar) * 4 / 3 : 0) + 1024);
+    sbuf_reserve(&b, strlen(qp) + (m->calendar ? strlen(m->calendar) * 4 / 3 : 0) + 1024);
 
     char date[48];
     format_date(m->date, date, sizeof date);
@@ -724,11 +676,11 @@ char *mime_build(const mime_msg *m, size_t *len)
     h_angle(&h, m->message_id); /* folded before it when long */
     h_end(&h);
 
-    sb_puts(&b, "MIME-Version: 1.0\r\n");
+    sbuf_puts(&b, "MIME-Version: 1.0\r\n");
     if (!m->calendar) {
         put_text_part(&b, qp);
         if (b.len < 2 || memcmp(b.p + b.len - 2, "\r\n", 2) != 0)
-            sb_put(&b, "\r\n", 2);
+            sbuf_put(&b, "\r\n", 2);
     } else {
         char boundary[40];
         snprintf(boundary, sizeof boundary, "=_clinicbox_%016llx",
@@ -739,21 +691,21 @@ char *mime_build(const mime_msg *m, size_t *len)
         h_put(&h, "multipart/mixed;", 16, true);
         h_put(&h, param, (size_t)pn, true);
         h_end(&h);
-        sb_puts(&b, "\r\n");
-        sb_puts(&b, "This is a multi-part message in MIME format.\r\n");
-        sb_puts(&b, "\r\n--");
-        sb_puts(&b, boundary);
-        sb_puts(&b, "\r\n");
+        sbuf_puts(&b, "\r\n");
+        sbuf_puts(&b, "This is a multi-part message in MIME format.\r\n");
+        sbuf_puts(&b, "\r\n--");
+        sbuf_puts(&b, boundary);
+        sbuf_puts(&b, "\r\n");
         put_text_part(&b, qp);
         /* The CRLF before a delimiter belongs to the delimiter (RFC 2046
          * §5.1.1), so a body ending in a line break keeps it. */
-        sb_puts(&b, "\r\n--");
-        sb_puts(&b, boundary);
-        sb_puts(&b, "\r\n");
+        sbuf_puts(&b, "\r\n--");
+        sbuf_puts(&b, boundary);
+        sbuf_puts(&b, "\r\n");
         put_calendar_part(&b, m);
-        sb_puts(&b, "\r\n--");
-        sb_puts(&b, boundary);
-        sb_puts(&b, "--\r\n");
+        sbuf_puts(&b, "\r\n--");
+        sbuf_puts(&b, boundary);
+        sbuf_puts(&b, "--\r\n");
     }
     if (b.oom)
         goto out;
