@@ -266,10 +266,12 @@ static enum send_outcome deliver(struct channel *ch, struct senders *s, notifica
     pthread_mutex_unlock(&ch->ob->lock);
 
     if (res.outcome == SEND_PERMANENT || strcmp(d.status, "dead") == 0)
-        log_warn("outbox", "%s %s to %s is dead: %s", r->channel, r->id, r->purpose, res.error);
+        log_warn("outbox", "%s message %s (%s) is dead: %s", r->channel, r->id, r->purpose,
+                 res.error);
     else if (res.outcome != SEND_OK)
-        log_info("outbox", "%s %s failed (attempt %d), retry in %llds: %s", r->channel, r->id,
-                 r->attempts, (long long)(d.next_attempt_at - now), res.error);
+        log_info("outbox", "%s message %s failed (attempt %d), retry in %llds: %s",
+                 r->channel, r->id, r->attempts, (long long)(d.next_attempt_at - now),
+                 res.error);
     return res.outcome;
 }
 
