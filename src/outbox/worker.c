@@ -35,6 +35,7 @@
 #include "outbox/policy.h"
 #include "outbox/smtp.h"
 #include "outbox/twilio.h"
+#include "service/notify.h"
 #include "store/store.h"
 
 #define BATCH 8
@@ -203,11 +204,17 @@ static enum send_outcome deliver(struct channel *ch, struct senders *s, notifica
     app_t *app = ch->ob->app;
     notification_text t;
     send_result res;
+    int64_t now = app_now();
     db_conn_t *c = db_reader(app->db);
     int rc = c ? store_notification_text(c, r->id, &t) : STORE_ERROR;
+    if (rc == STORE_OK && !t.body[0]) { /* worded at send time */
+        clinic_rec clinic;
+        app_clinic(app, &clinic);
+        notification_text_free(&t);
+        rc = notify_render(c, &clinic, r, now, &t) == 0 ? STORE_OK : STORE_ERROR;
+    }
     if (c)
         db_reader_release(app->db, c);
-    int64_t now = app_now();
     if (rc != STORE_OK) {
         memset(&res, 0, sizeof res);
         res.outcome = SEND_TRANSIENT;

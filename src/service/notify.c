@@ -5,6 +5,7 @@
  */
 #include "service/notify.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,29 +66,53 @@ static char *confirmation_ics(const message_facts *f, int64_t now)
     return ics_build(&ev);
 }
 
+/* The texts of a message about appointment a. subject/email/sms are
+ * caller buffers of the sizes below; *ics is malloc'd for a confirmation
+ * email (caller frees). Returns 0, or -1 when out of memory. */
+#define SUBJECT_BUF (NAME_BUF + 200)
+#define EMAIL_BUF 4096
+#define SMS_BUF 1024
+static int render(const message_facts *f, const char *purpose, bool want_email, bool want_sms,
+                  int64_t now, char *subject, char *email, char *sms, char **ics)
+{
+    *ics = NULL;
+    if (want_email) {
+        messages_email(purpose, f, subject, SUBJECT_BUF, email, EMAIL_BUF);
+        if (strcmp(purpose, PURPOSE_CONFIRMATION) == 0 && !(*ics = confirmation_ics(f, now)))
+            return -1;
+    }
+    if (want_sms)
+        messages_sms(purpose, f, sms, SMS_BUF);
+    return 0;
+}
+
 int notify_queue(db_conn_t *c, const clinic_rec *clinic, const appt_rec *a,
                  const notify_what *what, int64_t now, notification_rec *out)
 {
     patient_rec p;
     doctor_rec d;
     notification_rec rows[NOTIFY_CHANNELS];
-    char subject[NAME_BUF + 200], email[4096], sms[1024];
+    char subject[SUBJECT_BUF] = "", email[EMAIL_BUF] = "", sms[SMS_BUF] = "";
     char *ics = NULL;
     int rc = -1;
     const tz_t *tz = tz_get(clinic->timezone);
 
-    if (!tz || store_patient_get(c, a->patient_id, &p) != STORE_OK ||
-        store_doctor_get(c, a->doctor_id, &d) != STORE_OK)
+    if (!tz || store_patient_get(c, a->patient_id, &p) != STORE_OK)
         goto out;
-    message_facts f = {tz, clinic, &p, &d, a, what->offer, what->link, what->reminder_hours};
     fill_row(&rows[0], "email", p.email, p.notify_email, &p, a, what, now);
     fill_row(&rows[1], "sms", p.phone, p.notify_sms, &p, a, what, now);
-    messages_email(what->purpose, &f, subject, sizeof subject, email, sizeof email);
-    messages_sms(what->purpose, &f, sms, sizeof sms);
-    if (strcmp(what->purpose, PURPOSE_CONFIRMATION) == 0 &&
-        strcmp(rows[0].status, "queued") == 0 && !(ics = confirmation_ics(&f, now)))
-        goto out;
-    notification_text te = {subject, email, ics};
+    /* Only an offer's words are written now: they carry the patient's token,
+     * which exists nowhere else. Every other message is worded when it is
+     * sent (notify_render), from the rows as they are then; that keeps the
+     * writer's work per booking small. */
+    if (what->offer) {
+        if (store_doctor_get(c, a->doctor_id, &d) != STORE_OK)
+            goto out;
+        message_facts f = {tz, clinic, &p, &d, a, what->offer, what->link, 0};
+        if (render(&f, what->purpose, true, true, now, subject, email, sms, &ics) != 0)
+            goto out;
+    }
+    notification_text te = {subject[0] ? subject : NULL, email, ics};
     notification_text ts = {NULL, sms, NULL};
     if (store_notification_insert(c, &rows[0], &te) != STORE_OK ||
         store_notification_insert(c, &rows[1], &ts) != STORE_OK)
@@ -98,6 +123,37 @@ int notify_queue(db_conn_t *c, const clinic_rec *clinic, const appt_rec *a,
 out:
     free(ics);
     return rc;
+}
+
+int notify_render(db_conn_t *c, const clinic_rec *clinic, const notification_rec *r,
+                  int64_t now, notification_text *out)
+{
+    appt_rec a;
+    patient_rec p;
+    doctor_rec d;
+    char subject[SUBJECT_BUF], email[EMAIL_BUF], sms[SMS_BUF];
+    char *ics = NULL;
+    int hours = 0;
+    const tz_t *tz = tz_get(clinic->timezone);
+    bool is_sms = strcmp(r->channel, "sms") == 0;
+
+    memset(out, 0, sizeof *out);
+    if (!tz || store_appt_get(c, r->appointment_id, &a) != STORE_OK ||
+        store_patient_get(c, a.patient_id, &p) != STORE_OK ||
+        store_doctor_get(c, a.doctor_id, &d) != STORE_OK)
+        return -1;
+    sscanf(r->purpose, PURPOSE_REMINDER_PREFIX "%dh", &hours);
+    message_facts f = {tz, clinic, &p, &d, &a, NULL, NULL, hours};
+    if (render(&f, r->purpose, !is_sms, is_sms, now, subject, email, sms, &ics) != 0)
+        return -1;
+    out->subject = is_sms ? NULL : strdup(subject);
+    out->body = strdup(is_sms ? sms : email);
+    out->attachment = ics;
+    if (!out->body || (!is_sms && !out->subject)) {
+        notification_text_free(out);
+        return -1;
+    }
+    return 0;
 }
 
 struct retry_job {

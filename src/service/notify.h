@@ -1,7 +1,9 @@
 /*
  * notify.h — the messages a state change causes, queued inside the change's
  * own write job so that both commit together or not at all (the
- * transactional outbox). One row per channel: email and SMS. A channel the
+ * transactional outbox). One row per channel: email and SMS. An offer's
+ * words are written with it (they hold the patient's token); the others
+ * are worded when they are sent (notify_render). A channel the
  * patient cannot or does not want to be reached on gets a `skipped` row
  * with the reason, so nothing disappears silently.
  */
@@ -24,6 +26,14 @@ typedef struct {
  * Returns 0, or -1 on a storage error (the caller's job must fail). */
 int notify_queue(db_conn_t *c, const clinic_rec *clinic, const appt_rec *a,
                  const notify_what *what, int64_t now, notification_rec *out);
+
+/* The words of a message that was queued without them (every message but
+ * an offer; see notify_queue), from the appointment, patient, doctor and
+ * clinic as they are now. out is freed with notification_text_free().
+ * Returns 0, or -1 (storage error, out of memory). Any thread, on a reader
+ * connection. */
+int notify_render(db_conn_t *c, const clinic_rec *clinic, const notification_rec *r,
+                  int64_t now, notification_text *out);
 
 /* Puts a dead or failed message back in the queue, due now, with its
  * attempt count reset (POST /api/notifications/{id}/retry). 409 for any

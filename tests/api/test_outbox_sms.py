@@ -92,17 +92,29 @@ class SmsTest(unittest.TestCase):
         return self.wait_row(appt_id, lambda n: n["status"] == status, status, **kw)
 
     def stored_body(self, note_id):
+        """The text kept with the message: only offers keep theirs (they
+        carry the patient's token); the others are worded when sent, and
+        keep ""."""
         with contextlib.closing(self.server.db()) as db:
             (body,) = db.execute("SELECT body FROM notifications WHERE id = ?", (note_id,)).fetchone()
         return body
+
+    def sent_body(self, note):
+        """The text Twilio accepted for a sent message (found by its sid)."""
+        with self.sms._cond:
+            found = [m["body"] for m in self.sms.messages if m["sid"] == note["provider_id"]]
+        self.assertEqual(len(found), 1, note)
+        return found[0]
 
     def requests_to(self, to):
         with self.sms._cond:
             return [r for r in self.sms.requests if r["form"] and r["form"].get("To") == to]
 
     def accepted_for(self, note):
-        """The stand-in's accepted messages that carry this notification."""
-        body = self.stored_body(note["id"])
+        """The stand-in's accepted messages that carry this notification: the
+        same recipient and text as the one with its sid (or as its stored
+        text, for an offer not sent yet)."""
+        body = self.stored_body(note["id"]) or self.sent_body(note)
         with self.sms._cond:
             return [m for m in self.sms.messages if m["to"] == note["recipient"] and m["body"] == body]
 
@@ -144,7 +156,8 @@ class SmsTest(unittest.TestCase):
         self.assertLessEqual(num_segments(form["Body"]), 2)
         # the row: sent, with Twilio's sid, after one attempt
         note = self.wait_status(a["id"], "sent")
-        self.assertEqual(self.stored_body(note["id"]), form["Body"])
+        self.assertEqual(self.stored_body(note["id"]), "", "a confirmation is worded when sent")
+        self.assertEqual(self.sent_body(note), form["Body"])
         self.assertEqual(note["provider_id"], msg["sid"])
         self.assertTrue(msg["sid"].startswith("SM"))
         self.assertEqual(note["attempts"], 1)
@@ -420,7 +433,7 @@ class SmsTest(unittest.TestCase):
         # doctor is its choice (messages.h); either way it must fit in 2
         # segments, and a text without the doctor's name must be GSM-7.
         conf = self.wait_status(a["id"], "sent")
-        conf_body = self.stored_body(conf["id"])
+        conf_body = self.sent_body(conf)
         self.assertIn("booked Mon 30 Nov 10:00", conf_body)
         self.assertLessEqual(num_segments(conf_body), 2, conf_body)
         if doctor_name not in conf_body:

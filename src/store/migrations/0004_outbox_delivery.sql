@@ -7,9 +7,10 @@ ALTER TABLE notifications ADD COLUMN attachment TEXT;     -- text/calendar for c
 ALTER TABLE notifications ADD COLUMN expires_at INTEGER;  -- not sent at or after this time
 ALTER TABLE notifications ADD COLUMN provider_id TEXT;    -- Twilio message sid, email Message-ID
 
--- The sender of each channel asks for its due messages.
+-- The sender of each channel asks for its due messages; /api/health counts
+-- the open ones and finds the oldest from this index alone.
 DROP INDEX notifications_due;
-CREATE INDEX notifications_due ON notifications(channel, status, next_attempt_at);
+CREATE INDEX notifications_due ON notifications(channel, status, next_attempt_at, created_at);
 -- Reminders are made once per appointment and purpose.
 CREATE INDEX notifications_appointment ON notifications(appointment_id, purpose);
 
