@@ -15,6 +15,9 @@
 #      BENCH_APPOINTMENTS exist), available-slots (measured window), VmHWM.
 #   4. summary with targets and PASS/MISS.
 #
+# BENCH_OUTBOX=1 runs the outbox benchmark (bench/outbox.sh BUILD_DIR, about
+# 100 s more) after the summary; its exit status then counts too.
+#
 # Knobs (environment): BENCH_CLIENTS (64), BENCH_DURATION (10 s per measured
 # phase), BENCH_WARMUP (1 s), BENCH_APPOINTMENTS (100000), BENCH_DOCTORS (20),
 # BENCH_FILL_TIMEOUT (300 s), BENCH_BASE_DATE (UTC date 30 days ahead),
@@ -257,3 +260,8 @@ BEGIN {
         printf "booking on after the measured window (%d -> %d in %.1f s): %.1f bookings/s\n",
             num(at_end), c, num(fsecs), num(fill)
 }'
+
+if [ "${BENCH_OUTBOX:-0}" = 1 ]; then
+    echo
+    "$(dirname "${BASH_SOURCE[0]}")/outbox.sh" "$BUILD_DIR"
+fi

@@ -7,7 +7,7 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config tzdata ca-certificates
             libsqlite3-dev libcivetweb-dev libjansson-dev libsodium-dev
-            libcurl4-openssl-dev)
+            libcurl4-openssl-dev curl)
 test_pkgs=(python3 python3-aiosmtpd faketime sqlite3 openssl)
 
 want=("${build_pkgs[@]}")

@@ -159,7 +159,7 @@ static int insert_booking(db_conn_t *c, const clinic_rec *clinic, appt_rec *a, i
     if (store_event(c, now, actor, "appointment", a->id, "booked", data) != STORE_OK)
         return unavailable(e);
     if (clinic->confirmations) {
-        notify_what what = {PURPOSE_CONFIRMATION, NULL, NULL, 0};
+        notify_what what = {PURPOSE_CONFIRMATION, NULL, NULL, 0, &p};
         if (notify_queue(c, clinic, a, &what, now, NULL) != 0)
             return unavailable(e);
     }
@@ -243,7 +243,7 @@ static int transition_job(db_conn_t *c, void *arg)
         store_event(c, j->now, j->actor, "appointment", a->id, to, NULL) != STORE_OK)
         return unavailable(j->e);
     if (j->action == APPT_CANCEL && a->start > j->now) {
-        notify_what what = {PURPOSE_CANCELLATION, NULL, NULL, 0};
+        notify_what what = {PURPOSE_CANCELLATION, NULL, NULL, 0, NULL};
         if (notify_queue(c, j->clinic, a, &what, j->now, NULL) != 0)
             return unavailable(j->e);
     }
@@ -332,7 +332,7 @@ int booking_offer_in_tx(db_conn_t *c, app_t *app, const clinic_rec *clinic, cons
         return unavailable(e);
     snprintf(link, sizeof link, "%s/rebook/%s?token=%s", app->cfg.public_url, a->id, token);
 
-    notify_what what = {purpose, o, link, 0};
+    notify_what what = {purpose, o, link, 0, NULL};
     if (notify_queue(c, clinic, a, &what, now, out->notes) != 0)
         return unavailable(e);
     out->nnotes = NOTIFY_CHANNELS;

@@ -97,7 +97,11 @@ int notify_queue(db_conn_t *c, const clinic_rec *clinic, const appt_rec *a,
     int rc = -1;
     const tz_t *tz = tz_get(clinic->timezone);
 
-    if (!tz || store_patient_get(c, a->patient_id, &p) != STORE_OK)
+    if (what->patient)
+        p = *what->patient;
+    else if (store_patient_get(c, a->patient_id, &p) != STORE_OK)
+        goto out;
+    if (!tz)
         goto out;
     fill_row(&rows[0], "email", p.email, p.notify_email, &p, a, what, now);
     fill_row(&rows[1], "sms", p.phone, p.notify_sms, &p, a, what, now);

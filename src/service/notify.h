@@ -19,6 +19,8 @@ typedef struct {
     const offer_rec *offer; /* offers only */
     const char *link;       /* offers only */
     int reminder_hours;     /* reminders only */
+    const patient_rec *patient; /* the appointment's patient if the caller has
+                                   it loaded already, else NULL */
 } notify_what;
 
 /* Queues the messages of `what` about appointment a, on the writer's
