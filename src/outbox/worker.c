@@ -328,7 +328,10 @@ static void *channel_main(void *arg)
         return NULL;
     }
     while (!stopping(ob)) {
-        if (app_now() < ch->paused_until) {
+        int64_t now = app_now();
+        if (ch->paused_until > now + app->cfg.outbox_max_backoff_seconds + 1)
+            ch->paused_until = now + app->cfg.outbox_max_backoff_seconds; /* clock went back */
+        if (now < ch->paused_until) {
             /* Kicks wake us, but new messages must not start a new probe
              * of a provider that is down: that is what the pause is for. */
             wait_until(ch, ch->paused_until);
