@@ -7,8 +7,12 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config tzdata ca-certificates
             libsqlite3-dev libcivetweb-dev libjansson-dev libsodium-dev
-            libcurl4-openssl-dev curl)
-test_pkgs=(python3 python3-aiosmtpd faketime sqlite3 openssl)
+            libcurl4-openssl-dev libmongoc-dev libbson-dev curl)
+test_pkgs=(python3 python3-aiosmtpd python3-pymongo faketime sqlite3 openssl)
+# Commands the tests need that may come from elsewhere than Debian's
+# packages (CI machines ship their own Node.js): installed from Debian only
+# when the command is missing.
+test_cmds=("node:nodejs" "npm:npm")
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then
@@ -21,6 +25,13 @@ for p in "${want[@]}"; do
     missing+=("$p")
   fi
 done
+if [ "${1:-build}" = test ]; then
+  for c in "${test_cmds[@]}"; do
+    if ! command -v "${c%%:*}" >/dev/null 2>&1; then
+      missing+=("${c#*:}")
+    fi
+  done
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

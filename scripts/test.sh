@@ -7,6 +7,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 scripts/deps.sh test || exit 1
+# The servers the tests start that come from the npm registry (jongodb, the
+# MongoDB-compatible test server), at the versions in the lock file.
+npm ci --prefix tests/servers --no-audit --no-fund --loglevel=error || exit 1
 
 jobs=$(nproc)
 passed=0
