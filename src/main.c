@@ -19,6 +19,8 @@
 #include "service/app.h"
 #include "service/noshow.h"
 #include "store/migrate.h"
+#include "sync/central.h"
+#include "sync/round.h"
 
 static void usage(FILE *f)
 {
@@ -32,10 +34,12 @@ static void usage(FILE *f)
             "             worker. Creates the data directory and database on first start.\n"
             "  migrate    Create or upgrade the database in the data directory, then exit.\n"
             "  config     Print the settings in effect (secrets hidden), then exit.\n"
+            "  sync --once  One round with the central MongoDB (mongo_uri), then exit:\n"
+            "             today it reports this box in the `boxes` collection.\n"
             "  version    Print the version.\n"
             "  help       Show this help (also --help, -h).\n"
             "\n"
-            "Options (serve, migrate, config):\n"
+            "Options (serve, migrate, config, sync):\n"
             "  --config FILE      Read settings from FILE (\"key = value\" lines).\n"
             "  --data DIR         Data directory (default ./clinicbox-data).\n"
             "  --listen ADDR:PORT Address to serve on (default 127.0.0.1:8080).\n"
@@ -156,6 +160,31 @@ out:
     return rc;
 }
 
+/* clinicbox sync --once: one round, a line saying how it went. */
+static int cmd_sync_once(const struct config *cfg)
+{
+    static app_t app;
+    char err[1200];
+    int rc = 1;
+    if (!app_open(&app, cfg, app_now(), err, sizeof err)) {
+        log_error("main", "%s", err);
+        return 1;
+    }
+    central_global_init();
+    if (sync_round(&app, err, sizeof err)) {
+        char safe[1100];
+        central_redact_uri(cfg->mongo_uri, safe, sizeof safe);
+        log_info("sync", "round done with %s", safe);
+        rc = 0;
+    } else {
+        log_error("sync", "%s", err);
+    }
+    central_global_cleanup();
+    app_close(&app);
+    tz_cache_clear();
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg;
@@ -169,7 +198,23 @@ int main(int argc, char **argv)
         printf("clinicbox %s\n", CLINICBOX_VERSION);
         return 0;
     }
-    if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "config")) {
+    bool once = false;
+    if (strcmp(cmd, "sync") == 0) {
+        /* --once is the only mode for now; the server runs rounds itself
+         * once the sync thread exists. */
+        for (int i = 2; i < argc; i++)
+            if (strcmp(argv[i], "--once") == 0) {
+                once = true;
+                memmove(&argv[i], &argv[i + 1], sizeof *argv * (size_t)(argc - i));
+                argc--;
+                break;
+            }
+        if (!once) {
+            fprintf(stderr, "clinicbox: sync needs --once (see clinicbox --help)\n");
+            return 2;
+        }
+    }
+    if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "config") && !once) {
         fprintf(stderr, "clinicbox: unknown command \"%s\"\n\n", cmd);
         usage(stderr);
         return 2;
@@ -190,5 +235,7 @@ int main(int argc, char **argv)
         log_error("main", "cannot initialise libsodium");
         return 1;
     }
+    if (once)
+        return cmd_sync_once(&cfg);
     return cmd_serve(&cfg, strcmp(cmd, "serve") == 0);
 }

@@ -108,3 +108,26 @@ int store_meta_set_int(db_conn_t *c, const char *key, int64_t value)
     sqlite3_bind_int64(st, 2, value);
     return rows_write_rc(st, sqlite3_step(st));
 }
+
+int store_meta_get_text(db_conn_t *c, const char *key, char *out, size_t len)
+{
+    sqlite3_stmt *st = db_prepare(c, "SELECT value FROM meta WHERE key = ?1");
+    if (!st)
+        return STORE_ERROR;
+    rows_bind_text(st, 1, key);
+    int rc = rows_find(st);
+    if (rc == STORE_OK)
+        rows_copy(st, 0, out, len);
+    return rc;
+}
+
+int store_meta_set_text(db_conn_t *c, const char *key, const char *value)
+{
+    sqlite3_stmt *st = db_prepare(c, "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    if (!st)
+        return STORE_ERROR;
+    rows_bind_text(st, 1, key);
+    rows_bind_text(st, 2, value);
+    return rows_write_rc(st, sqlite3_step(st));
+}

@@ -22,6 +22,8 @@ int store_clinic_insert(db_conn_t *c, const clinic_rec *r);
 int store_clinic_update(db_conn_t *c, const clinic_rec *r);
 int store_meta_get_int(db_conn_t *c, const char *key, int64_t *out);
 int store_meta_set_int(db_conn_t *c, const char *key, int64_t value);
+int store_meta_get_text(db_conn_t *c, const char *key, char *out, size_t len);
+int store_meta_set_text(db_conn_t *c, const char *key, const char *value);
 
 /* doctors.c */
 int store_doctor_insert(db_conn_t *c, const doctor_rec *r);

@@ -1,0 +1,166 @@
+/*
+ * central.c — see central.h. Documents are built with libbson's builders;
+ * times are BSON dates, so Compass and mongosh show them as dates.
+ * Thread use: a central_t belongs to one thread (libmongoc clients are not
+ * thread-safe); the global init/cleanup run on the main thread.
+ */
+#include "sync/central.h"
+
+#include <mongoc/mongoc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+#define DEFAULT_TIMEOUT_MS 5000
+
+struct central {
+    mongoc_client_t *client;
+    char db[128];
+};
+
+static void log_handler(mongoc_log_level_t level, const char *domain, const char *message,
+                        void *data)
+{
+    (void)data;
+    /* libmongoc does not print credentials. Its warnings are about the
+     * server's answers (a test server without endSessions, say), not
+     * problems of the box: info. */
+    if (level <= MONGOC_LOG_LEVEL_ERROR)
+        log_error("mongoc", "%s: %s", domain, message);
+    else if (level <= MONGOC_LOG_LEVEL_WARNING)
+        log_info("mongoc", "%s: %s", domain, message);
+    else
+        log_debug("mongoc", "%s: %s", domain, message);
+}
+
+void central_global_init(void)
+{
+    mongoc_init();
+    mongoc_log_set_handler(log_handler, NULL);
+}
+
+void central_global_cleanup(void)
+{
+    mongoc_cleanup();
+}
+
+void central_redact_uri(const char *uri, char *out, size_t len)
+{
+    /* scheme://user:password@hosts/... : mask what is between the first
+     * ':' after "//" and the last '@' before the path. */
+    const char *start = strstr(uri, "//");
+    const char *slash, *at = NULL, *colon;
+    snprintf(out, len, "%s", uri);
+    if (!start)
+        return;
+    start += 2;
+    slash = strchr(start, '/');
+    for (const char *p = start; *p && (!slash || p < slash); p++)
+        if (*p == '@')
+            at = p;
+    if (!at)
+        return;
+    colon = memchr(start, ':', (size_t)(at - start));
+    if (!colon)
+        return;
+    snprintf(out, len, "%.*s*****%s", (int)(colon + 1 - uri), uri, at);
+}
+
+central_t *central_open(const char *uri_text, char *err, size_t errlen)
+{
+    bson_error_t e;
+    char safe[1100];
+    central_t *c = NULL;
+    mongoc_uri_t *uri = mongoc_uri_new_with_error(uri_text, &e);
+
+    central_redact_uri(uri_text, safe, sizeof safe);
+    if (!uri) {
+        /* libmongoc's message may quote the URI: give our own, redacted */
+        snprintf(err, errlen, "mongo_uri is not a valid MongoDB URI: %s", safe);
+        return NULL;
+    }
+    if (!mongoc_uri_has_option(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS))
+        mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS,
+                                       DEFAULT_TIMEOUT_MS);
+    if (!mongoc_uri_has_option(uri, MONGOC_URI_CONNECTTIMEOUTMS))
+        mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, DEFAULT_TIMEOUT_MS);
+    mongoc_uri_set_appname(uri, "clinicbox");
+    c = calloc(1, sizeof *c);
+    if (c)
+        c->client = mongoc_client_new_from_uri_with_error(uri, &e);
+    if (!c || !c->client) {
+        snprintf(err, errlen, "cannot use mongo_uri %s: %s", safe, c ? e.message : "out of memory");
+        free(c);
+        mongoc_uri_destroy(uri);
+        return NULL;
+    }
+    const char *db = mongoc_uri_get_database(uri);
+    snprintf(c->db, sizeof c->db, "%s", db && *db ? db : "clinicbox");
+    mongoc_client_set_error_api(c->client, MONGOC_ERROR_API_VERSION_2);
+    mongoc_uri_destroy(uri);
+    return c;
+}
+
+void central_close(central_t *c)
+{
+    if (!c)
+        return;
+    mongoc_client_destroy(c->client);
+    free(c);
+}
+
+const char *central_db_name(const central_t *c)
+{
+    return c->db;
+}
+
+bool central_ping(central_t *c, char *err, size_t errlen)
+{
+    bson_t cmd = BSON_INITIALIZER, reply;
+    bson_error_t e;
+    BSON_APPEND_INT32(&cmd, "ping", 1);
+    bool ok = mongoc_client_command_simple(c->client, "admin", &cmd, NULL, &reply, &e);
+    if (!ok)
+        snprintf(err, errlen, "the central database does not answer: %s", e.message);
+    bson_destroy(&cmd);
+    bson_destroy(&reply);
+    return ok;
+}
+
+bool central_report_box(central_t *c, const struct box_report *r, char *err, size_t errlen)
+{
+    bson_t selector = BSON_INITIALIZER, update = BSON_INITIALIZER, set, opts = BSON_INITIALIZER,
+           reply;
+    bson_error_t e;
+    mongoc_collection_t *coll = mongoc_client_get_collection(c->client, c->db, "boxes");
+    mongoc_write_concern_t *wc = mongoc_write_concern_new();
+
+    BSON_APPEND_UTF8(&selector, "_id", r->box_id);
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
+    BSON_APPEND_UTF8(&set, "clinicId", r->clinic_id);
+    BSON_APPEND_UTF8(&set, "clinicName", r->clinic_name);
+    BSON_APPEND_UTF8(&set, "version", r->version);
+    BSON_APPEND_UTF8(&set, "hostname", r->hostname);
+    BSON_APPEND_DATE_TIME(&set, "lastContactAt", r->now * 1000);
+    BSON_APPEND_INT64(&set, "queuedMessages", r->queued_messages);
+    BSON_APPEND_INT64(&set, "deadMessages", r->dead_messages);
+    bson_append_document_end(&update, &set);
+    BSON_APPEND_BOOL(&opts, "upsert", true);
+    /* majority where the server has a replica set; a standalone server
+     * treats it as an acknowledged write */
+    mongoc_write_concern_set_wmajority(wc, 0);
+    mongoc_write_concern_append(wc, &opts);
+
+    bool ok = mongoc_collection_update_one(coll, &selector, &update, &opts, &reply, &e);
+    if (!ok)
+        snprintf(err, errlen, "cannot write this box's document: %s", e.message);
+    bson_destroy(&reply);
+    bson_destroy(&selector);
+    bson_destroy(&update);
+    bson_destroy(&opts);
+    mongoc_write_concern_destroy(wc);
+    mongoc_collection_destroy(coll);
+    return ok;
+}

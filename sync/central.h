@@ -1,0 +1,59 @@
+/*
+ * central.h — the connection to the central MongoDB (libmongoc), and the
+ * documents the box keeps there about itself.
+ *
+ * Connection settings come from the URI (mongo_uri): TLS, SCRAM
+ * credentials, timeouts (serverSelectionTimeoutMS, connectTimeoutMS,
+ * socketTimeoutMS; the box sets 5 s for the first two when the URI does not).
+ * The password is never logged: central_redact_uri() is what goes into logs
+ * and error texts, and libmongoc's own log lines go through the box's logger.
+ *
+ * This is the first part of the sync engine (issue 4): connecting, and the
+ * `boxes` document (one per box: its last contact, version, clinic, queued
+ * messages). Push and pull of the clinic's records come next; see
+ * docs/sync.md for the plan.
+ */
+#ifndef CLINICBOX_CENTRAL_H
+#define CLINICBOX_CENTRAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct central central_t;
+
+/* Once per process, before any other call (and central_cleanup at exit). */
+void central_global_init(void);
+void central_global_cleanup(void);
+
+/* A client for uri. NULL with a message (without the password) in err when
+ * the URI is not valid. Connecting happens on first use. */
+central_t *central_open(const char *uri, char *err, size_t errlen);
+void central_close(central_t *c); /* accepts NULL */
+
+/* The database the URI names ("clinicbox" when it names none). */
+const char *central_db_name(const central_t *c);
+
+/* Round trip to the server ("ping"). false with the reason in err. */
+bool central_ping(central_t *c, char *err, size_t errlen);
+
+struct box_report {
+    const char *box_id;    /* this box's id: the document's _id */
+    const char *clinic_id;
+    const char *clinic_name;
+    const char *version;
+    const char *hostname;
+    int64_t now;           /* unix seconds: lastContactAt */
+    long queued_messages;  /* outbox messages waiting to go out */
+    long dead_messages;
+};
+
+/* Upserts the box's document in `boxes` (pendingChanges joins it with the
+ * push of records) (majority write concern where the
+ * server has a replica set). false with the reason in err. */
+bool central_report_box(central_t *c, const struct box_report *r, char *err, size_t errlen);
+
+/* uri with any password replaced by "*****", into out. */
+void central_redact_uri(const char *uri, char *out, size_t len);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * round.c — see round.h. Reads on a pooled reader connection; the box id is
+ * written once, in its own write job.
+ */
+#include "sync/round.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/ids.h"
+#include "core/log.h"
+#include "store/store.h"
+#include "sync/central.h"
+
+struct box_id_job {
+    char *out;
+    int64_t now;
+};
+
+static int box_id_job(db_conn_t *c, void *arg)
+{
+    struct box_id_job *j = arg;
+    int rc = store_meta_get_text(c, "box_id", j->out, ID_LEN);
+    if (rc == STORE_OK)
+        return 0;
+    if (rc != STORE_NOT_FOUND)
+        return -1;
+    ids_uuid(j->now * 1000, j->out);
+    return store_meta_set_text(c, "box_id", j->out) == STORE_OK ? 0 : -1;
+}
+
+bool sync_box_id(app_t *app, char *out)
+{
+    struct box_id_job j = {out, app_now()};
+    return db_write(app->db, box_id_job, &j) == 0;
+}
+
+bool sync_round(app_t *app, char *err, size_t errlen)
+{
+    char box[ID_LEN], host[256] = "";
+    clinic_rec clinic;
+    long counts[NOTE_OPEN_COUNT] = {0};
+    int64_t oldest = 0;
+    bool ok = false;
+    central_t *c = NULL;
+
+    if (!app->cfg.mongo_uri[0]) {
+        snprintf(err, errlen, "mongo_uri is not set: sync is off");
+        return false;
+    }
+    if (!sync_box_id(app, box)) {
+        snprintf(err, errlen, "storage is unavailable");
+        return false;
+    }
+    db_conn_t *rc = db_reader(app->db);
+    bool counted = rc && store_notification_queue(rc, counts, &oldest) == STORE_OK;
+    db_reader_release(app->db, rc);
+    if (!counted) {
+        snprintf(err, errlen, "storage is unavailable");
+        return false;
+    }
+    app_clinic(app, &clinic);
+    gethostname(host, sizeof host - 1);
+
+    c = central_open(app->cfg.mongo_uri, err, errlen);
+    if (!c || !central_ping(c, err, errlen))
+        goto out;
+    struct box_report r = {
+        .box_id = box,
+        .clinic_id = clinic.id,
+        .clinic_name = clinic.name,
+        .version = CLINICBOX_VERSION,
+        .hostname = host,
+        .now = app_now(),
+        .queued_messages = counts[0] + counts[1] + counts[2],
+        .dead_messages = counts[3],
+    };
+    ok = central_report_box(c, &r, err, errlen);
+out:
+    central_close(c);
+    return ok;
+}
