@@ -20,6 +20,7 @@
 #include "service/noshow.h"
 #include "store/migrate.h"
 #include "sync/central.h"
+#include "sync/push.h"
 #include "sync/round.h"
 
 static void usage(FILE *f)
@@ -133,6 +134,12 @@ static int cmd_serve(const struct config *cfg, bool serve)
         log_info("main", "database %s is at schema version %d", db_path(app.db), migrate_latest());
         app_close(&app);
         return 0;
+    }
+    /* Changes are journaled for the central sync whenever a mongo_uri is
+     * set (a later `clinicbox sync --once` pushes them). */
+    if (!sync_journal_enable(&app, cfg->mongo_uri[0] != 0)) {
+        log_error("main", "cannot set up the sync journal");
+        goto out;
     }
     /* The outbox first: the no-show worker and the HTTP threads wake it. */
     if (!outbox_start(&app)) {

@@ -146,6 +146,7 @@ bool central_report_box(central_t *c, const struct box_report *r, char *err, siz
     BSON_APPEND_DATE_TIME(&set, "lastContactAt", r->now * 1000);
     BSON_APPEND_INT64(&set, "queuedMessages", r->queued_messages);
     BSON_APPEND_INT64(&set, "deadMessages", r->dead_messages);
+    BSON_APPEND_INT64(&set, "pendingChanges", r->pending_changes);
     bson_append_document_end(&update, &set);
     BSON_APPEND_BOOL(&opts, "upsert", true);
     /* majority where the server has a replica set; a standalone server
@@ -163,4 +164,9 @@ bool central_report_box(central_t *c, const struct box_report *r, char *err, siz
     mongoc_write_concern_destroy(wc);
     mongoc_collection_destroy(coll);
     return ok;
+}
+
+mongoc_collection_t *central_collection(central_t *c, const char *name)
+{
+    return mongoc_client_get_collection(c->client, c->db, name);
 }

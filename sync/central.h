@@ -46,12 +46,16 @@ struct box_report {
     int64_t now;           /* unix seconds: lastContactAt */
     long queued_messages;  /* outbox messages waiting to go out */
     long dead_messages;
+    long pending_changes;  /* local changes not yet pushed */
 };
 
-/* Upserts the box's document in `boxes` (pendingChanges joins it with the
- * push of records) (majority write concern where the
+/* Upserts the box's document in `boxes` (majority write concern where the
  * server has a replica set). false with the reason in err. */
 bool central_report_box(central_t *c, const struct box_report *r, char *err, size_t errlen);
+
+/* A collection of the central database (libmongoc's type; the caller
+ * destroys it with mongoc_collection_destroy). For sync/ files only. */
+struct _mongoc_collection_t *central_collection(central_t *c, const char *name);
 
 /* uri with any password replaced by "*****", into out. */
 void central_redact_uri(const char *uri, char *out, size_t len);

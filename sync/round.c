@@ -12,6 +12,9 @@
 #include "core/log.h"
 #include "store/store.h"
 #include "sync/central.h"
+#include "sync/push.h"
+
+#define PUSH_BATCH 500
 
 struct box_id_job {
     char *out;
@@ -63,9 +66,18 @@ bool sync_round(app_t *app, char *err, size_t errlen)
     app_clinic(app, &clinic);
     gethostname(host, sizeof host - 1);
 
+    if (!sync_journal_enable(app, true)) {
+        snprintf(err, errlen, "storage is unavailable");
+        return false;
+    }
     c = central_open(app->cfg.mongo_uri, err, errlen);
     if (!c || !central_ping(c, err, errlen))
         goto out;
+    long pushed = sync_push(app, c, box, PUSH_BATCH, err, errlen);
+    if (pushed < 0)
+        goto out;
+    if (pushed > 0)
+        log_info("sync", "pushed %ld record(s)", pushed);
     struct box_report r = {
         .box_id = box,
         .clinic_id = clinic.id,
@@ -75,6 +87,7 @@ bool sync_round(app_t *app, char *err, size_t errlen)
         .now = app_now(),
         .queued_messages = counts[0] + counts[1] + counts[2],
         .dead_messages = counts[3],
+        .pending_changes = sync_pending(app),
     };
     ok = central_report_box(c, &r, err, errlen);
 out:

@@ -1,9 +1,9 @@
 /*
  * round.h — one sync round with the central MongoDB: what `clinicbox sync
  * --once` runs, and (next) what the sync thread runs every
- * sync_interval_seconds. Today a round connects and reports the box
- * (central.h); pushing and pulling the clinic's records are the next steps
- * of issue 4 (docs/sync.md).
+ * sync_interval_seconds. Today a round connects, pushes the journal's
+ * changes (push.h) and reports the box (central.h); pulling central changes
+ * is the next step of issue 4 (docs/sync.md).
  */
 #ifndef CLINICBOX_ROUND_H
 #define CLINICBOX_ROUND_H
