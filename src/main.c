@@ -20,6 +20,7 @@
 #include "service/noshow.h"
 #include "store/migrate.h"
 #include "sync/central.h"
+#include "sync/engine.h"
 #include "sync/push.h"
 #include "sync/round.h"
 
@@ -36,7 +37,8 @@ static void usage(FILE *f)
             "  migrate    Create or upgrade the database in the data directory, then exit.\n"
             "  config     Print the settings in effect (secrets hidden), then exit.\n"
             "  sync --once  One round with the central MongoDB (mongo_uri), then exit:\n"
-            "             today it reports this box in the `boxes` collection.\n"
+            "             push the journaled changes, report this box (the server\n"
+            "             does the same every sync_interval_seconds).\n"
             "  version    Print the version.\n"
             "  help       Show this help (also --help, -h).\n"
             "\n"
@@ -117,6 +119,7 @@ static int cmd_serve(const struct config *cfg, bool serve)
     sigset_t set;
     int sig = 0, rc = 1;
     struct mg_context *http = NULL;
+    bool mongoc_ready = false;
 
     /* Block the signals here so that every thread started below inherits
      * the mask and only sigwait() in this thread sees them. */
@@ -150,6 +153,12 @@ static int cmd_serve(const struct config *cfg, bool serve)
         log_error("main", "cannot start the no-show worker");
         goto out;
     }
+    central_global_init();
+    mongoc_ready = true;
+    if (!sync_engine_start(&app)) {
+        log_error("main", "cannot start the sync thread");
+        goto out;
+    }
     http = http_start(&app);
     if (!http)
         goto out;
@@ -160,8 +169,11 @@ static int cmd_serve(const struct config *cfg, bool serve)
     rc = 0;
 out:
     http_stop(http);
+    sync_engine_stop(&app);
     noshow_stop(&app);
     outbox_stop(&app);
+    if (mongoc_ready)
+        central_global_cleanup();
     app_close(&app);
     tz_cache_clear();
     return rc;

@@ -39,20 +39,15 @@ bool sync_box_id(app_t *app, char *out)
     return db_write(app->db, box_id_job, &j) == 0;
 }
 
-bool sync_round(app_t *app, char *err, size_t errlen)
+bool sync_round_on(app_t *app, central_t *c, long *pushed_out, char *err, size_t errlen)
 {
     char box[ID_LEN], host[256] = "";
     clinic_rec clinic;
     long counts[NOTE_OPEN_COUNT] = {0};
     int64_t oldest = 0;
-    bool ok = false;
-    central_t *c = NULL;
 
-    if (!app->cfg.mongo_uri[0]) {
-        snprintf(err, errlen, "mongo_uri is not set: sync is off");
-        return false;
-    }
-    if (!sync_box_id(app, box)) {
+    *pushed_out = 0;
+    if (!sync_box_id(app, box) || !sync_journal_enable(app, true)) {
         snprintf(err, errlen, "storage is unavailable");
         return false;
     }
@@ -66,16 +61,12 @@ bool sync_round(app_t *app, char *err, size_t errlen)
     app_clinic(app, &clinic);
     gethostname(host, sizeof host - 1);
 
-    if (!sync_journal_enable(app, true)) {
-        snprintf(err, errlen, "storage is unavailable");
+    if (!central_ping(c, err, errlen))
         return false;
-    }
-    c = central_open(app->cfg.mongo_uri, err, errlen);
-    if (!c || !central_ping(c, err, errlen))
-        goto out;
     long pushed = sync_push(app, c, box, PUSH_BATCH, err, errlen);
     if (pushed < 0)
-        goto out;
+        return false;
+    *pushed_out = pushed;
     if (pushed > 0)
         log_info("sync", "pushed %ld record(s)", pushed);
     struct box_report r = {
@@ -89,8 +80,18 @@ bool sync_round(app_t *app, char *err, size_t errlen)
         .dead_messages = counts[3],
         .pending_changes = sync_pending(app),
     };
-    ok = central_report_box(c, &r, err, errlen);
-out:
+    return central_report_box(c, &r, err, errlen);
+}
+
+bool sync_round(app_t *app, char *err, size_t errlen)
+{
+    long pushed;
+    if (!app->cfg.mongo_uri[0]) {
+        snprintf(err, errlen, "mongo_uri is not set: sync is off");
+        return false;
+    }
+    central_t *c = central_open(app->cfg.mongo_uri, err, errlen);
+    bool ok = c && sync_round_on(app, c, &pushed, err, errlen);
     central_close(c);
     return ok;
 }

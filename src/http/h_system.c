@@ -51,11 +51,10 @@ void h_health(req_t *r)
         json_object_set_new(noshow, "reason", json_string(ns.reason));
     if (ns.last_run)
         json_object_set_new(noshow, "last_run", render_time(http_clinic_tz(r), ns.last_run));
-    json_t *body = json_pack("{s:s,s:s,s:{s:b,s:s,s:i},s:o,s:{s:b},s:o}", "status",
+    json_t *body = json_pack("{s:s,s:s,s:{s:b,s:s,s:i},s:o,s:o,s:o}", "status",
                              ok ? "ok" : "degraded", "version", CLINICBOX_VERSION, "db", "ok", ok,
                              "path", db_path(r->app->db), "schema_version", migrate_latest(),
-                             "outbox", outbox, "sync", "enabled", r->app->cfg.mongo_uri[0] != '\0',
-                             "noshow", noshow);
+                             "outbox", outbox, "sync", h_sync_json(r), "noshow", noshow);
     http_json(r, ok ? 200 : 503, body);
 }
 
@@ -98,6 +97,7 @@ void h_metrics(req_t *r)
             "# TYPE clinicbox_db_up gauge\nclinicbox_db_up %d\n",
             commits, jobs, metrics_no_shows_marked(), ns.total, ns.held ? 1 : 0, c.ok ? 1 : 0);
     h_outbox_metrics(r, f);
+    h_sync_metrics(r, f);
     fclose(f);
     http_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
     free(text);

@@ -92,6 +92,12 @@ void h_notification_retry(req_t *r);
 /* The "outbox" object of /api/health, and its lines in /metrics. */
 json_t *h_outbox_health(req_t *r, bool *ok);
 void h_outbox_metrics(req_t *r, FILE *f);
+void h_sync_status(req_t *r);
+void h_sync_run(req_t *r);
+/* The "sync" object of /api/health (and of GET /api/sync/status), and its
+ * lines in /metrics. */
+json_t *h_sync_json(req_t *r);
+void h_sync_metrics(req_t *r, FILE *f);
 
 /* Starts civetweb on cfg.listen with the routes. NULL (logged) on failure. */
 struct mg_context *http_start(app_t *app);

@@ -55,6 +55,8 @@ const struct route http_routes[] = {
     {"POST", "/api/appointments/{}/rebook", h_appt_rebook, 2},
     {"GET", "/api/notifications", h_notification_list, 0},
     {"POST", "/api/notifications/{}/retry", h_notification_retry, 1},
+    {"GET", "/api/sync/status", h_sync_status, 0},
+    {"POST", "/api/sync/run", h_sync_run, 1},
 };
 const int http_routes_count = sizeof http_routes / sizeof http_routes[0];
 

@@ -52,6 +52,7 @@ typedef struct app {
     pthread_t noshow_thread;
     bool noshow_started;
     struct outbox *outbox; /* outbox/outbox.h; NULL until started */
+    struct sync_engine *sync; /* sync/engine.h; NULL when sync is off */
 } app_t;
 
 /* Sets e and returns status. */

@@ -1,0 +1,149 @@
+/*
+ * engine.c — see engine.h. One thread; the status is guarded by e->lock,
+ * never held across a round. Waiting is poll() on an eventfd, like the
+ * other workers (a wake-up before the wait is kept).
+ */
+#include "sync/engine.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "sync/central.h"
+#include "sync/round.h"
+
+struct sync_engine {
+    app_t *app;
+    pthread_t thread;
+    int wake_fd;
+    pthread_mutex_t lock; /* guards st and stopping */
+    bool stopping;
+    struct sync_status st;
+};
+
+static bool is_stopping(struct sync_engine *e)
+{
+    pthread_mutex_lock(&e->lock);
+    bool s = e->stopping;
+    pthread_mutex_unlock(&e->lock);
+    return s;
+}
+
+static void *engine_main(void *arg)
+{
+    struct sync_engine *e = arg;
+    app_t *app = e->app;
+    char err[512];
+    central_t *c = central_open(app->cfg.mongo_uri, err, sizeof err);
+    if (!c)
+        log_error("sync", "%s", err);
+    while (!is_stopping(e)) {
+        long pushed = 0;
+        pthread_mutex_lock(&e->lock);
+        e->st.running = true;
+        pthread_mutex_unlock(&e->lock);
+        err[0] = 0;
+        bool ok = c && sync_round_on(app, c, &pushed, err, sizeof err);
+        if (!c && !err[0])
+            snprintf(err, sizeof err, "mongo_uri cannot be used");
+        int64_t now = app_now();
+        pthread_mutex_lock(&e->lock);
+        bool was_ok = e->st.last_error[0] == 0;
+        e->st.running = false;
+        e->st.last_round_at = now;
+        if (ok) {
+            e->st.rounds_ok++;
+            e->st.last_success_at = now;
+            e->st.last_error[0] = 0;
+            e->st.pushed_total += (unsigned long long)pushed;
+            if (pushed > 0)
+                e->st.last_push_at = now;
+        } else {
+            e->st.rounds_failed++;
+            snprintf(e->st.last_error, sizeof e->st.last_error, "%s", err);
+        }
+        pthread_mutex_unlock(&e->lock);
+        if (!ok && was_ok)
+            log_warn("sync", "round failed, will retry every %d s: %s",
+                     app->cfg.sync_interval_seconds, err);
+        else if (ok && !was_ok)
+            log_info("sync", "the central database answers again");
+
+        struct pollfd p = {.fd = e->wake_fd, .events = POLLIN};
+        uint64_t n;
+        if (poll(&p, 1, app->cfg.sync_interval_seconds * 1000) > 0 &&
+            read(e->wake_fd, &n, sizeof n) < 0)
+            log_debug("sync", "eventfd read: nothing to read");
+    }
+    central_close(c);
+    return NULL;
+}
+
+bool sync_engine_start(app_t *app)
+{
+    if (!app->cfg.mongo_uri[0])
+        return true;
+    struct sync_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        return false;
+    e->app = app;
+    e->st.enabled = true;
+    pthread_mutex_init(&e->lock, NULL);
+    e->wake_fd = eventfd(0, EFD_CLOEXEC);
+    if (e->wake_fd < 0 || pthread_create(&e->thread, NULL, engine_main, e) != 0) {
+        if (e->wake_fd >= 0)
+            close(e->wake_fd);
+        pthread_mutex_destroy(&e->lock);
+        free(e);
+        return false;
+    }
+    app->sync = e;
+    return true;
+}
+
+static void wake(struct sync_engine *e)
+{
+    uint64_t one = 1;
+    if (write(e->wake_fd, &one, sizeof one) < 0)
+        log_debug("sync", "eventfd write failed");
+}
+
+void sync_engine_stop(app_t *app)
+{
+    struct sync_engine *e = app->sync;
+    if (!e)
+        return;
+    pthread_mutex_lock(&e->lock);
+    e->stopping = true;
+    pthread_mutex_unlock(&e->lock);
+    wake(e);
+    pthread_join(e->thread, NULL);
+    close(e->wake_fd);
+    pthread_mutex_destroy(&e->lock);
+    app->sync = NULL;
+    free(e);
+}
+
+bool sync_engine_wake(app_t *app)
+{
+    if (!app->sync)
+        return false;
+    wake(app->sync);
+    return true;
+}
+
+void sync_engine_status(app_t *app, struct sync_status *out)
+{
+    struct sync_engine *e = app->sync;
+    memset(out, 0, sizeof *out);
+    if (!e)
+        return;
+    pthread_mutex_lock(&e->lock);
+    *out = e->st;
+    pthread_mutex_unlock(&e->lock);
+}
