@@ -219,8 +219,7 @@ int main(int argc, char **argv)
     }
     bool once = false;
     if (strcmp(cmd, "sync") == 0) {
-        /* --once is the only mode for now; the server runs rounds itself
-         * once the sync thread exists. */
+        /* --once is the only mode: the server runs its rounds itself. */
         for (int i = 2; i < argc; i++)
             if (strcmp(argv[i], "--once") == 0) {
                 once = true;
