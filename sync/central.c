@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ids.h"
 #include "core/log.h"
 
 #define DEFAULT_TIMEOUT_MS 5000
@@ -169,4 +170,52 @@ bool central_report_box(central_t *c, const struct box_report *r, char *err, siz
 mongoc_collection_t *central_collection(central_t *c, const char *name)
 {
     return mongoc_client_get_collection(c->client, c->db, name);
+}
+
+bool central_epoch(central_t *c, int64_t now, char *out, size_t len, char *err, size_t errlen)
+{
+    bson_t sel = BSON_INITIALIZER, upd = BSON_INITIALIZER, soi, opts = BSON_INITIALIZER, reply;
+    bson_error_t e;
+    char fresh[ID_LEN];
+    const bson_t *doc;
+    bson_iter_t it;
+    bool ok = false;
+    mongoc_collection_t *coll = central_collection(c, "central");
+    mongoc_write_concern_t *wc = mongoc_write_concern_new();
+    mongoc_cursor_t *cur = NULL;
+
+    ids_uuid(now * 1000, fresh);
+    BSON_APPEND_UTF8(&sel, "_id", "epoch");
+    BSON_APPEND_DOCUMENT_BEGIN(&upd, "$setOnInsert", &soi);
+    BSON_APPEND_UTF8(&soi, "epoch", fresh);
+    BSON_APPEND_DATE_TIME(&soi, "createdAt", now * 1000);
+    bson_append_document_end(&upd, &soi);
+    BSON_APPEND_BOOL(&opts, "upsert", true);
+    mongoc_write_concern_set_wmajority(wc, 0);
+    mongoc_write_concern_append(wc, &opts);
+    bool written = mongoc_collection_update_one(coll, &sel, &upd, &opts, &reply, &e);
+    bson_destroy(&reply); /* initialised by libmongoc either way */
+    /* two boxes inserting at once: one loses on _id, and reads below */
+    if (!written && e.code != 11000) {
+        snprintf(err, errlen, "cannot read the central epoch: %s", e.message);
+        goto out;
+    }
+    cur = mongoc_collection_find_with_opts(coll, &sel, NULL, NULL);
+    if (mongoc_cursor_next(cur, &doc) && bson_iter_init_find(&it, doc, "epoch") &&
+        BSON_ITER_HOLDS_UTF8(&it)) {
+        snprintf(out, len, "%s", bson_iter_utf8(&it, NULL));
+        ok = true;
+    } else if (mongoc_cursor_error(cur, &e)) {
+        snprintf(err, errlen, "cannot read the central epoch: %s", e.message);
+    } else {
+        snprintf(err, errlen, "the central epoch document has no epoch");
+    }
+out:
+    mongoc_cursor_destroy(cur);
+    bson_destroy(&sel);
+    bson_destroy(&upd);
+    bson_destroy(&opts);
+    mongoc_write_concern_destroy(wc);
+    mongoc_collection_destroy(coll);
+    return ok;
 }

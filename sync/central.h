@@ -37,6 +37,11 @@ const char *central_db_name(const central_t *c);
 /* Round trip to the server ("ping"). false with the reason in err. */
 bool central_ping(central_t *c, char *err, size_t errlen);
 
+/* The central database's epoch: an id kept in its `central` collection
+ * (document "epoch"), made by the first box that finds none. A database that
+ * was replaced, or restarted empty, has a new one. Into out (ID_LEN). */
+bool central_epoch(central_t *c, int64_t now, char *out, size_t len, char *err, size_t errlen);
+
 struct box_report {
     const char *box_id;    /* this box's id: the document's _id */
     const char *clinic_id;

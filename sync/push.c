@@ -232,13 +232,9 @@ static int schedule_doc(db_conn_t *c, const char *doctor_id, bson_t *set)
 
 /* ---- enabling ------------------------------------------------------------ */
 
-struct enable_job {
-    bool on;
-};
-
-static int enable_job(db_conn_t *c, void *arg)
+/* Journals every record (the seed of an empty central database). */
+static int journal_all(db_conn_t *c)
 {
-    struct enable_job *j = arg;
     static const char *const seed[] = {
         "INSERT INTO sync_journal (entity, entity_id, at_ms) SELECT 'clinics', id, updated_at * 1000 FROM clinic",
         "INSERT INTO sync_journal (entity, entity_id, at_ms) SELECT 'doctors', id, updated_at * 1000 FROM doctors",
@@ -248,6 +244,19 @@ static int enable_job(db_conn_t *c, void *arg)
         "INSERT INTO sync_journal (entity, entity_id, at_ms) SELECT 'offers', id, created_at * 1000 FROM offers",
         "INSERT INTO sync_journal (entity, entity_id, at_ms) SELECT 'notifications', id, updated_at * 1000 FROM notifications",
     };
+    for (size_t i = 0; i < sizeof seed / sizeof seed[0]; i++)
+        if (!db_exec_stmt(db_prepare(c, seed[i])))
+            return -1;
+    return 0;
+}
+
+struct enable_job {
+    bool on;
+};
+
+static int enable_job(db_conn_t *c, void *arg)
+{
+    struct enable_job *j = arg;
     sqlite3_stmt *st = db_prepare(c, "SELECT enabled FROM sync_state");
     if (!st || sqlite3_step(st) != SQLITE_ROW)
         return -1;
@@ -263,10 +272,39 @@ static int enable_job(db_conn_t *c, void *arg)
         return -1;
     if (!j->on) /* what changes while off is found by the seed when it is on again */
         return db_exec_stmt(db_prepare(c, "DELETE FROM sync_journal")) ? 0 : -1;
-    for (size_t i = 0; i < sizeof seed / sizeof seed[0]; i++)
-        if (!db_exec_stmt(db_prepare(c, seed[i])))
+    return journal_all(c);
+}
+
+struct epoch_job {
+    const char *epoch;
+    bool reseeded;
+};
+
+static int epoch_job(db_conn_t *c, void *arg)
+{
+    struct epoch_job *j = arg;
+    char known[ID_LEN + 8] = "";
+    int rc = store_meta_get_text(c, "central_epoch", known, sizeof known);
+    if (rc != STORE_OK && rc != STORE_NOT_FOUND)
+        return -1;
+    if (rc == STORE_OK && strcmp(known, j->epoch) == 0)
+        return 0;
+    /* A central database this box has not seen before (at first contact
+     * the enable seed already journaled everything): push everything. */
+    if (rc == STORE_OK) {
+        if (journal_all(c) != 0)
             return -1;
-    return 0;
+        j->reseeded = true;
+    }
+    return store_meta_set_text(c, "central_epoch", j->epoch) == STORE_OK ? 0 : -1;
+}
+
+int sync_check_epoch(app_t *app, const char *epoch)
+{
+    struct epoch_job j = {epoch, false};
+    if (db_write(app->db, epoch_job, &j) != 0)
+        return -1;
+    return j.reseeded ? 1 : 0;
 }
 
 bool sync_journal_enable(app_t *app, bool on)

@@ -25,6 +25,14 @@
  * false on a storage error. */
 bool sync_journal_enable(app_t *app, bool on);
 
+/* Compares the central database's epoch (central_epoch()) with the one
+ * this box last saw. A different one means the central database was
+ * replaced or restored empty: every record is journaled again, in the same
+ * transaction that records the new epoch. Returns 1 when it re-seeded, 0
+ * when the epoch is known (or seen for the first time), -1 on a storage
+ * error. */
+int sync_check_epoch(app_t *app, const char *epoch);
+
 /* Pending journal rows (local changes not yet pushed), or -1. */
 long sync_pending(app_t *app);
 

@@ -61,8 +61,18 @@ bool sync_round_on(app_t *app, central_t *c, long *pushed_out, char *err, size_t
     app_clinic(app, &clinic);
     gethostname(host, sizeof host - 1);
 
-    if (!central_ping(c, err, errlen))
+    char epoch[ID_LEN + 8];
+    if (!central_ping(c, err, errlen) ||
+        !central_epoch(c, app_now(), epoch, sizeof epoch, err, errlen))
         return false;
+    int reseed = sync_check_epoch(app, epoch);
+    if (reseed < 0) {
+        snprintf(err, errlen, "storage is unavailable");
+        return false;
+    }
+    if (reseed)
+        log_warn("sync", "the central database is not the one this box last synced with (it "
+                         "was replaced or restarted empty); pushing every record again");
     long pushed = sync_push(app, c, box, PUSH_BATCH, err, errlen);
     if (pushed < 0)
         return false;

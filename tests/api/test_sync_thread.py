@@ -67,14 +67,19 @@ class SyncThreadTest(unittest.TestCase):
         self.assertGreater(s.get("/api/sync/status").json["pending_changes"], 0)
         self.assertEqual(s.post("/api/sync/run").status, 202)
 
-        # it comes back (jongodb keeps nothing: the records changed meanwhile arrive)
+        # it comes back, empty (jongodb keeps nothing, like a replaced or
+        # restored-empty central database): the box notices and pushes
+        # everything again, not only what changed meanwhile
         import subprocess
         from central import JONGODB
         self.central.proc = subprocess.Popen([JONGODB, "--host=127.0.0.1", f"--port={self.central.port}"],
                                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.central.proc.stdout.readline()
-        ok = wait_until(lambda: all(db.appointments.find_one({"_id": b["id"]}) for b in later), timeout=30)
+        ok = wait_until(lambda: all(db.appointments.find_one({"_id": b["id"]}) for b in later + [a]), timeout=30)
         self.assertTrue(ok, s.get("/api/sync/status").json)
+        self.assertTrue(db.patients.find_one({"_id": patient["id"]}))
+        self.assertTrue(db.schedules.find_one({"_id": doctor["id"]}))
+        self.assertIn("pushing every record again", s.read_log())
         st = wait_until(lambda: (lambda j: j if j["state"] == "ok" and j["pending_changes"] == 0 else None)(
             s.get("/api/sync/status").json), timeout=20)
         self.assertTrue(st, s.get("/api/sync/status").json)
