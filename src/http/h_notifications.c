@@ -72,15 +72,10 @@ void h_notification_list(req_t *r)
 
 void h_notification_retry(req_t *r)
 {
-    static const char *const none[] = {NULL};
     notification_rec n;
     svc_err e = {0};
-    verr_t v;
 
-    verr_init(&v);
-    if (r->body)
-        in_only(r->body, none, &v);
-    if (http_verr_answer(r, &v))
+    if (!http_empty_body(r))
         return;
     if (!ids_valid(r->params[0])) {
         http_problem(r, 404, "notification not found", NULL, NULL);

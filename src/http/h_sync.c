@@ -50,12 +50,7 @@ void h_sync_status(req_t *r)
 
 void h_sync_run(req_t *r)
 {
-    static const char *const none[] = {NULL};
-    verr_t v;
-    verr_init(&v);
-    if (r->body)
-        in_only(r->body, none, &v);
-    if (http_verr_answer(r, &v))
+    if (!http_empty_body(r))
         return;
     if (!sync_engine_wake(r->app)) {
         http_problem(r, 409, "sync is off: no mongo_uri is set", NULL, NULL);

@@ -152,13 +152,8 @@ void h_clinic_put(req_t *r)
 
 void h_clock_confirm(req_t *r)
 {
-    static const char *const none[] = {NULL};
     struct noshow_status ns;
-    verr_t v;
-    verr_init(&v);
-    if (r->body)
-        in_only(r->body, none, &v);
-    if (http_verr_answer(r, &v))
+    if (!http_empty_body(r))
         return;
     noshow_confirm_clock(r->app);
     noshow_status(r->app, &ns);

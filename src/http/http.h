@@ -113,6 +113,9 @@ const tz_t *http_clinic_tz(req_t *r);
 bool http_query_time(req_t *r, const char *name, bool end_of_day, int64_t *out, bool *present);
 /* Answers 400/422 with the collected field errors if there are any. */
 bool http_verr_answer(req_t *r, verr_t *v);
+/* For actions whose body is optional but must be an empty object when
+ * sent: true when it is; else the 400 has been answered. */
+bool http_empty_body(req_t *r);
 /* An integer query parameter: leaves *out alone when absent; answers 400 (not
  * a number) or 422 (out of range) and returns false when bad. */
 bool http_query_int(req_t *r, const char *name, long min, long max, long *out);

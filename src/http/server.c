@@ -491,3 +491,13 @@ bool http_query_int(req_t *r, const char *name, long min, long max, long *out)
     *out = x;
     return true;
 }
+
+bool http_empty_body(req_t *r)
+{
+    static const char *const none[] = {NULL};
+    verr_t v;
+    verr_init(&v);
+    if (r->body)
+        in_only(r->body, none, &v);
+    return !http_verr_answer(r, &v);
+}
