@@ -62,34 +62,9 @@ SLOT_MINUTES=15
 WORK=$(mktemp -d "${BENCH_TMPDIR:-$BUILD_DIR}/bench-run.XXXXXX")
 mkdir -p "$WORK/data" "$WORK/raw"
 
-PIDS=()
-stop_pid() { # stop_pid PID: TERM, wait up to 10 s, then KILL
-    local pid=$1
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        echo "bench/run.sh: process $pid did not stop on TERM; killing it" >&2
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do
-        stop_pid "$pid"
-    done
-    if [ "${BENCH_KEEP:-0}" = 1 ]; then
-        echo "work dir kept: $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+# PIDS, stop_pid and the cleanup of $WORK at exit: bench/lib.sh
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # result FILE PHASE KEY: the value of KEY on the "RESULT phase=PHASE" line.
 result() {

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "core/sbuf.h"
+#include "core/utf8.h"
 #include "core/timefmt.h"
 
 enum {
@@ -40,29 +41,6 @@ enum {
 /* ---------------------------------------------------------------------------
  * Content lines.
  */
-
-/* Length of the UTF-8 character at s (n bytes available); an invalid or
- * truncated sequence counts as one byte. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    size_t want;
-    if (s[0] < 0x80)
-        return 1;
-    else if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        want = 2;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        want = 3;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        want = 4;
-    else
-        return 1;
-    if (want > n)
-        return 1;
-    for (size_t i = 1; i < want; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 1;
-    return want;
-}
 
 /* Appends the logical line s[0..n) to out, folded, with its CRLF. */
 static void put_folded(sbuf *out, const char *str, size_t n)

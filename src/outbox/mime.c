@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "core/sbuf.h"
+#include "core/utf8.h"
 #include "core/tz.h"
 
 enum {
@@ -81,28 +82,6 @@ static bool is_printable_ascii(unsigned char c) { return c >= 0x20 && c <= 0x7e;
 /* RFC 5322 §3.2.3 specials: a display name holding one must be quoted. */
 static bool is_special(char c) { return c != '\0' && strchr("()<>[]:;@\\,.\"", c) != NULL; }
 
-/* Length of the UTF-8 character at s (at most n bytes); an invalid or
- * truncated sequence counts as one byte so that nothing is ever lost. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    size_t want;
-    if (s[0] < 0x80)
-        return 1;
-    else if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        want = 2;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        want = 3;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        want = 4;
-    else
-        return 1;
-    if (want > n)
-        return 1;
-    for (size_t i = 1; i < want; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 1;
-    return want;
-}
 
 /* A value that may appear in a header as it is (see the design comment). */
 static bool plain_ascii(const char *s, size_t n)
