@@ -20,6 +20,7 @@
 #include "service/noshow.h"
 #include "store/migrate.h"
 #include "sync/central.h"
+#include "sync/central_tool.h"
 #include "sync/engine.h"
 #include "sync/push.h"
 #include "sync/round.h"
@@ -37,8 +38,10 @@ static void usage(FILE *f)
             "  migrate    Create or upgrade the database in the data directory, then exit.\n"
             "  config     Print the settings in effect (secrets hidden), then exit.\n"
             "  sync --once  One round with the central MongoDB (mongo_uri), then exit:\n"
-            "             push the journaled changes, report this box (the server\n"
-            "             does the same every sync_interval_seconds).\n"
+            "             take in central changes, push this box's, report this box\n"
+            "             (the server does the same every sync_interval_seconds).\n"
+            "  central ...  Write a clinic's records in the central MongoDB so that its\n"
+            "             box picks them up (clinicbox central --help).\n"
             "  version    Print the version.\n"
             "  help       Show this help (also --help, -h).\n"
             "\n"
@@ -217,6 +220,8 @@ int main(int argc, char **argv)
         printf("clinicbox %s\n", CLINICBOX_VERSION);
         return 0;
     }
+    if (strcmp(cmd, "central") == 0)
+        return central_tool_main(argc - 2, argv + 2);
     bool once = false;
     if (strcmp(cmd, "sync") == 0) {
         /* --once is the only mode: the server runs its rounds itself. */

@@ -43,12 +43,12 @@ static void *engine_main(void *arg)
     if (!c)
         log_error("sync", "%s", err);
     while (!is_stopping(e)) {
-        long pushed = 0;
+        struct round_result res = {0};
         pthread_mutex_lock(&e->lock);
         e->st.running = true;
         pthread_mutex_unlock(&e->lock);
         err[0] = 0;
-        bool ok = c && sync_round_on(app, c, &pushed, err, sizeof err);
+        bool ok = c && sync_round_on(app, c, &res, err, sizeof err);
         if (!c && !err[0])
             snprintf(err, sizeof err, "mongo_uri cannot be used");
         int64_t now = app_now();
@@ -60,9 +60,14 @@ static void *engine_main(void *arg)
             e->st.rounds_ok++;
             e->st.last_success_at = now;
             e->st.last_error[0] = 0;
-            e->st.pushed_total += (unsigned long long)pushed;
-            if (pushed > 0)
+            e->st.pushed_total += (unsigned long long)res.pushed;
+            e->st.pulled_total += (unsigned long long)res.pulled;
+            e->st.conflicts_total += (unsigned long long)res.conflicts;
+            e->st.rejected_total += (unsigned long long)res.rejected;
+            e->st.last_pull_at = now; /* the pull completed: the box is current */
+            if (res.pushed > 0)
                 e->st.last_push_at = now;
+            e->st.clock_clamped = res.clamped;
         } else {
             e->st.rounds_failed++;
             snprintf(e->st.last_error, sizeof e->st.last_error, "%s", err);

@@ -28,8 +28,12 @@ struct sync_status {
     int64_t last_round_at;   /* when the last round ended (0: none yet) */
     int64_t last_success_at; /* when the last round completed */
     int64_t last_push_at;    /* when records were last pushed */
+    int64_t last_pull_at;    /* when the box last read central's changes to the end */
     char last_error[512];    /* of the last round, "" when it succeeded */
-    unsigned long long rounds_ok, rounds_failed, pushed_total;
+    unsigned long long rounds_ok, rounds_failed, pushed_total, pulled_total;
+    unsigned long long conflicts_total; /* central bookings that became conflicts */
+    unsigned long long rejected_total;  /* central changes refused */
+    bool clock_clamped; /* the last round met a revision implausibly far ahead */
 };
 
 void sync_engine_status(app_t *app, struct sync_status *out);

@@ -14,221 +14,9 @@
 
 #include "core/log.h"
 #include "store/store.h"
+#include "sync/docmap.h"
 #include "sync/hlc.h"
-
-enum kind { K_TEXT, K_INT, K_BOOL, K_DATE, K_INT_ARRAY, K_OPTIONS };
-
-struct field {
-    const char *name; /* in the document; the SELECT's columns come in this order */
-    enum kind kind;
-};
-
-struct entity {
-    const char *collection;
-    const char *sql; /* selects the record's columns by id (?1), id first */
-    const struct field *fields;
-    int nfields;
-};
-
-#define F(n, k) {n, k}
-static const struct field clinic_fields[] = {
-    F("_id", K_TEXT), F("name", K_TEXT), F("timezone", K_TEXT), F("graceMinutes", K_INT),
-    F("rescheduleOptions", K_INT), F("offerHours", K_INT), F("reminderHours", K_INT_ARRAY),
-    F("confirmations", K_BOOL), F("createdAt", K_DATE), F("updatedAt", K_DATE)};
-static const struct field doctor_fields[] = {
-    F("_id", K_TEXT), F("name", K_TEXT), F("email", K_TEXT), F("phone", K_TEXT),
-    F("slotMinutes", K_INT), F("createdAt", K_DATE), F("updatedAt", K_DATE)};
-static const struct field patient_fields[] = {
-    F("_id", K_TEXT), F("name", K_TEXT), F("email", K_TEXT), F("phone", K_TEXT),
-    F("notifyEmail", K_BOOL), F("notifySms", K_BOOL), F("createdAt", K_DATE),
-    F("updatedAt", K_DATE)};
-static const struct field appt_fields[] = {
-    F("_id", K_TEXT), F("doctorId", K_TEXT), F("patientId", K_TEXT), F("start", K_DATE),
-    F("end", K_DATE), F("status", K_TEXT), F("reason", K_TEXT), F("cancelReason", K_TEXT),
-    F("checkedInAt", K_DATE), F("completedAt", K_DATE), F("cancelledAt", K_DATE),
-    F("noShowAt", K_DATE), F("rescheduledFrom", K_TEXT), F("rescheduledTo", K_TEXT),
-    F("createdAt", K_DATE), F("createdBy", K_TEXT), F("updatedAt", K_DATE),
-    F("updatedBy", K_TEXT)};
-static const struct field offer_fields[] = {
-    F("_id", K_TEXT), F("appointmentId", K_TEXT), F("options", K_OPTIONS),
-    F("createdAt", K_DATE), F("createdBy", K_TEXT), F("expiresAt", K_DATE),
-    F("usedAt", K_DATE), F("usedOption", K_INT), F("newAppointmentId", K_TEXT)};
-static const struct field note_fields[] = {
-    F("_id", K_TEXT), F("appointmentId", K_TEXT), F("offerId", K_TEXT),
-    F("patientId", K_TEXT), F("channel", K_TEXT), F("recipient", K_TEXT),
-    F("purpose", K_TEXT), F("status", K_TEXT), F("attempts", K_INT), F("lastError", K_TEXT),
-    F("nextAttemptAt", K_DATE), F("sentAt", K_DATE), F("expiresAt", K_DATE),
-    F("providerId", K_TEXT), F("createdAt", K_DATE), F("updatedAt", K_DATE)};
-#undef F
-
-#define N(a) (int)(sizeof a / sizeof a[0])
-static const struct entity entities[] = {
-    {"clinics",
-     "SELECT id, name, timezone, grace_minutes, reschedule_options, offer_hours, "
-     "reminder_hours, confirmations, created_at, updated_at FROM clinic WHERE id = ?1",
-     clinic_fields, N(clinic_fields)},
-    {"doctors",
-     "SELECT id, name, email, phone, slot_minutes, created_at, updated_at FROM doctors "
-     "WHERE id = ?1",
-     doctor_fields, N(doctor_fields)},
-    {"patients",
-     "SELECT id, name, email, phone, notify_email, notify_sms, created_at, updated_at "
-     "FROM patients WHERE id = ?1",
-     patient_fields, N(patient_fields)},
-    {"appointments",
-     "SELECT id, doctor_id, patient_id, start_utc, end_utc, status, reason, cancel_reason, "
-     "checked_in_at, completed_at, cancelled_at, no_show_at, rescheduled_from, "
-     "rescheduled_to, created_at, created_by, updated_at, updated_by FROM appointments "
-     "WHERE id = ?1",
-     appt_fields, N(appt_fields)},
-    {"offers",
-     "SELECT id, appointment_id, options, created_at, created_by, expires_at, used_at, "
-     "used_option, new_appointment_id FROM offers WHERE id = ?1",
-     offer_fields, N(offer_fields)},
-    {"notifications",
-     "SELECT id, appointment_id, offer_id, patient_id, channel, recipient, purpose, status, "
-     "attempts, last_error, next_attempt_at, sent_at, expires_at, provider_id, created_at, "
-     "updated_at FROM notifications WHERE id = ?1",
-     note_fields, N(note_fields)},
-};
-#undef N
-
-static const struct entity *entity_named(const char *collection)
-{
-    for (size_t i = 0; i < sizeof entities / sizeof entities[0]; i++)
-        if (strcmp(entities[i].collection, collection) == 0)
-            return &entities[i];
-    return NULL;
-}
-
-/* "[24,2]" or "[[s,e],...]" (the box's own JSON, written by the store). */
-static void append_numbers(bson_t *doc, const char *name, const char *json, bool pairs)
-{
-    bson_t arr, pair;
-    char key[16];
-    const char *p = json ? json : "[]";
-    int i = 0;
-    bson_append_array_begin(doc, name, -1, &arr);
-    while (*p) {
-        char *end;
-        long long a = strtoll(p, &end, 10);
-        if (end == p) {
-            p++;
-            continue;
-        }
-        snprintf(key, sizeof key, "%d", i++);
-        if (!pairs) {
-            BSON_APPEND_INT64(&arr, key, a);
-            p = end;
-            continue;
-        }
-        p = end;
-        while (*p && (*p == ',' || *p == ' '))
-            p++;
-        long long b = strtoll(p, &end, 10);
-        p = end;
-        bson_append_document_begin(&arr, key, -1, &pair);
-        BSON_APPEND_DATE_TIME(&pair, "start", a * 1000);
-        BSON_APPEND_DATE_TIME(&pair, "end", b * 1000);
-        bson_append_document_end(&arr, &pair);
-    }
-    bson_append_array_end(doc, &arr);
-}
-
-/* The record's current state as the fields of a $set. STORE_NOT_FOUND if it
- * is gone. */
-static int record_doc(db_conn_t *c, const struct entity *e, const char *id, bson_t *set)
-{
-    sqlite3_stmt *st = db_prepare(c, e->sql);
-    if (!st)
-        return STORE_ERROR;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        return STORE_NOT_FOUND;
-    if (rc != SQLITE_ROW)
-        return STORE_ERROR;
-    for (int i = 1; i < e->nfields; i++) { /* _id is the selector */
-        const struct field *f = &e->fields[i];
-        bool null = sqlite3_column_type(st, i) == SQLITE_NULL;
-        const char *text = (const char *)sqlite3_column_text(st, i);
-        int64_t v = sqlite3_column_int64(st, i);
-        if (null && f->kind != K_INT_ARRAY && f->kind != K_OPTIONS) {
-            BSON_APPEND_NULL(set, f->name);
-            continue;
-        }
-        switch (f->kind) {
-        case K_TEXT:
-            BSON_APPEND_UTF8(set, f->name, text ? text : "");
-            break;
-        case K_INT:
-            BSON_APPEND_INT64(set, f->name, v);
-            break;
-        case K_BOOL:
-            BSON_APPEND_BOOL(set, f->name, v != 0);
-            break;
-        case K_DATE:
-            /* 0 means "not set" in the box's rows */
-            if (v)
-                BSON_APPEND_DATE_TIME(set, f->name, v * 1000);
-            else
-                BSON_APPEND_NULL(set, f->name);
-            break;
-        case K_INT_ARRAY:
-            append_numbers(set, f->name, text, false);
-            break;
-        case K_OPTIONS:
-            append_numbers(set, f->name, text, true);
-            break;
-        }
-    }
-    return STORE_OK;
-}
-
-/* A doctor's schedule as one document. */
-static int schedule_doc(db_conn_t *c, const char *doctor_id, bson_t *set)
-{
-    schedule_rec s;
-    bson_t arr, item;
-    char key[24], hm[32];
-    int rc = store_schedule_get(c, doctor_id, &s);
-    if (rc != STORE_OK)
-        return rc;
-    BSON_APPEND_UTF8(set, "doctorId", doctor_id);
-    BSON_APPEND_INT32(set, "slotMinutes", s.slot_minutes);
-    bson_append_array_begin(set, "weekly", -1, &arr);
-    for (size_t i = 0; i < s.nweekly; i++) {
-        snprintf(key, sizeof key, "%zu", i);
-        bson_append_document_begin(&arr, key, -1, &item);
-        BSON_APPEND_INT32(&item, "weekday", s.weekly[i].weekday);
-        snprintf(hm, sizeof hm, "%02d:%02d", s.weekly[i].start_min / 60, s.weekly[i].start_min % 60);
-        BSON_APPEND_UTF8(&item, "start", hm);
-        snprintf(hm, sizeof hm, "%02d:%02d", s.weekly[i].end_min / 60, s.weekly[i].end_min % 60);
-        BSON_APPEND_UTF8(&item, "end", hm);
-        bson_append_document_end(&arr, &item);
-    }
-    bson_append_array_end(set, &arr);
-    bson_append_array_begin(set, "exceptions", -1, &arr);
-    for (size_t i = 0; i < s.nexceptions; i++) {
-        const sched_exception_t *x = &s.exceptions[i];
-        char date[16];
-        snprintf(key, sizeof key, "%zu", i);
-        snprintf(date, sizeof date, "%04d-%02d-%02d", x->y, x->mon, x->day);
-        bson_append_document_begin(&arr, key, -1, &item);
-        BSON_APPEND_UTF8(&item, "date", date);
-        BSON_APPEND_BOOL(&item, "closed", x->closed);
-        if (!x->closed) {
-            snprintf(hm, sizeof hm, "%02d:%02d", x->start_min / 60, x->start_min % 60);
-            BSON_APPEND_UTF8(&item, "start", hm);
-            snprintf(hm, sizeof hm, "%02d:%02d", x->end_min / 60, x->end_min % 60);
-            BSON_APPEND_UTF8(&item, "end", hm);
-        }
-        bson_append_document_end(&arr, &item);
-    }
-    bson_append_array_end(set, &arr);
-    schedule_rec_free(&s);
-    return STORE_OK;
-}
+#include "sync/pull.h"
 
 /* ---- enabling ------------------------------------------------------------ */
 
@@ -292,7 +80,7 @@ static int epoch_job(db_conn_t *c, void *arg)
     /* A central database this box has not seen before (at first contact
      * the enable seed already journaled everything): push everything. */
     if (rc == STORE_OK) {
-        if (journal_all(c) != 0)
+        if (journal_all(c) != 0 || sync_pull_reset_in_tx(c) != 0)
             return -1;
         j->reseeded = true;
     }
@@ -326,31 +114,20 @@ long sync_pending(app_t *app)
 
 /* ---- pushing ------------------------------------------------------------- */
 
+enum { WAITING, PUSHED, CONFLICT };
+
 struct change {
-    char entity[24];
+    int collection; /* index into docmap_collections */
     char id[ID_LEN + 8];
     int64_t at_ms;
+    char known[HLC_TEXT_MAX]; /* the central revision the box last saw ("": none) */
+    char rev[HLC_TEXT_MAX];   /* the revision pushed */
+    int state;
 };
 
-struct trim_job {
-    int64_t upto;
-    const char *hlc;
-};
-
-static int trim_job(db_conn_t *c, void *arg)
-{
-    struct trim_job *j = arg;
-    sqlite3_stmt *st = db_prepare(c, "DELETE FROM sync_journal WHERE seq <= ?1");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, j->upto);
-    if (!db_exec_stmt(st))
-        return -1;
-    return store_meta_set_text(c, "sync_hlc", j->hlc) == STORE_OK ? 0 : -1;
-}
-
-/* Reads up to max journal rows, newest change per record. Returns the
- * number of distinct records, -1 on error; *upto = the last seq read. */
+/* Reads up to max journal rows, newest change per record, each with the
+ * revision the box knows. Returns the number of distinct records, -1 on
+ * error; *upto = the last seq read. */
 static long read_batch(app_t *app, struct change *out, long max, int64_t *upto, hlc_clock *clk)
 {
     db_conn_t *c = db_reader(app->db);
@@ -370,45 +147,179 @@ static long read_batch(app_t *app, struct change *out, long max, int64_t *upto, 
     sqlite3_bind_int64(st, 1, max);
     *upto = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *entity = (const char *)sqlite3_column_text(st, 1);
+        int k = docmap_index((const char *)sqlite3_column_text(st, 1));
         const char *id = (const char *)sqlite3_column_text(st, 2);
         int64_t at = sqlite3_column_int64(st, 3);
         *upto = sqlite3_column_int64(st, 0);
-        long k = 0;
-        while (k < n && !(strcmp(out[k].entity, entity) == 0 && strcmp(out[k].id, id) == 0))
-            k++;
-        if (k == n) {
-            snprintf(out[n].entity, sizeof out[n].entity, "%s", entity);
+        long i = 0;
+        while (i < n && !(out[i].collection == k && strcmp(out[i].id, id) == 0))
+            i++;
+        if (k < 0)
+            continue;
+        if (i == n) {
+            memset(&out[n], 0, sizeof out[n]);
+            out[n].collection = k;
             snprintf(out[n].id, sizeof out[n].id, "%s", id);
             out[n].at_ms = at;
             n++;
-        } else if (at > out[k].at_ms) {
-            out[k].at_ms = at;
+        } else if (at > out[i].at_ms) {
+            out[i].at_ms = at;
         }
     }
     sqlite3_reset(st);
+    st = db_prepare(c, "SELECT rev FROM sync_revs WHERE entity = ?1 AND entity_id = ?2");
+    for (long i = 0; st && i < n; i++) {
+        sqlite3_bind_text(st, 1, docmap_collections[out[i].collection], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, out[i].id, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            snprintf(out[i].known, sizeof out[i].known, "%s",
+                     (const char *)sqlite3_column_text(st, 0));
+        sqlite3_reset(st);
+    }
     db_reader_release(app->db, c);
-    return n;
+    return st ? n : -1;
 }
 
-/* One batch: returns records pushed, 0 when the journal is empty, -1. */
+struct trim_job {
+    const struct change *ch;
+    long n;
+    int64_t upto;
+    const char *hlc;
+};
+
+/* Drops the journal rows of what was pushed (not of conflicts, which are
+ * pushed again once the central change is in) and records the revisions. */
+static int trim_job(db_conn_t *c, void *arg)
+{
+    struct trim_job *j = arg;
+    for (long i = 0; i < j->n; i++) {
+        if (j->ch[i].state != PUSHED)
+            continue;
+        const char *coll = docmap_collections[j->ch[i].collection];
+        sqlite3_stmt *st = db_prepare(c, "DELETE FROM sync_journal WHERE entity = ?1 AND "
+                                         "entity_id = ?2 AND seq <= ?3");
+        if (!st)
+            return -1;
+        sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, j->ch[i].id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, j->upto);
+        if (!db_exec_stmt(st))
+            return -1;
+        st = db_prepare(c, "INSERT OR REPLACE INTO sync_revs (entity, entity_id, rev) "
+                           "VALUES (?1, ?2, ?3)");
+        if (!st)
+            return -1;
+        sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, j->ch[i].id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, j->ch[i].rev, -1, SQLITE_STATIC);
+        if (!db_exec_stmt(st))
+            return -1;
+    }
+    return store_meta_set_text(c, "sync_hlc", j->hlc) == STORE_OK ? 0 : -1;
+}
+
+/* The update of one record: `$set` of its fields, only over the central
+ * revision the box saw, or over what this box wrote itself. A record gone
+ * from the box (a deleted patient or doctor, and its schedule) becomes a
+ * tombstone: `deletedAt` set, its last fields kept. */
+static int build_update(db_conn_t *c, const struct change *ch, const char *clinic_id,
+                        const char *box_id, bson_t *sel, bson_t *upd)
+{
+    const char *coll = docmap_collections[ch->collection];
+    bson_t set, sync, or, alt;
+    BSON_APPEND_UTF8(sel, "_id", ch->id);
+    BSON_APPEND_ARRAY_BEGIN(sel, "$or", &or);
+    BSON_APPEND_DOCUMENT_BEGIN(&or, "0", &alt);
+    BSON_APPEND_UTF8(&alt, "_sync.box", box_id);
+    bson_append_document_end(&or, &alt);
+    if (ch->known[0]) {
+        BSON_APPEND_DOCUMENT_BEGIN(&or, "1", &alt);
+        BSON_APPEND_UTF8(&alt, "_sync.rev", ch->known);
+        bson_append_document_end(&or, &alt);
+    }
+    bson_append_array_end(sel, &or);
+    BSON_APPEND_DOCUMENT_BEGIN(upd, "$set", &set);
+    BSON_APPEND_UTF8(&set, "clinicId", clinic_id);
+    int rc = docmap_set_fields(c, coll, ch->id, &set);
+    if (rc == STORE_NOT_FOUND) {
+        if (strcmp(coll, "patients") != 0 && strcmp(coll, "doctors") != 0 &&
+            strcmp(coll, "schedules") != 0) {
+            bson_append_document_end(upd, &set);
+            return rc; /* the box never deletes the others */
+        }
+        BSON_APPEND_DATE_TIME(&set, "deletedAt", ch->at_ms);
+    } else if (rc != STORE_OK) {
+        bson_append_document_end(upd, &set);
+        return rc;
+    }
+    BSON_APPEND_DOCUMENT_BEGIN(&set, "_sync", &sync);
+    BSON_APPEND_UTF8(&sync, "rev", ch->rev);
+    BSON_APPEND_UTF8(&sync, "box", box_id);
+    BSON_APPEND_DATE_TIME(&sync, "pushedAt", app_now() * 1000);
+    bson_append_document_end(&set, &sync);
+    bson_append_document_end(upd, &set);
+    return STORE_OK;
+}
+
+/* Marks the records whose update hit a newer central document (duplicate
+ * key: the guarded upsert found the _id taken) as conflicts. false for any
+ * other error. */
+static bool sort_errors(const bson_t *reply, struct change *ch, const long *op_change,
+                        long nops, char *why, size_t whylen)
+{
+    bson_iter_t it, arr;
+    bool other = false;
+    if (bson_iter_init_find(&it, reply, "writeConcernErrors") && BSON_ITER_HOLDS_ARRAY(&it) &&
+        bson_iter_recurse(&it, &arr) && bson_iter_next(&arr))
+        other = true;
+    if (!bson_iter_init_find(&it, reply, "writeErrors") || !BSON_ITER_HOLDS_ARRAY(&it) ||
+        !bson_iter_recurse(&it, &arr))
+        return false;
+    while (bson_iter_next(&arr)) {
+        bson_iter_t f;
+        uint32_t len;
+        const uint8_t *data;
+        bson_t item;
+        if (!BSON_ITER_HOLDS_DOCUMENT(&arr))
+            continue;
+        bson_iter_document(&arr, &len, &data);
+        if (!bson_init_static(&item, data, len))
+            continue;
+        int64_t index = bson_iter_init_find(&f, &item, "index") ? bson_iter_as_int64(&f) : -1;
+        int64_t code = bson_iter_init_find(&f, &item, "code") ? bson_iter_as_int64(&f) : 0;
+        if (code == 11000 && index >= 0 && index < nops)
+            ch[op_change[index]].state = CONFLICT;
+        else {
+            other = true;
+            if (bson_iter_init_find(&f, &item, "errmsg") && BSON_ITER_HOLDS_UTF8(&f))
+                snprintf(why, whylen, "%s", bson_iter_utf8(&f, NULL));
+        }
+    }
+    return !other;
+}
+
+/* One batch: returns records pushed (0 when the journal is empty), -1. */
 static long push_batch(app_t *app, central_t *central, const char *box_id, long batch,
-                       hlc_clock *clk, char *err, size_t errlen)
+                       hlc_clock *clk, struct push_conflicts *conflicts, char *err,
+                       size_t errlen)
 {
     struct change *ch = calloc((size_t)batch, sizeof *ch);
+    long *op_change = calloc((size_t)batch, sizeof *op_change);
     int64_t upto = 0;
     long n, pushed = 0;
     clinic_rec clinic;
-    char rev[HLC_TEXT_MAX] = "";
-    bson_error_t e;
+    char last_rev[HLC_TEXT_MAX] = "";
     bool ok = true;
-    if (!ch) {
+    if (!ch || !op_change) {
+        free(ch);
+        free(op_change);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     n = read_batch(app, ch, batch, &upto, clk);
     if (n <= 0) {
         free(ch);
+        free(op_change);
         if (n < 0)
             snprintf(err, errlen, "storage is unavailable");
         return n;
@@ -417,44 +328,39 @@ static long push_batch(app_t *app, central_t *central, const char *box_id, long 
     db_conn_t *c = db_reader(app->db);
     if (!c) {
         free(ch);
+        free(op_change);
         snprintf(err, errlen, "storage is unavailable");
         return -1;
     }
     /* one bulk write per collection, unordered: the server may apply them in
      * any order, and a retry repeats the same $set */
-    static const char *const order[] = {"clinics",      "doctors", "schedules",    "patients",
-                                        "appointments", "offers",  "notifications"};
-    for (size_t o = 0; ok && o < sizeof order / sizeof order[0]; o++) {
+    for (int k = 0; ok && k < docmap_ncollections; k++) {
         bson_t opts = BSON_INITIALIZER, reply;
+        bson_error_t e;
         mongoc_write_concern_t *wc = mongoc_write_concern_new();
         mongoc_write_concern_set_wmajority(wc, 0);
         BSON_APPEND_BOOL(&opts, "ordered", false);
         mongoc_write_concern_append(wc, &opts);
-        mongoc_collection_t *coll = central_collection(central, order[o]);
-        mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts(coll, &opts);
-        long in_bulk = 0;
+        mongoc_collection_t *coll = central_collection(central, docmap_collections[k]);
+        mongoc_bulk_operation_t *bulk =
+            mongoc_collection_create_bulk_operation_with_opts(coll, &opts);
+        long nops = 0;
         for (long i = 0; ok && i < n; i++) {
-            if (strcmp(ch[i].entity, order[o]) != 0)
+            if (ch[i].collection != k)
                 continue;
-            bson_t sel = BSON_INITIALIZER, upd = BSON_INITIALIZER, set, sync, uopts = BSON_INITIALIZER;
-            BSON_APPEND_UTF8(&sel, "_id", ch[i].id);
-            BSON_APPEND_DOCUMENT_BEGIN(&upd, "$set", &set);
-            BSON_APPEND_UTF8(&set, "clinicId", clinic.id);
-            const struct entity *ent = entity_named(order[o]);
-            int rc = ent ? record_doc(c, ent, ch[i].id, &set) : schedule_doc(c, ch[i].id, &set);
             hlc_t t = hlc_tick(clk, ch[i].at_ms);
-            hlc_format(&t, rev);
-            BSON_APPEND_DOCUMENT_BEGIN(&set, "_sync", &sync);
-            BSON_APPEND_UTF8(&sync, "rev", rev);
-            BSON_APPEND_UTF8(&sync, "box", box_id);
-            BSON_APPEND_DATE_TIME(&sync, "pushedAt", app_now() * 1000);
-            bson_append_document_end(&set, &sync);
-            bson_append_document_end(&upd, &set);
+            hlc_format(&t, ch[i].rev);
+            snprintf(last_rev, sizeof last_rev, "%s", ch[i].rev);
+            bson_t sel = BSON_INITIALIZER, upd = BSON_INITIALIZER, uopts = BSON_INITIALIZER;
+            int rc = build_update(c, &ch[i], clinic.id, box_id, &sel, &upd);
             BSON_APPEND_BOOL(&uopts, "upsert", true);
             if (rc == STORE_OK) {
                 ok = mongoc_bulk_operation_update_one_with_opts(bulk, &sel, &upd, &uopts, &e);
-                in_bulk++;
-            } else if (rc != STORE_NOT_FOUND) {
+                op_change[nops++] = i;
+                ch[i].state = PUSHED;
+            } else if (rc == STORE_NOT_FOUND) {
+                ch[i].state = PUSHED; /* nothing to say */
+            } else {
                 ok = false;
                 snprintf(e.message, sizeof e.message, "storage is unavailable");
             }
@@ -462,37 +368,57 @@ static long push_batch(app_t *app, central_t *central, const char *box_id, long 
             bson_destroy(&upd);
             bson_destroy(&uopts);
         }
-        if (ok && in_bulk > 0 && !mongoc_bulk_operation_execute(bulk, &reply, &e))
-            ok = false;
-        else if (in_bulk > 0)
+        if (ok && nops > 0) {
+            char why[256] = "";
+            if (!mongoc_bulk_operation_execute(bulk, &reply, &e) &&
+                !sort_errors(&reply, ch, op_change, nops, why, sizeof why)) {
+                ok = false;
+                if (why[0])
+                    snprintf(e.message, sizeof e.message, "%s", why);
+            }
             bson_destroy(&reply);
+        }
         if (!ok)
-            snprintf(err, errlen, "push to %s failed: %s", order[o], e.message);
-        pushed += in_bulk;
+            snprintf(err, errlen, "push to %s failed: %s", docmap_collections[k], e.message);
         mongoc_bulk_operation_destroy(bulk);
         mongoc_collection_destroy(coll);
         mongoc_write_concern_destroy(wc);
         bson_destroy(&opts);
     }
     db_reader_release(app->db, c);
-    free(ch);
-    if (!ok)
-        return -1;
-    struct trim_job tj = {upto, rev};
-    if (db_write(app->db, trim_job, &tj) != 0) {
-        snprintf(err, errlen, "storage is unavailable (the batch will be pushed again)");
-        return -1;
+    free(op_change);
+    if (ok) {
+        struct trim_job tj = {ch, n, upto, last_rev};
+        if (db_write(app->db, trim_job, &tj) != 0) {
+            snprintf(err, errlen, "storage is unavailable (the batch will be pushed again)");
+            ok = false;
+        }
     }
-    return pushed;
+    for (long i = 0; ok && i < n; i++) {
+        if (ch[i].state == PUSHED)
+            pushed++;
+        else if (ch[i].state == CONFLICT && conflicts->n < PUSH_MAX_CONFLICTS) {
+            conflicts->item[conflicts->n].collection = ch[i].collection;
+            snprintf(conflicts->item[conflicts->n].id, sizeof conflicts->item[0].id, "%s",
+                     ch[i].id);
+            conflicts->n++;
+        }
+    }
+    free(ch);
+    return ok ? pushed : -1;
 }
 
-long sync_push(app_t *app, central_t *central, const char *box_id, long batch, char *err,
-               size_t errlen)
+long sync_push(app_t *app, central_t *central, const char *box_id, long batch,
+               struct push_conflicts *conflicts, char *err, size_t errlen)
 {
     hlc_clock clk;
     long total = 0, n;
     hlc_init(&clk, box_id);
-    while ((n = push_batch(app, central, box_id, batch, &clk, err, errlen)) > 0)
+    conflicts->n = 0;
+    while ((n = push_batch(app, central, box_id, batch, &clk, conflicts, err, errlen)) > 0) {
         total += n;
+        if (conflicts->n)
+            break; /* the round takes the central changes in, then pushes again */
+    }
     return n < 0 ? -1 : total;
 }

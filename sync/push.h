@@ -6,6 +6,9 @@
  * Idempotent: each record is upserted with `$set` of its current state, so a
  * batch pushed twice, or cut off halfway and pushed again, leaves the same
  * documents; fields written centrally that the box does not know survive.
+ * Guarded: an update applies only over the central revision the box last
+ * saw (or over what this box wrote), so a central edit the box has not
+ * pulled yet is never overwritten; those come back as conflicts.
  * Journal rows are deleted only after the server acknowledged the whole
  * batch (majority write concern where there is a replica set).
  *
@@ -36,10 +39,23 @@ int sync_check_epoch(app_t *app, const char *epoch);
 /* Pending journal rows (local changes not yet pushed), or -1. */
 long sync_pending(app_t *app);
 
+#define PUSH_MAX_CONFLICTS 500
+
+/* Records whose central document changed since the box last saw it: the
+ * guarded update did not overwrite it. The round fetches and applies them
+ * (pull.h), then pushes the outcome. */
+struct push_conflicts {
+    struct {
+        int collection; /* index into docmap_collections */
+        char id[ID_LEN + 8];
+    } item[PUSH_MAX_CONFLICTS];
+    long n;
+};
+
 /* Pushes journal rows in batches of at most `batch` until the journal is
- * empty. Returns the number of records pushed, or -1 with the reason in
- * err. */
-long sync_push(app_t *app, central_t *c, const char *box_id, long batch, char *err,
-               size_t errlen);
+ * empty or a batch met conflicts. Returns the number of records pushed, or
+ * -1 with the reason in err. */
+long sync_push(app_t *app, central_t *c, const char *box_id, long batch,
+               struct push_conflicts *conflicts, char *err, size_t errlen);
 
 #endif

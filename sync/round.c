@@ -5,6 +5,7 @@
 #include "sync/round.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -12,9 +13,13 @@
 #include "core/log.h"
 #include "store/store.h"
 #include "sync/central.h"
+#include "sync/docmap.h"
+#include "sync/pull.h"
 #include "sync/push.h"
 
 #define PUSH_BATCH 500
+#define PULL_BATCH 500
+#define CONFLICT_PASSES 3
 
 struct box_id_job {
     char *out;
@@ -39,14 +44,56 @@ bool sync_box_id(app_t *app, char *out)
     return db_write(app->db, box_id_job, &j) == 0;
 }
 
-bool sync_round_on(app_t *app, central_t *c, long *pushed_out, char *err, size_t errlen)
+/* Pushes; a record whose central document changed meanwhile is fetched,
+ * decided (apply.h) and pushed again, a few passes at most per round. */
+static long push_all(app_t *app, central_t *c, const char *box, struct pull_stats *pulled,
+                     char *err, size_t errlen)
+{
+    struct push_conflicts *cf = malloc(sizeof *cf);
+    char(*ids)[ID_LEN + 8] = malloc(PUSH_MAX_CONFLICTS * sizeof *ids);
+    long total = 0;
+    if (!cf || !ids) {
+        free(cf);
+        free(ids);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int pass = 0; pass < CONFLICT_PASSES; pass++) {
+        long n = sync_push(app, c, box, PUSH_BATCH, cf, err, errlen);
+        if (n < 0) {
+            total = -1;
+            break;
+        }
+        total += n;
+        if (cf->n == 0)
+            break;
+        log_info("sync", "%ld record(s) changed centrally since this box last saw them; "
+                         "taking those changes in first", cf->n);
+        for (int k = 0; k < docmap_ncollections && total >= 0; k++) {
+            long m = 0;
+            for (long i = 0; i < cf->n; i++)
+                if (cf->item[i].collection == k)
+                    snprintf(ids[m++], sizeof ids[0], "%s", cf->item[i].id);
+            if (m && !sync_pull_records(app, c, box, k, ids, m, pulled, err, errlen))
+                total = -1;
+        }
+        if (total < 0)
+            break;
+    }
+    free(cf);
+    free(ids);
+    return total;
+}
+
+bool sync_round_on(app_t *app, central_t *c, struct round_result *res, char *err,
+                   size_t errlen)
 {
     char box[ID_LEN], host[256] = "";
     clinic_rec clinic;
     long counts[NOTE_OPEN_COUNT] = {0};
     int64_t oldest = 0;
 
-    *pushed_out = 0;
+    memset(res, 0, sizeof *res);
     if (!sync_box_id(app, box) || !sync_journal_enable(app, true)) {
         snprintf(err, errlen, "storage is unavailable");
         return false;
@@ -73,12 +120,20 @@ bool sync_round_on(app_t *app, central_t *c, long *pushed_out, char *err, size_t
     if (reseed)
         log_warn("sync", "the central database is not the one this box last synced with (it "
                          "was replaced or restarted empty); pushing every record again");
-    long pushed = sync_push(app, c, box, PUSH_BATCH, err, errlen);
+    struct pull_stats pulled;
+    if (!sync_pull(app, c, box, PULL_BATCH, &pulled, err, errlen))
+        return false;
+    long pushed = push_all(app, c, box, &pulled, err, errlen);
     if (pushed < 0)
         return false;
-    *pushed_out = pushed;
-    if (pushed > 0)
-        log_info("sync", "pushed %ld record(s)", pushed);
+    res->pushed = pushed;
+    res->pulled = pulled.applied;
+    res->conflicts = pulled.conflicts;
+    res->rejected = pulled.rejected;
+    res->clamped = pulled.clamped;
+    if (pushed > 0 || pulled.applied > 0)
+        log_info("sync", "pushed %ld record(s), took in %ld central change(s)%s", pushed,
+                 pulled.applied, pulled.conflicts ? " (with booking conflicts)" : "");
     struct box_report r = {
         .box_id = box,
         .clinic_id = clinic.id,
@@ -95,13 +150,13 @@ bool sync_round_on(app_t *app, central_t *c, long *pushed_out, char *err, size_t
 
 bool sync_round(app_t *app, char *err, size_t errlen)
 {
-    long pushed;
+    struct round_result res;
     if (!app->cfg.mongo_uri[0]) {
         snprintf(err, errlen, "mongo_uri is not set: sync is off");
         return false;
     }
     central_t *c = central_open(app->cfg.mongo_uri, err, errlen);
-    bool ok = c && sync_round_on(app, c, &pushed, err, errlen);
+    bool ok = c && sync_round_on(app, c, &res, err, errlen);
     central_close(c);
     return ok;
 }

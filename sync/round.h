@@ -1,9 +1,9 @@
 /*
  * round.h — one sync round with the central MongoDB: what `clinicbox sync
  * --once` runs, and what the sync thread (engine.h) runs every
- * sync_interval_seconds. Today a round connects, pushes the journal's
- * changes (push.h) and reports the box (central.h); pulling central changes
- * is the next step of issue 4 (docs/sync.md).
+ * sync_interval_seconds: connect, check the central epoch, pull central
+ * changes (pull.h), push the journal's (push.h; conflicts are pulled and
+ * pushed again), report the box (central.h).
  */
 #ifndef CLINICBOX_ROUND_H
 #define CLINICBOX_ROUND_H
@@ -22,8 +22,16 @@ bool sync_box_id(app_t *app, char *out);
  * with the reason (never the password) in err. */
 bool sync_round(app_t *app, char *err, size_t errlen);
 
-/* One round on an open client (the sync thread keeps one); *pushed gets
- * the number of records pushed. */
-bool sync_round_on(app_t *app, central_t *c, long *pushed, char *err, size_t errlen);
+struct round_result {
+    long pushed;    /* records sent to central */
+    long pulled;    /* central changes taken in */
+    long conflicts; /* central bookings that became conflicts */
+    long rejected;  /* central changes refused (see the `rejections` collection) */
+    bool clamped;   /* a central revision was implausibly far ahead */
+};
+
+/* One round on an open client (the sync thread keeps one). */
+bool sync_round_on(app_t *app, central_t *c, struct round_result *res, char *err,
+                   size_t errlen);
 
 #endif

@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-static const char *const statuses[] = {"booked",    "checked_in", "completed",
-                                       "cancelled", "no_show",    "rescheduled"};
+static const char *const statuses[] = {"booked",  "checked_in",  "completed", "cancelled",
+                                       "no_show", "rescheduled", "conflict"};
 
 bool appt_status_valid(const char *status)
 {
@@ -42,7 +42,9 @@ bool appt_transition(const char *status, enum appt_action action, int64_t start,
                      int grace_minutes, int64_t now, const char **to, const char **why)
 {
     bool booked = strcmp(status, "booked") == 0;
-    bool movable = booked || strcmp(status, "cancelled") == 0 || strcmp(status, "no_show") == 0;
+    bool conflict = strcmp(status, "conflict") == 0;
+    bool movable = booked || conflict || strcmp(status, "cancelled") == 0 ||
+                   strcmp(status, "no_show") == 0;
 
     *to = NULL;
     *why = NULL;
@@ -62,11 +64,11 @@ bool appt_transition(const char *status, enum appt_action action, int64_t start,
         *why = "only a checked-in appointment can be completed";
         return false;
     case APPT_CANCEL:
-        if (booked) {
+        if (booked || conflict) {
             *to = "cancelled";
             return true;
         }
-        *why = "only a booked appointment can be cancelled";
+        *why = "only a booked appointment (or a sync conflict) can be cancelled";
         return false;
     case APPT_NO_SHOW:
         if (!booked) {
@@ -86,16 +88,49 @@ bool appt_transition(const char *status, enum appt_action action, int64_t start,
             *to = "rescheduled";
             return true;
         }
-        *why = "only a booked, cancelled or no-show appointment can be rebooked";
+        *why = "only a booked, cancelled, no-show or conflict appointment can be rebooked";
         return false;
     case APPT_OFFER:
         if (movable) {
             *to = status;
             return true;
         }
-        *why = "only a booked, cancelled or no-show appointment can be rescheduled";
+        *why = "only a booked, cancelled, no-show or conflict appointment can be rescheduled";
         return false;
     }
     *why = "unknown action";
+    return false;
+}
+
+bool appt_path(const char *from, const char *to, enum appt_action *steps, int *nsteps)
+{
+    /* the edges of the diagram in appointment.h that a status alone names
+     * (rebooking and offers need more than a status) */
+    static const struct {
+        const char *from, *to;
+        enum appt_action action;
+    } edges[] = {
+        {"booked", "checked_in", APPT_CHECK_IN}, {"checked_in", "completed", APPT_COMPLETE},
+        {"booked", "cancelled", APPT_CANCEL},    {"conflict", "cancelled", APPT_CANCEL},
+        {"booked", "no_show", APPT_NO_SHOW},
+    };
+    const size_t n = sizeof edges / sizeof edges[0];
+    *nsteps = 0;
+    if (strcmp(from, to) == 0)
+        return true;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(edges[i].from, from) == 0 && strcmp(edges[i].to, to) == 0) {
+            steps[(*nsteps)++] = edges[i].action;
+            return true;
+        }
+    for (size_t i = 0; i < n; i++) /* two steps: booked -> checked_in -> completed */
+        for (size_t k = 0; k < n; k++)
+            if (strcmp(edges[i].from, from) == 0 && strcmp(edges[i].to, edges[k].from) == 0 &&
+                strcmp(edges[k].to, to) == 0) {
+                steps[0] = edges[i].action;
+                steps[1] = edges[k].action;
+                *nsteps = 2;
+                return true;
+            }
     return false;
 }

@@ -33,7 +33,11 @@ json_t *h_sync_json(req_t *r)
     set_time(o, "last_round_at", r, s.last_round_at);
     set_time(o, "last_success_at", r, s.last_success_at);
     set_time(o, "last_push_at", r, s.last_push_at);
-    set_time(o, "last_pull_at", r, 0); /* pull is not built yet (docs/sync.md) */
+    set_time(o, "last_pull_at", r, s.last_pull_at);
+    json_object_set_new(o, "pulled_total", json_integer((json_int_t)s.pulled_total));
+    json_object_set_new(o, "conflicts_total", json_integer((json_int_t)s.conflicts_total));
+    json_object_set_new(o, "rejected_total", json_integer((json_int_t)s.rejected_total));
+    json_object_set_new(o, "clock_skew_suspected", json_boolean(s.clock_clamped));
     json_object_set_new(o, "lag_seconds",
                         s.enabled && s.last_success_at
                             ? json_integer(r->now > s.last_success_at ? r->now - s.last_success_at
@@ -75,9 +79,16 @@ void h_sync_metrics(req_t *r, FILE *f)
             "clinicbox_sync_rounds_total{result=\"failed\"} %llu\n"
             "# HELP clinicbox_sync_pushed_total Records pushed to the central database.\n"
             "# TYPE clinicbox_sync_pushed_total counter\nclinicbox_sync_pushed_total %llu\n"
+            "# HELP clinicbox_sync_pulled_total Central changes taken in.\n"
+            "# TYPE clinicbox_sync_pulled_total counter\nclinicbox_sync_pulled_total %llu\n"
+            "# HELP clinicbox_sync_conflicts_total Central bookings whose time was taken.\n"
+            "# TYPE clinicbox_sync_conflicts_total counter\nclinicbox_sync_conflicts_total %llu\n"
+            "# HELP clinicbox_sync_rejected_total Central changes the box refused.\n"
+            "# TYPE clinicbox_sync_rejected_total counter\nclinicbox_sync_rejected_total %llu\n"
             "# HELP clinicbox_sync_last_success_timestamp_seconds When a round last completed.\n"
             "# TYPE clinicbox_sync_last_success_timestamp_seconds gauge\n"
             "clinicbox_sync_last_success_timestamp_seconds %lld\n",
             s.enabled ? 1 : 0, pending < 0 ? 0 : pending, s.rounds_ok, s.rounds_failed,
-            s.pushed_total, (long long)s.last_success_at);
+            s.pushed_total, s.pulled_total, s.conflicts_total, s.rejected_total,
+            (long long)s.last_success_at);
 }

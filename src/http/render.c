@@ -104,6 +104,7 @@ json_t *render_appt(const tz_t *tz, const appt_rec *a)
     set_time(o, "no_show_at", tz, a->no_show_at);
     set_opt(o, "rescheduled_from", a->rescheduled_from);
     set_opt(o, "rescheduled_to", a->rescheduled_to);
+    set_opt(o, "conflict_reason", a->conflict_reason);
     return o;
 }
 

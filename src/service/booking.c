@@ -112,7 +112,7 @@ struct book_job {
 
 /* Validates against the schedule and inserts a new booked appointment. */
 static int insert_booking(db_conn_t *c, const clinic_rec *clinic, appt_rec *a, int duration,
-                          const char *actor, int64_t now, int *rounded, svc_err *e)
+                          const char *actor, int64_t now, bool keep_id, int *rounded, svc_err *e)
 {
     schedule_rec s;
     patient_rec p;
@@ -146,10 +146,12 @@ static int insert_booking(db_conn_t *c, const clinic_rec *clinic, appt_rec *a, i
                         "%s", slots_check_message(chk));
     a->end = a->start + (int64_t)*rounded * 60;
     snprintf(a->status, sizeof a->status, "booked");
-    ids_uuid(now * 1000, a->id);
-    a->created_at = a->updated_at = now;
-    snprintf(a->created_by, sizeof a->created_by, "%s", actor);
-    snprintf(a->updated_by, sizeof a->updated_by, "%s", actor);
+    if (!keep_id) {
+        ids_uuid(now * 1000, a->id);
+        a->created_at = a->updated_at = now;
+        snprintf(a->created_by, sizeof a->created_by, "%s", actor);
+        snprintf(a->updated_by, sizeof a->updated_by, "%s", actor);
+    }
     rc = store_appt_insert(c, a);
     if (rc == STORE_CONFLICT)
         return svc_fail(e, SVC_CONFLICT, "start", "the doctor is already booked at that time");
@@ -175,7 +177,15 @@ static int book_job(db_conn_t *c, void *arg)
     snprintf(j->out->reason, sizeof j->out->reason, "%s", j->req->reason);
     j->out->start = j->req->start;
     return insert_booking(c, j->clinic, j->out, j->req->duration_minutes, j->actor, j->now,
-                          &j->duration, j->e);
+                          false, &j->duration, j->e);
+}
+
+int booking_insert_in_tx(db_conn_t *c, const clinic_rec *clinic, appt_rec *a, const char *actor,
+                         int64_t now, svc_err *e)
+{
+    int rounded = 0;
+    return insert_booking(c, clinic, a, (int)((a->end - a->start) / 60), actor, now, true,
+                          &rounded, e);
 }
 
 int svc_book(app_t *app, const struct book_req *req, const char *actor, int64_t now,
@@ -202,52 +212,58 @@ struct transition_job {
     enum appt_action action;
     const char *reason;
     const char *actor;
-    int grace;
     int64_t now;
     appt_rec *out;
     svc_err *e;
 };
 
-static int transition_job(db_conn_t *c, void *arg)
+int booking_transition_in_tx(db_conn_t *c, const clinic_rec *clinic, appt_rec *a,
+                             enum appt_action action, const char *reason, const char *actor,
+                             int64_t now, svc_err *e)
 {
-    struct transition_job *j = arg;
-    appt_rec *a = j->out;
     const char *to, *why;
-    int rc = store_appt_get(c, j->id, a);
-    if (rc != STORE_OK)
-        return svc_store_fail(j->e, rc, "appointment");
-    if (!appt_transition(a->status, j->action, a->start, j->grace, j->now, &to, &why))
-        return svc_fail(j->e, SVC_CONFLICT, NULL, "cannot %s: %s (status is %s)",
-                        appt_action_name(j->action), why, a->status);
+    if (!appt_transition(a->status, action, a->start, clinic->grace_minutes, now, &to, &why))
+        return svc_fail(e, SVC_CONFLICT, NULL, "cannot %s: %s (status is %s)",
+                        appt_action_name(action), why, a->status);
     snprintf(a->status, sizeof a->status, "%s", to);
-    switch (j->action) {
+    switch (action) {
     case APPT_CHECK_IN:
-        a->checked_in_at = j->now;
+        a->checked_in_at = now;
         break;
     case APPT_COMPLETE:
-        a->completed_at = j->now;
+        a->completed_at = now;
         break;
     case APPT_CANCEL:
-        a->cancelled_at = j->now;
-        snprintf(a->cancel_reason, sizeof a->cancel_reason, "%s", j->reason ? j->reason : "");
+        a->cancelled_at = now;
+        snprintf(a->cancel_reason, sizeof a->cancel_reason, "%s", reason ? reason : "");
         break;
     case APPT_NO_SHOW:
-        a->no_show_at = j->now;
+        a->no_show_at = now;
         break;
     default:
         break;
     }
-    a->updated_at = j->now;
-    snprintf(a->updated_by, sizeof a->updated_by, "%s", j->actor);
+    a->updated_at = now;
+    snprintf(a->updated_by, sizeof a->updated_by, "%s", actor);
     if (store_appt_update(c, a) != STORE_OK ||
-        store_event(c, j->now, j->actor, "appointment", a->id, to, NULL) != STORE_OK)
-        return unavailable(j->e);
-    if (j->action == APPT_CANCEL && a->start > j->now) {
+        store_event(c, now, actor, "appointment", a->id, to, NULL) != STORE_OK)
+        return unavailable(e);
+    if (action == APPT_CANCEL && a->start > now) {
         notify_what what = {PURPOSE_CANCELLATION, NULL, NULL, 0, NULL};
-        if (notify_queue(c, j->clinic, a, &what, j->now, NULL) != 0)
-            return unavailable(j->e);
+        if (notify_queue(c, clinic, a, &what, now, NULL) != 0)
+            return unavailable(e);
     }
     return 0;
+}
+
+static int transition_job(db_conn_t *c, void *arg)
+{
+    struct transition_job *j = arg;
+    int rc = store_appt_get(c, j->id, j->out);
+    if (rc != STORE_OK)
+        return svc_store_fail(j->e, rc, "appointment");
+    return booking_transition_in_tx(c, j->clinic, j->out, j->action, j->reason, j->actor, j->now,
+                                    j->e);
 }
 
 int svc_transition(app_t *app, const char *id, enum appt_action action, const char *reason,
@@ -255,7 +271,7 @@ int svc_transition(app_t *app, const char *id, enum appt_action action, const ch
 {
     clinic_rec clinic;
     app_clinic(app, &clinic);
-    struct transition_job j = {&clinic, id, action, reason, actor, clinic.grace_minutes, now, out, e};
+    struct transition_job j = {&clinic, id, action, reason, actor, now, out, e};
     int rc = db_write(app->db, transition_job, &j);
     if (rc == 0)
         outbox_kick(app);
@@ -446,7 +462,7 @@ static int rebook_job(db_conn_t *c, void *arg)
     snprintf(nu->rescheduled_from, sizeof nu->rescheduled_from, "%s", old->id);
     nu->start = j->start;
     int rounded;
-    rc = insert_booking(c, j->clinic, nu, j->duration, j->actor, j->now, &rounded, j->e);
+    rc = insert_booking(c, j->clinic, nu, j->duration, j->actor, j->now, false, &rounded, j->e);
     if (rc != 0)
         return rc;
     snprintf(old->rescheduled_to, sizeof old->rescheduled_to, "%s", nu->id);

@@ -66,4 +66,14 @@ int booking_offer_in_tx(db_conn_t *c, app_t *app, const clinic_rec *clinic, cons
                         int options, const char *actor, const char *purpose, int64_t now,
                         struct offer_result *out, svc_err *e);
 
+/* The same rules inside a running write job, for changes that come from the
+ * central database (sync/apply.c). booking_insert_in_tx books `a` as it is
+ * (its id, times and creator kept); booking_transition_in_tx applies one
+ * life-cycle action to `a` (already read) and writes it. */
+int booking_insert_in_tx(db_conn_t *c, const clinic_rec *clinic, appt_rec *a, const char *actor,
+                         int64_t now, svc_err *e);
+int booking_transition_in_tx(db_conn_t *c, const clinic_rec *clinic, appt_rec *a,
+                             enum appt_action action, const char *reason, const char *actor,
+                             int64_t now, svc_err *e);
+
 #endif

@@ -57,7 +57,8 @@ static void trim_cut_char(char *s)
 static bool is_offer(const char *purpose)
 {
     return strcmp(purpose, PURPOSE_NO_SHOW_OFFER) == 0 ||
-           strcmp(purpose, PURPOSE_RESCHEDULE_OFFER) == 0;
+           strcmp(purpose, PURPOSE_RESCHEDULE_OFFER) == 0 ||
+           strcmp(purpose, PURPOSE_CONFLICT_OFFER) == 0;
 }
 
 static bool is_reminder(const char *purpose)
@@ -90,10 +91,16 @@ void messages_email(const char *purpose, const message_facts *f, char *subject,
     put(&t, "Hello %s,\n\n", f->patient->name);
     if (is_offer(purpose)) {
         bool missed = strcmp(purpose, PURPOSE_NO_SHOW_OFFER) == 0;
+        bool taken = strcmp(purpose, PURPOSE_CONFLICT_OFFER) == 0;
         snprintf(subject, subject_len, "%s: %s", clinic,
-                 missed ? "we missed you - pick a new time" : "please pick a new appointment time");
+                 missed ? "we missed you - pick a new time"
+                 : taken ? "your time was taken - pick a new time"
+                         : "please pick a new appointment time");
         put(&t, "%s your appointment with %s on %s.\nThese times are free:\n",
-            missed ? "We missed you at" : "We need to move", doctor, when);
+            missed  ? "We missed you at"
+            : taken ? "Someone else already had the time we booked for"
+                    : "We need to move",
+            doctor, when);
         offer_options(&t, f, false, -1);
         put(&t, "\nPick one here: %s\n", f->link ? f->link : "");
         if (f->offer && f->offer->expires_at) {
@@ -151,7 +158,10 @@ static void sms_wording(const char *purpose, const message_facts *f, int detail,
         put(&t, "%s: ", clinic);
     if (is_offer(purpose)) {
         put(&t, "%s %s%s%s. New times:",
-            strcmp(purpose, PURPOSE_NO_SHOW_OFFER) == 0 ? "you missed" : "please rebook", when,
+            strcmp(purpose, PURPOSE_NO_SHOW_OFFER) == 0    ? "you missed"
+            : strcmp(purpose, PURPOSE_CONFLICT_OFFER) == 0 ? "time taken, please rebook"
+                                                           : "please rebook",
+            when,
             detail >= 2 ? " with " : "", detail >= 2 ? f->doctor->name : "");
         offer_options(&t, f, true, max_options);
         put(&t, " Pick: %s", f->link ? f->link : "");

@@ -27,6 +27,7 @@
 #define PURPOSE_CANCELLATION "cancellation"
 #define PURPOSE_NO_SHOW_OFFER "no_show_offer"
 #define PURPOSE_RESCHEDULE_OFFER "reschedule_offer"
+#define PURPOSE_CONFLICT_OFFER "conflict_offer" /* a central booking's time was taken */
 #define PURPOSE_REMINDER_PREFIX "reminder_" /* + hours + "h", e.g. reminder_24h */
 
 #define SMS_MAX_SEGMENTS 2

@@ -15,7 +15,7 @@
 #define APPT_COLS                                                                         \
     "id, doctor_id, patient_id, start_utc, end_utc, status, reason, cancel_reason, "      \
     "checked_in_at, completed_at, cancelled_at, no_show_at, rescheduled_from, "          \
-    "rescheduled_to, created_at, created_by, updated_at, updated_by"
+    "rescheduled_to, created_at, created_by, updated_at, updated_by, conflict_reason"
 
 static void read_appt(sqlite3_stmt *st, appt_rec *a)
 {
@@ -38,6 +38,7 @@ static void read_appt(sqlite3_stmt *st, appt_rec *a)
     rows_copy(st, 15, a->created_by, sizeof a->created_by);
     a->updated_at = sqlite3_column_int64(st, 16);
     rows_copy(st, 17, a->updated_by, sizeof a->updated_by);
+    rows_copy(st, 18, a->conflict_reason, sizeof a->conflict_reason);
 }
 
 static void bind_appt(sqlite3_stmt *st, const appt_rec *a)
@@ -60,13 +61,14 @@ static void bind_appt(sqlite3_stmt *st, const appt_rec *a)
     rows_bind_text(st, 16, a->created_by);
     sqlite3_bind_int64(st, 17, a->updated_at);
     rows_bind_text(st, 18, a->updated_by);
+    rows_bind_opt(st, 19, a->conflict_reason);
 }
 
 int store_appt_insert(db_conn_t *c, const appt_rec *r)
 {
     sqlite3_stmt *st = db_prepare(c, "INSERT INTO appointments (" APPT_COLS ") VALUES (?1, ?2, "
                                      "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                                     "?16, ?17, ?18)");
+                                     "?16, ?17, ?18, ?19)");
     if (!st)
         return STORE_ERROR;
     bind_appt(st, r);
@@ -104,7 +106,8 @@ int store_appt_update(db_conn_t *c, const appt_rec *r)
                                      "cancel_reason = ?8, checked_in_at = ?9, completed_at = ?10, "
                                      "cancelled_at = ?11, no_show_at = ?12, "
                                      "rescheduled_from = ?13, rescheduled_to = ?14, "
-                                     "updated_at = ?17, updated_by = ?18 WHERE id = ?1");
+                                     "updated_at = ?17, updated_by = ?18, conflict_reason = ?19 "
+                                     "WHERE id = ?1");
     if (!st)
         return STORE_ERROR;
     bind_appt(st, r);

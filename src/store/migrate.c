@@ -21,6 +21,22 @@ static int user_version(sqlite3 *db)
     return v;
 }
 
+/* false (with a message for *msg, sqlite3_malloc'd) when a row references
+ * one that is not there. */
+static bool foreign_keys_hold(sqlite3 *db, char **msg)
+{
+    sqlite3_stmt *st = NULL;
+    bool ok = sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &st, NULL) == SQLITE_OK;
+    if (ok && sqlite3_step(st) == SQLITE_ROW) {
+        *msg = sqlite3_mprintf("a row of %s references a missing row of %s",
+                               (const char *)sqlite3_column_text(st, 0),
+                               (const char *)sqlite3_column_text(st, 2));
+        ok = false;
+    }
+    sqlite3_finalize(st);
+    return ok;
+}
+
 bool migrate_run(sqlite3 *db, char *err, size_t errlen)
 {
     int current = user_version(db);
@@ -35,7 +51,13 @@ bool migrate_run(sqlite3 *db, char *err, size_t errlen)
                  current, migrate_latest());
         return false;
     }
-    for (int i = 0; i < migrations_count; i++) {
+    /* Foreign keys are off while migrations run, so one can rebuild a table
+     * (SQLite's documented way to change a constraint) without its DROP
+     * cascading; each migration must leave no dangling reference
+     * (foreign_key_check) before it commits. */
+    sqlite3_exec(db, "PRAGMA foreign_keys=OFF", NULL, NULL, NULL);
+    bool ok = true;
+    for (int i = 0; ok && i < migrations_count; i++) {
         const struct migration *m = &migrations[i];
         char *msg = NULL, bump[64];
         if (m->version <= current)
@@ -43,15 +65,18 @@ bool migrate_run(sqlite3 *db, char *err, size_t errlen)
         snprintf(bump, sizeof bump, "PRAGMA user_version = %d", m->version);
         if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
             sqlite3_exec(db, m->sql, NULL, NULL, &msg) != SQLITE_OK ||
+            !foreign_keys_hold(db, &msg) ||
             sqlite3_exec(db, bump, NULL, NULL, &msg) != SQLITE_OK ||
             sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
             snprintf(err, errlen, "migration %s failed: %s", m->name,
                      msg ? msg : sqlite3_errmsg(db));
             sqlite3_free(msg);
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-            return false;
+            ok = false;
+            break;
         }
         log_info("store", "applied migration %s (schema version %d)", m->name, m->version);
     }
-    return true;
+    sqlite3_exec(db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
+    return ok;
 }

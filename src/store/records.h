@@ -80,6 +80,7 @@ typedef struct {
     int64_t created_at, updated_at;
     char created_by[ACTOR_MAX_LEN + 1];
     char updated_by[ACTOR_MAX_LEN + 1];
+    char conflict_reason[REASON_BUF]; /* status 'conflict': why (docs/sync.md) */
 } appt_rec;
 
 #define OFFER_MAX_OPTIONS 20

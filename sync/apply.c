@@ -1,0 +1,590 @@
+/*
+ * apply.c — see apply.h. Everything happens in one write job: each
+ * document in its own savepoint (a refused one is rolled back alone), the
+ * checkpoint and the box's clock at the end. The journal's triggers stay on
+ * while applying, so the messages and offers a central change causes are
+ * pushed like any other; the applied record itself is pushed back only when
+ * the box's outcome differs from the central document (otherwise its
+ * journal rows from this job are dropped: nothing is echoed).
+ */
+#include "sync/apply.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "domain/appointment.h"
+#include "outbox/outbox.h"
+#include "service/booking.h"
+#include "service/messages.h"
+#include "store/store.h"
+#include "sync/docmap.h"
+#include "sync/hlc.h"
+
+enum { APPLIED = 0, REFUSED = 1, STORAGE = -1 };
+
+struct apply_job {
+    app_t *app;
+    const char *box_id;
+    const struct central_doc *docs;
+    long n;
+    const struct pull_mark *mark;
+    struct apply_result *out;
+    clinic_rec clinic;
+    int64_t now;
+    hlc_clock clk;
+};
+
+/* What one document's apply decided. */
+struct outcome {
+    char why[300];   /* REFUSED: the reason */
+    char actor[ACTOR_MAX_LEN + 1];
+    bool local_wins; /* a concurrent local edit is later */
+    bool conflict;   /* a central booking became a conflict */
+};
+
+static int refuse(struct outcome *o, const char *fmt, const char *arg)
+{
+    snprintf(o->why, sizeof o->why, fmt, arg);
+    return REFUSED;
+}
+
+/* A failed store call: a constraint (the central values broke a rule of the
+ * schema) refuses the document; anything else is a storage failure. */
+static int store_failed(db_conn_t *c, int rc, struct outcome *o)
+{
+    if (rc == STORE_CONFLICT || sqlite3_errcode(db_handle(c)) == SQLITE_CONSTRAINT)
+        return refuse(o, "the box's database refused the values: %s",
+                      sqlite3_errmsg(db_handle(c)));
+    return STORAGE;
+}
+
+static bool exec_sql(sqlite3_stmt *st)
+{
+    return st && db_exec_stmt(st);
+}
+
+/* ---- clinic ---------------------------------------------------------------- */
+
+static int apply_clinic(db_conn_t *c, struct apply_job *j, const bson_t *doc, const char *id,
+                        struct outcome *o)
+{
+    clinic_rec cur;
+    struct docmap_err e;
+    if (store_clinic_get(c, j->app->cfg.grace_minutes, &cur) != STORE_OK)
+        return STORAGE;
+    if (strcmp(cur.id, id) != 0)
+        return refuse(o, "clinic %s is not this box's clinic", id);
+    if (o->local_wins)
+        return APPLIED;
+    clinic_rec nu = cur;
+    if (!docmap_to_clinic(doc, &nu, &e))
+        return refuse(o, "%s", e.why);
+    if (!nu.updated_at)
+        nu.updated_at = j->now;
+    int rc = store_clinic_update(c, &nu);
+    if (rc != STORE_OK)
+        return store_failed(c, rc, o);
+    if (store_event(c, j->now, o->actor, "clinic", id, "updated", NULL) != STORE_OK)
+        return STORAGE;
+    j->clinic = nu;
+    if (!nu.grace_set)
+        j->clinic.grace_minutes = j->app->cfg.grace_minutes;
+    j->out->clinic_changed = true;
+    return APPLIED;
+}
+
+/* ---- doctors and patients ------------------------------------------------- */
+
+/* The two kinds of people differ only in their record; this table says how. */
+struct person_kind {
+    const char *entity; /* for the event log */
+    size_t size;
+    int (*get)(db_conn_t *, const char *, void *);
+    int (*insert)(db_conn_t *, const void *);
+    int (*update)(db_conn_t *, const void *);
+    bool (*from_doc)(const bson_t *, void *, struct docmap_err *);
+    const char *delete_sql; /* deletes ?1 unless an appointment refers to it */
+    int64_t *(*created)(void *);
+    int64_t *(*updated)(void *);
+};
+
+static int doctor_get(db_conn_t *c, const char *id, void *r) { return store_doctor_get(c, id, r); }
+static int doctor_insert(db_conn_t *c, const void *r) { return store_doctor_insert(c, r); }
+static int doctor_update(db_conn_t *c, const void *r) { return store_doctor_update(c, r); }
+static bool doctor_from(const bson_t *d, void *r, struct docmap_err *e) { return docmap_to_doctor(d, r, e); }
+static int64_t *doctor_created(void *r) { return &((doctor_rec *)r)->created_at; }
+static int64_t *doctor_updated(void *r) { return &((doctor_rec *)r)->updated_at; }
+static int patient_get(db_conn_t *c, const char *id, void *r) { return store_patient_get(c, id, r); }
+static int patient_insert(db_conn_t *c, const void *r) { return store_patient_insert(c, r); }
+static int patient_update(db_conn_t *c, const void *r) { return store_patient_update(c, r); }
+static bool patient_from(const bson_t *d, void *r, struct docmap_err *e) { return docmap_to_patient(d, r, e); }
+static int64_t *patient_created(void *r) { return &((patient_rec *)r)->created_at; }
+static int64_t *patient_updated(void *r) { return &((patient_rec *)r)->updated_at; }
+
+static const struct person_kind doctor_kind = {
+    "doctor", sizeof(doctor_rec), doctor_get, doctor_insert, doctor_update, doctor_from,
+    "DELETE FROM doctors WHERE id = ?1 AND NOT EXISTS "
+    "(SELECT 1 FROM appointments WHERE doctor_id = ?1)",
+    doctor_created, doctor_updated};
+static const struct person_kind patient_kind = {
+    "patient", sizeof(patient_rec), patient_get, patient_insert, patient_update, patient_from,
+    "DELETE FROM patients WHERE id = ?1 AND NOT EXISTS "
+    "(SELECT 1 FROM appointments WHERE patient_id = ?1)",
+    patient_created, patient_updated};
+
+static int apply_person(db_conn_t *c, struct apply_job *j, const struct person_kind *k,
+                        const bson_t *doc, const char *id, struct outcome *o)
+{
+    union {
+        doctor_rec d;
+        patient_rec p;
+    } cur, nu;
+    struct docmap_err e;
+    int rc = k->get(c, id, &cur);
+    if (rc != STORE_OK && rc != STORE_NOT_FOUND)
+        return STORAGE;
+    bool found = rc == STORE_OK;
+    if (docmap_deleted(doc)) { /* a tombstone */
+        if (!found || o->local_wins)
+            return APPLIED;
+        sqlite3_stmt *st = db_prepare(c, k->delete_sql);
+        if (!st)
+            return STORAGE;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+        if (!db_exec_stmt(st))
+            return store_failed(c, STORE_ERROR, o);
+        if (sqlite3_changes(db_handle(c)) == 0)
+            return refuse(o, "%s has appointments on the box and cannot be deleted", k->entity);
+        return store_event(c, j->now, o->actor, k->entity, id, "deleted", NULL) == STORE_OK
+                   ? APPLIED
+                   : STORAGE;
+    }
+    if (found && o->local_wins)
+        return APPLIED;
+    if (!k->from_doc(doc, &nu, &e))
+        return refuse(o, "%s", e.why);
+    if (found)
+        *k->created(&nu) = *k->created(&cur);
+    else if (!*k->created(&nu))
+        *k->created(&nu) = j->now;
+    if (!*k->updated(&nu))
+        *k->updated(&nu) = j->now;
+    rc = found ? k->update(c, &nu) : k->insert(c, &nu);
+    if (rc != STORE_OK)
+        return store_failed(c, rc, o);
+    return store_event(c, j->now, o->actor, k->entity, id, found ? "updated" : "created", NULL) ==
+                   STORE_OK
+               ? APPLIED
+               : STORAGE;
+}
+
+/* ---- schedules --------------------------------------------------------------- */
+
+static int apply_schedule(db_conn_t *c, struct apply_job *j, const bson_t *doc, const char *id,
+                          struct outcome *o)
+{
+    doctor_rec d;
+    schedule_rec s;
+    struct docmap_err e;
+    int rc = store_doctor_get(c, id, &d);
+    if (rc == STORE_NOT_FOUND)
+        return docmap_deleted(doc) ? APPLIED : refuse(o, "doctor %s is not on the box", id);
+    if (rc != STORE_OK)
+        return STORAGE;
+    if (o->local_wins || docmap_deleted(doc)) /* a live doctor keeps a schedule */
+        return APPLIED;
+    if (!docmap_to_schedule(doc, &s, &e)) {
+        schedule_rec_free(&s);
+        return refuse(o, "%s", e.why);
+    }
+    s.slot_minutes = d.slot_minutes;
+    rc = store_schedule_replace(c, id, &s);
+    schedule_rec_free(&s);
+    if (rc != STORE_OK)
+        return store_failed(c, rc, o);
+    return store_event(c, j->now, o->actor, "schedule", id, "updated", NULL) == STORE_OK
+               ? APPLIED
+               : STORAGE;
+}
+
+/* ---- appointments ------------------------------------------------------------ */
+
+/* A central booking whose time the box cannot give: kept as a conflict,
+ * with an offer of free slots to its patient. */
+static int book_as_conflict(db_conn_t *c, struct apply_job *j, appt_rec *a, const char *why,
+                            struct outcome *o)
+{
+    struct offer_result offer;
+    svc_err e;
+    char data[400];
+    snprintf(a->status, sizeof a->status, "conflict");
+    snprintf(a->conflict_reason, sizeof a->conflict_reason, "%s", why);
+    int rc = store_appt_insert(c, a);
+    if (rc != STORE_OK)
+        return store_failed(c, rc, o);
+    json_t *ev = json_pack("{s:s}", "reason", why);
+    char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+    snprintf(data, sizeof data, "%s", text ? text : "{}");
+    free(text);
+    json_decref(ev);
+    if (store_event(c, j->now, o->actor, "appointment", a->id, "conflict", data) != STORE_OK)
+        return STORAGE;
+    if (booking_offer_in_tx(c, j->app, &j->clinic, a, 0, o->actor, PURPOSE_CONFLICT_OFFER,
+                            j->now, &offer, &e) != 0)
+        return STORAGE;
+    o->conflict = true;
+    return APPLIED;
+}
+
+static int new_appointment(db_conn_t *c, struct apply_job *j, appt_rec *ca, struct outcome *o)
+{
+    svc_err e;
+    if (!ca->created_at)
+        ca->created_at = j->now;
+    if (!ca->updated_at)
+        ca->updated_at = ca->created_at;
+    if (!ca->created_by[0])
+        snprintf(ca->created_by, sizeof ca->created_by, "%s", o->actor);
+    if (!ca->updated_by[0])
+        snprintf(ca->updated_by, sizeof ca->updated_by, "%s", ca->created_by);
+    if (appt_status_live(ca->status) && strcmp(ca->status, "booked") != 0)
+        return refuse(o, "a new appointment from central must be booked, not %s", ca->status);
+    if (!appt_status_live(ca->status)) { /* history (cancelled, completed, ...) as it is */
+        int rc = store_appt_insert(c, ca);
+        return rc == STORE_OK ? APPLIED : store_failed(c, rc, o);
+    }
+    if (!exec_sql(db_prepare(c, "SAVEPOINT central_booking")))
+        return STORAGE;
+    int rc = booking_insert_in_tx(c, &j->clinic, ca, o->actor, j->now, &e);
+    if (rc == 0)
+        return exec_sql(db_prepare(c, "RELEASE central_booking")) ? APPLIED : STORAGE;
+    /* undo the half-made booking (its row without claims) */
+    if (!exec_sql(db_prepare(c, "ROLLBACK TO central_booking")) ||
+        !exec_sql(db_prepare(c, "RELEASE central_booking")))
+        return STORAGE;
+    if (rc == SVC_CONFLICT || rc == SVC_UNPROCESSABLE)
+        return book_as_conflict(c, j, ca, e.detail, o);
+    if (rc == SVC_NOT_FOUND)
+        return refuse(o, "%s", e.detail);
+    return STORAGE;
+}
+
+static int apply_appointment(db_conn_t *c, struct apply_job *j, const bson_t *doc,
+                             const char *id, struct outcome *o)
+{
+    appt_rec ca, la;
+    struct docmap_err de;
+    svc_err e;
+    if (!docmap_to_appt(doc, &ca, &de))
+        return refuse(o, "%s", de.why);
+    snprintf(ca.id, sizeof ca.id, "%s", id);
+    int rc = store_appt_get(c, id, &la);
+    if (rc == STORE_NOT_FOUND)
+        return docmap_deleted(doc) ? APPLIED : new_appointment(c, j, &ca, o);
+    if (rc != STORE_OK)
+        return STORAGE;
+    if (docmap_deleted(doc))
+        return refuse(o, "%s", "appointments are cancelled, never deleted");
+    /* doctor, patient and times are fixed once booked (the outcome, pushed
+     * back, shows central the box's) */
+    if (strcmp(la.status, ca.status) != 0) {
+        enum appt_action steps[2];
+        int nsteps = 0;
+        if (!appt_path(la.status, ca.status, steps, &nsteps))
+            log_info("sync", "appointment %s stays %s: central's %s does not follow from it", id,
+                     la.status, ca.status);
+        for (int i = 0; i < nsteps; i++) {
+            rc = booking_transition_in_tx(c, &j->clinic, &la, steps[i], ca.cancel_reason,
+                                          o->actor, j->now, &e);
+            if (rc == SVC_CONFLICT) {
+                log_info("sync", "appointment %s: central's %s refused: %s", id, ca.status,
+                         e.detail);
+                break;
+            }
+            if (rc != 0)
+                return STORAGE;
+        }
+    }
+    if (!o->local_wins && strcmp(la.reason, ca.reason) != 0) {
+        snprintf(la.reason, sizeof la.reason, "%s", ca.reason);
+        la.updated_at = j->now;
+        snprintf(la.updated_by, sizeof la.updated_by, "%s", o->actor);
+        rc = store_appt_update(c, &la);
+        if (rc != STORE_OK)
+            return store_failed(c, rc, o);
+    }
+    return APPLIED;
+}
+
+/* ---- one document -------------------------------------------------------- */
+
+static bool sync_text(const bson_t *doc, const char *path, char *out, size_t len)
+{
+    bson_iter_t it, child;
+    out[0] = 0;
+    if (!bson_iter_init(&it, doc) || !bson_iter_find_descendant(&it, path, &child) ||
+        !BSON_ITER_HOLDS_UTF8(&child))
+        return false;
+    snprintf(out, len, "%s", bson_iter_utf8(&child, NULL));
+    return true;
+}
+
+/* Whether two values of the same field are equal (numbers by value). */
+static bool same_value(const bson_iter_t *a, const bson_iter_t *b)
+{
+    if (BSON_ITER_HOLDS_NUMBER(a) && BSON_ITER_HOLDS_NUMBER(b))
+        return bson_iter_as_int64(a) == bson_iter_as_int64(b);
+    if (bson_iter_type(a) != bson_iter_type(b))
+        return false;
+    switch (bson_iter_type(a)) {
+    case BSON_TYPE_UTF8:
+        return strcmp(bson_iter_utf8(a, NULL), bson_iter_utf8(b, NULL)) == 0;
+    case BSON_TYPE_DATE_TIME:
+        return bson_iter_date_time(a) == bson_iter_date_time(b);
+    case BSON_TYPE_BOOL:
+        return bson_iter_bool(a) == bson_iter_bool(b);
+    case BSON_TYPE_NULL:
+        return true;
+    case BSON_TYPE_ARRAY:
+    case BSON_TYPE_DOCUMENT: {
+        uint32_t la, lb;
+        const uint8_t *da, *db;
+        if (bson_iter_type(a) == BSON_TYPE_ARRAY) {
+            bson_iter_array(a, &la, &da);
+            bson_iter_array(b, &lb, &db);
+        } else {
+            bson_iter_document(a, &la, &da);
+            bson_iter_document(b, &lb, &db);
+        }
+        return la == lb && memcmp(da, db, la) == 0;
+    }
+    default:
+        return false;
+    }
+}
+
+/* 1 when the box's record (rendered as it would be pushed) says the same as
+ * the central document, 0 when it differs, -1 when it is not on the box,
+ * -2 on a storage error. */
+static int same_as_central(db_conn_t *c, const char *collection, const char *id,
+                           const bson_t *doc)
+{
+    bson_t mine = BSON_INITIALIZER;
+    bson_iter_t it, theirs;
+    int rc = docmap_set_fields(c, collection, id, &mine);
+    int same = rc == STORE_NOT_FOUND ? -1 : rc != STORE_OK ? -2 : 1;
+    if (same == 1 && bson_iter_init(&it, &mine))
+        while (same == 1 && bson_iter_next(&it))
+            if (bson_iter_init_find(&theirs, doc, bson_iter_key(&it))
+                    ? !same_value(&it, &theirs)
+                    : bson_iter_type(&it) != BSON_TYPE_NULL) /* missing is null */
+                same = 0;
+    bson_destroy(&mine);
+    return same;
+}
+
+static void add_rejection(struct apply_result *out, int collection, const char *id,
+                          const char *rev, const char *why)
+{
+    struct rejection *grown =
+        realloc(out->rejections, (size_t)(out->nrejections + 1) * sizeof *grown);
+    if (!grown)
+        return;
+    out->rejections = grown;
+    struct rejection *r = &grown[out->nrejections++];
+    r->collection = collection;
+    snprintf(r->id, sizeof r->id, "%s", id);
+    snprintf(r->rev, sizeof r->rev, "%s", rev);
+    snprintf(r->why, sizeof r->why, "%s", why);
+}
+
+static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc *d)
+{
+    const char *coll = docmap_collections[d->collection];
+    char id[ID_LEN + 8], rev_text[96], known_text[96] = "", by[48] = "";
+    hlc_t rev, known;
+    bool has_known = false;
+    struct outcome o;
+    memset(&o, 0, sizeof o);
+
+    if (!docmap_text(d->doc, "_id", id, sizeof id) || !id[0]) {
+        add_rejection(j->out, d->collection, "?", "", "_id is not a text id");
+        j->out->rejected++;
+        return 0;
+    }
+    if (!sync_text(d->doc, "_sync.rev", rev_text, sizeof rev_text) || !hlc_parse(rev_text, &rev)) {
+        add_rejection(j->out, d->collection, id, "",
+                      "no _sync.rev: write through `clinicbox central` (docs/sync.md)");
+        j->out->rejected++;
+        return 0;
+    }
+    sqlite3_stmt *st = db_prepare(c, "SELECT rev FROM sync_revs WHERE entity = ?1 AND entity_id = ?2");
+    if (!st)
+        return STORAGE;
+    sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        snprintf(known_text, sizeof known_text, "%s", (const char *)sqlite3_column_text(st, 0));
+        has_known = hlc_parse(known_text, &known);
+    }
+    sqlite3_reset(st);
+    if (has_known && hlc_compare(&rev, &known) <= 0) {
+        j->out->skipped++; /* seen already, or older than what the box has */
+        return 0;
+    }
+
+    /* concurrent local edit? its revision, from when it was made */
+    bool clamped = false;
+    hlc_t eff = hlc_observe(&j->clk, rev, j->now * 1000, SYNC_MAX_SKEW_MS, &clamped);
+    if (clamped) {
+        j->out->clamped = true;
+        log_warn("sync", "%s %s: revision %s is more than %lld min ahead of the box's clock; "
+                         "clamped", coll, id, rev_text, SYNC_MAX_SKEW_MS / 60000);
+    }
+    st = db_prepare(c, "SELECT max(at_ms), coalesce((SELECT max(seq) FROM sync_journal), 0) "
+                       "FROM sync_journal WHERE entity = ?1 AND entity_id = ?2");
+    if (!st)
+        return STORAGE;
+    sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        return STORAGE;
+    bool pending = sqlite3_column_type(st, 0) != SQLITE_NULL;
+    int64_t pending_at = sqlite3_column_int64(st, 0), mark = sqlite3_column_int64(st, 1);
+    sqlite3_reset(st);
+    if (pending) {
+        hlc_t mine = {.wall_ms = pending_at, .counter = 0};
+        if (has_known && hlc_compare(&mine, &known) <= 0) {
+            mine = known;
+            mine.counter++;
+        }
+        snprintf(mine.node, sizeof mine.node, "%s", j->box_id);
+        o.local_wins = hlc_compare(&mine, &eff) > 0;
+    }
+    sync_text(d->doc, "_sync.by", by, sizeof by);
+    snprintf(o.actor, sizeof o.actor, "%s%s", strncmp(by, "central", 7) == 0 ? "" : "central:",
+             by[0] ? by : "central");
+
+    if (!exec_sql(db_prepare(c, "SAVEPOINT central_doc")))
+        return STORAGE;
+    int rc;
+    switch (d->collection) {
+    case 0:
+        rc = apply_clinic(c, j, d->doc, id, &o);
+        break;
+    case 1:
+        rc = apply_person(c, j, &doctor_kind, d->doc, id, &o);
+        break;
+    case 2:
+        rc = apply_schedule(c, j, d->doc, id, &o);
+        break;
+    case 3:
+        rc = apply_person(c, j, &patient_kind, d->doc, id, &o);
+        break;
+    case 4:
+        rc = apply_appointment(c, j, d->doc, id, &o);
+        break;
+    default: /* offers and messages are made by the box */
+        rc = APPLIED;
+        break;
+    }
+    if (rc == STORAGE)
+        return STORAGE;
+    if (rc == REFUSED) {
+        json_t *ev = json_pack("{s:s,s:s,s:s}", "collection", coll, "rev", rev_text, "why", o.why);
+        char *data = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+        bool ok = exec_sql(db_prepare(c, "ROLLBACK TO central_doc")) &&
+                  store_event(c, j->now, o.actor, coll, id, "sync_refused", data) == STORE_OK;
+        free(data);
+        json_decref(ev);
+        if (!ok)
+            return STORAGE;
+        log_warn("sync", "refused central change to %s %s: %s", coll, id, o.why);
+        add_rejection(j->out, d->collection, id, rev_text, o.why);
+        j->out->rejected++;
+    } else {
+        j->out->applied++;
+        if (o.conflict)
+            j->out->conflicts++;
+    }
+    if (!exec_sql(db_prepare(c, "RELEASE central_doc")))
+        return STORAGE;
+
+    /* Push the box's outcome back when it differs; otherwise drop what this
+     * job journaled for the record itself (no echo). */
+    int same = same_as_central(c, coll, id, d->doc);
+    if (same == -2)
+        return STORAGE;
+    if (same == 1 || same == -1) {
+        st = db_prepare(c, "DELETE FROM sync_journal WHERE entity = ?1 AND entity_id = ?2 "
+                           "AND seq > ?3");
+        if (!st)
+            return STORAGE;
+        sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 3, mark);
+        if (!db_exec_stmt(st))
+            return STORAGE;
+    } else {
+        st = db_prepare(c, "INSERT INTO sync_journal (entity, entity_id, at_ms) VALUES (?1, ?2, ?3)");
+        if (!st)
+            return STORAGE;
+        sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 3, j->now * 1000);
+        if (!db_exec_stmt(st))
+            return STORAGE;
+    }
+    st = db_prepare(c, "INSERT OR REPLACE INTO sync_revs (entity, entity_id, rev) VALUES (?1, ?2, ?3)");
+    if (!st)
+        return STORAGE;
+    sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, rev_text, -1, SQLITE_TRANSIENT);
+    return db_exec_stmt(st) ? 0 : STORAGE;
+}
+
+static int apply_job(db_conn_t *c, void *arg)
+{
+    struct apply_job *j = arg;
+    char last[HLC_TEXT_MAX];
+    hlc_t t;
+    hlc_init(&j->clk, j->box_id);
+    if (store_meta_get_text(c, "sync_hlc", last, sizeof last) == STORE_OK && hlc_parse(last, &t))
+        hlc_observe(&j->clk, t, t.wall_ms, 0, NULL);
+    for (long i = 0; i < j->n; i++)
+        if (apply_one(c, j, &j->docs[i]) != 0)
+            return -1;
+    hlc_format(&j->clk.last, last);
+    if (store_meta_set_text(c, "sync_hlc", last) != STORE_OK)
+        return -1;
+    if (j->mark) {
+        if (store_meta_set_int(c, "sync_pull_checkpoint", j->mark->checkpoint) != STORE_OK ||
+            store_meta_set_text(c, "sync_pull_gaps", j->mark->gaps) != STORE_OK)
+            return -1;
+    }
+    return 0;
+}
+
+int sync_apply(app_t *app, const char *box_id, const struct central_doc *docs, long n,
+               const struct pull_mark *mark, struct apply_result *out)
+{
+    struct apply_job j = {.app = app, .box_id = box_id, .docs = docs, .n = n, .mark = mark,
+                          .out = out, .now = app_now()};
+    memset(out, 0, sizeof *out);
+    app_clinic(app, &j.clinic);
+    int rc = db_write(app->db, apply_job, &j);
+    if (rc != 0) {
+        free(out->rejections);
+        memset(out, 0, sizeof *out);
+        return -1;
+    }
+    if (out->clinic_changed)
+        app_clinic_reload(app);
+    if (out->applied)
+        outbox_kick(app);
+    return 0;
+}

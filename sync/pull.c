@@ -1,0 +1,399 @@
+/*
+ * pull.c — see pull.h. The network round trips happen outside any write
+ * job; each batch is one write job (sync_apply). Memory is bounded by the
+ * batch: at most `batch` change entries and their documents at a time.
+ *
+ * Gaps are kept in the meta row sync_pull_gaps as "seq:first_seen_ms,..."
+ * (a handful at most in practice).
+ */
+#include "sync/pull.h"
+
+#include <mongoc/mongoc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "store/store.h"
+#include "sync/docmap.h"
+
+#define MAX_GAPS 256
+
+struct gap {
+    int64_t seq, since_ms;
+};
+
+static long parse_gaps(const char *text, struct gap *out, long max)
+{
+    long n = 0;
+    const char *p = text;
+    while (*p && n < max) {
+        char *end;
+        long long s = strtoll(p, &end, 10);
+        if (*end != ':')
+            break;
+        long long t = strtoll(end + 1, &end, 10);
+        out[n].seq = s;
+        out[n].since_ms = t;
+        n++;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return n;
+}
+
+static bool read_mark(app_t *app, int64_t *cp, char *gaps, size_t len)
+{
+    db_conn_t *c = db_reader(app->db);
+    if (!c)
+        return false;
+    int a = store_meta_get_int(c, "sync_pull_checkpoint", cp);
+    int b = store_meta_get_text(c, "sync_pull_gaps", gaps, len);
+    db_reader_release(app->db, c);
+    if (a == STORE_NOT_FOUND)
+        *cp = 0;
+    if (b == STORE_NOT_FOUND)
+        gaps[0] = 0;
+    return (a == STORE_OK || a == STORE_NOT_FOUND) && (b == STORE_OK || b == STORE_NOT_FOUND);
+}
+
+struct entry {
+    int64_t seq;
+    int collection;
+    char id[ID_LEN + 8];
+};
+
+static int by_seq(const void *a, const void *b)
+{
+    const struct entry *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The documents of entries[0..n) in the entries' order (a record changed
+ * twice comes once, at its last change). Returns how many, -1 on error. */
+static long fetch_docs(central_t *central, const char *clinic_id, struct entry *entries, long n,
+                       struct central_doc *out, char *err, size_t errlen)
+{
+    long m = 0;
+    bson_error_t e;
+    for (int k = 0; k < docmap_ncollections; k++) {
+        bson_t q = BSON_INITIALIZER, in, arr;
+        char key[16];
+        int count = 0;
+        BSON_APPEND_UTF8(&q, "clinicId", clinic_id);
+        BSON_APPEND_DOCUMENT_BEGIN(&q, "_id", &in);
+        BSON_APPEND_ARRAY_BEGIN(&in, "$in", &arr);
+        for (long i = 0; i < n; i++)
+            if (entries[i].collection == k) {
+                snprintf(key, sizeof key, "%d", count++);
+                BSON_APPEND_UTF8(&arr, key, entries[i].id);
+            }
+        bson_append_array_end(&in, &arr);
+        bson_append_document_end(&q, &in);
+        if (count == 0) {
+            bson_destroy(&q);
+            continue;
+        }
+        mongoc_collection_t *coll = central_collection(central, docmap_collections[k]);
+        mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &q, NULL, NULL);
+        const bson_t *doc;
+        while (mongoc_cursor_next(cur, &doc)) {
+            out[m].collection = k;
+            out[m].doc = bson_copy(doc);
+            m++;
+        }
+        bool failed = mongoc_cursor_error(cur, &e);
+        mongoc_cursor_destroy(cur);
+        mongoc_collection_destroy(coll);
+        bson_destroy(&q);
+        if (failed) {
+            snprintf(err, errlen, "pull of %s failed: %s", docmap_collections[k], e.message);
+            for (long i = 0; i < m; i++)
+                bson_destroy(out[i].doc);
+            return -1;
+        }
+    }
+    /* order by each record's last change: what a change refers to (a
+     * patient, a doctor) was written, and numbered, before it */
+    int64_t *last = calloc((size_t)m + 1, sizeof *last);
+    if (!last) {
+        for (long i = 0; i < m; i++)
+            bson_destroy(out[i].doc);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (long i = 0; i < m; i++) {
+        char id[ID_LEN + 8];
+        docmap_text(out[i].doc, "_id", id, sizeof id);
+        for (long k = 0; k < n; k++)
+            if (entries[k].collection == out[i].collection && strcmp(entries[k].id, id) == 0 &&
+                entries[k].seq > last[i])
+                last[i] = entries[k].seq;
+    }
+    for (long i = 1; i < m; i++) /* insertion sort: m is at most a batch */
+        for (long k = i; k > 0 && last[k - 1] > last[k]; k--) {
+            struct central_doc t = out[k];
+            int64_t s = last[k];
+            out[k] = out[k - 1];
+            last[k] = last[k - 1];
+            out[k - 1] = t;
+            last[k - 1] = s;
+        }
+    free(last);
+    return m;
+}
+
+static void add_stats(struct pull_stats *st, const struct apply_result *r)
+{
+    st->applied += r->applied;
+    st->skipped += r->skipped;
+    st->rejected += r->rejected;
+    st->conflicts += r->conflicts;
+    st->clamped |= r->clamped;
+}
+
+/* Writes what the box refused to the central `rejections` collection, so a
+ * central admin sees it; best effort (the box's event log has it too). */
+static void report_rejections(central_t *central, const char *clinic_id, const char *box_id,
+                              const struct apply_result *r)
+{
+    if (!r->nrejections)
+        return;
+    mongoc_collection_t *coll = central_collection(central, "rejections");
+    for (long i = 0; i < r->nrejections; i++) {
+        const struct rejection *x = &r->rejections[i];
+        bson_t sel = BSON_INITIALIZER, upd = BSON_INITIALIZER, set, opts = BSON_INITIALIZER;
+        char id[400];
+        snprintf(id, sizeof id, "%s:%s:%s", docmap_collections[x->collection], x->id, x->rev);
+        BSON_APPEND_UTF8(&sel, "_id", id);
+        BSON_APPEND_DOCUMENT_BEGIN(&upd, "$set", &set);
+        BSON_APPEND_UTF8(&set, "clinicId", clinic_id);
+        BSON_APPEND_UTF8(&set, "collection", docmap_collections[x->collection]);
+        BSON_APPEND_UTF8(&set, "docId", x->id);
+        BSON_APPEND_UTF8(&set, "rev", x->rev);
+        BSON_APPEND_UTF8(&set, "reason", x->why);
+        BSON_APPEND_UTF8(&set, "box", box_id);
+        BSON_APPEND_DATE_TIME(&set, "at", app_now() * 1000);
+        bson_append_document_end(&upd, &set);
+        BSON_APPEND_BOOL(&opts, "upsert", true);
+        bson_error_t e;
+        if (!mongoc_collection_update_one(coll, &sel, &upd, &opts, NULL, &e))
+            log_warn("sync", "could not report a refused change to central: %s", e.message);
+        bson_destroy(&sel);
+        bson_destroy(&upd);
+        bson_destroy(&opts);
+    }
+    mongoc_collection_destroy(coll);
+}
+
+/* One batch. Returns the number of change entries read (0: nothing new),
+ * -1 on error. *advanced tells whether the checkpoint moved. */
+static long pull_batch(app_t *app, central_t *central, const char *box_id, long batch,
+                       struct pull_stats *st, bool *advanced, char *err, size_t errlen)
+{
+    int64_t cp;
+    char gaps_text[MAX_GAPS * 40];
+    struct gap gaps[MAX_GAPS], kept[MAX_GAPS];
+    clinic_rec clinic;
+    bson_error_t e;
+    *advanced = false;
+    if (!read_mark(app, &cp, gaps_text, sizeof gaps_text)) {
+        snprintf(err, errlen, "storage is unavailable");
+        return -1;
+    }
+    long ngaps = parse_gaps(gaps_text, gaps, MAX_GAPS);
+    app_clinic(app, &clinic);
+
+    struct entry *entries = calloc((size_t)batch, sizeof *entries);
+    struct central_doc *docs = calloc((size_t)batch, sizeof *docs);
+    if (!entries || !docs) {
+        free(entries);
+        free(docs);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    bson_t q = BSON_INITIALIZER, gt, opts = BSON_INITIALIZER, sort;
+    BSON_APPEND_UTF8(&q, "clinicId", clinic.id);
+    BSON_APPEND_DOCUMENT_BEGIN(&q, "seq", &gt);
+    BSON_APPEND_INT64(&gt, "$gt", cp);
+    bson_append_document_end(&q, &gt);
+    BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
+    BSON_APPEND_INT32(&sort, "seq", 1);
+    bson_append_document_end(&opts, &sort);
+    BSON_APPEND_INT64(&opts, "limit", batch);
+    mongoc_collection_t *coll = central_collection(central, "changes");
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &q, &opts, NULL);
+    const bson_t *doc;
+    long n = 0;
+    while (n < batch && mongoc_cursor_next(cur, &doc)) {
+        bson_iter_t it;
+        char name[32];
+        int64_t seq = bson_iter_init_find(&it, doc, "seq") && BSON_ITER_HOLDS_NUMBER(&it)
+                          ? bson_iter_as_int64(&it)
+                          : 0;
+        int k = docmap_text(doc, "collection", name, sizeof name) ? docmap_index(name) : -1;
+        if (seq <= cp)
+            continue;
+        entries[n].seq = seq;
+        entries[n].collection = k;
+        if (k < 0 || !docmap_text(doc, "docId", entries[n].id, sizeof entries[n].id)) {
+            log_warn("sync", "change %lld in the central log names no known record; passed",
+                     (long long)seq);
+            entries[n].collection = -1;
+        }
+        n++;
+    }
+    bool failed = mongoc_cursor_error(cur, &e);
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(coll);
+    bson_destroy(&q);
+    bson_destroy(&opts);
+    if (failed) {
+        snprintf(err, errlen, "pull of changes failed: %s", e.message);
+        free(entries);
+        free(docs);
+        return -1;
+    }
+    if (n == 0) {
+        free(entries);
+        free(docs);
+        return 0;
+    }
+    qsort(entries, (size_t)n, sizeof *entries, by_seq);
+
+    /* the new checkpoint: up to the first gap still waited for */
+    int64_t now_ms = app_now() * 1000, next = cp;
+    long nkept = 0, i = 0;
+    while (i < n) {
+        if (entries[i].seq == next + 1) {
+            next++;
+            i++;
+            continue;
+        }
+        if (entries[i].seq <= next) {
+            i++;
+            continue;
+        }
+        /* next + 1 is missing */
+        int64_t since = now_ms;
+        for (long g = 0; g < ngaps; g++)
+            if (gaps[g].seq == next + 1)
+                since = gaps[g].since_ms;
+        if (now_ms - since >= SYNC_GAP_WAIT_MS) {
+            log_warn("sync", "central change %lld never appeared in %lld s; passed over",
+                     (long long)(next + 1), SYNC_GAP_WAIT_MS / 1000);
+            next++;
+            continue;
+        }
+        if (nkept < MAX_GAPS) {
+            kept[nkept].seq = next + 1;
+            kept[nkept].since_ms = since;
+            nkept++;
+        }
+        /* later entries wait behind this gap (read again next round) */
+        for (int64_t s = next + 2; s < entries[n - 1].seq && nkept < MAX_GAPS; s++) {
+            bool seen = false;
+            for (long k = i; k < n && !seen; k++)
+                seen = entries[k].seq == s;
+            if (seen)
+                continue;
+            int64_t t = now_ms;
+            for (long g = 0; g < ngaps; g++)
+                if (gaps[g].seq == s)
+                    t = gaps[g].since_ms;
+            kept[nkept].seq = s;
+            kept[nkept].since_ms = t;
+            nkept++;
+        }
+        break;
+    }
+    gaps_text[0] = 0;
+    size_t off = 0;
+    for (long g = 0; g < nkept && off + 48 < sizeof gaps_text; g++)
+        off += (size_t)snprintf(gaps_text + off, sizeof gaps_text - off, "%s%lld:%lld",
+                                g ? "," : "", (long long)kept[g].seq,
+                                (long long)kept[g].since_ms);
+
+    long valid = 0;
+    for (long k = 0; k < n; k++)
+        if (entries[k].collection >= 0)
+            entries[valid++] = entries[k];
+    long m = fetch_docs(central, clinic.id, entries, valid, docs, err, errlen);
+    free(entries);
+    if (m < 0) {
+        free(docs);
+        return -1;
+    }
+    struct pull_mark mark = {next, gaps_text};
+    struct apply_result r;
+    int rc = sync_apply(app, box_id, docs, m, &mark, &r);
+    for (long k = 0; k < m; k++)
+        bson_destroy(docs[k].doc);
+    free(docs);
+    if (rc != 0) {
+        snprintf(err, errlen, "storage is unavailable (the batch will be pulled again)");
+        return -1;
+    }
+    add_stats(st, &r);
+    report_rejections(central, clinic.id, box_id, &r);
+    free(r.rejections);
+    *advanced = next > cp;
+    return n;
+}
+
+bool sync_pull(app_t *app, central_t *c, const char *box_id, long batch, struct pull_stats *st,
+               char *err, size_t errlen)
+{
+    bool advanced = true;
+    long n;
+    memset(st, 0, sizeof *st);
+    while (advanced && (n = pull_batch(app, c, box_id, batch, st, &advanced, err, errlen)) > 0)
+        ;
+    return n >= 0;
+}
+
+bool sync_pull_records(app_t *app, central_t *central, const char *box_id, int collection,
+                       char (*ids)[ID_LEN + 8], long n, struct pull_stats *st, char *err,
+                       size_t errlen)
+{
+    clinic_rec clinic;
+    struct entry *entries = calloc((size_t)n + 1, sizeof *entries);
+    struct central_doc *docs = calloc((size_t)n + 1, sizeof *docs);
+    bool ok = false;
+    if (!entries || !docs) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    for (long i = 0; i < n; i++) {
+        entries[i].collection = collection;
+        entries[i].seq = i + 1;
+        snprintf(entries[i].id, sizeof entries[i].id, "%s", ids[i]);
+    }
+    app_clinic(app, &clinic);
+    long m = fetch_docs(central, clinic.id, entries, n, docs, err, errlen);
+    if (m < 0)
+        goto out;
+    struct apply_result r;
+    int rc = sync_apply(app, box_id, docs, m, NULL, &r);
+    for (long k = 0; k < m; k++)
+        bson_destroy(docs[k].doc);
+    if (rc != 0) {
+        snprintf(err, errlen, "storage is unavailable");
+        goto out;
+    }
+    add_stats(st, &r);
+    report_rejections(central, clinic.id, box_id, &r);
+    free(r.rejections);
+    ok = true;
+out:
+    free(entries);
+    free(docs);
+    return ok;
+}
+
+int sync_pull_reset_in_tx(db_conn_t *c)
+{
+    if (store_meta_set_int(c, "sync_pull_checkpoint", 0) != STORE_OK ||
+        store_meta_set_text(c, "sync_pull_gaps", "") != STORE_OK)
+        return -1;
+    return db_exec_stmt(db_prepare(c, "DELETE FROM sync_revs")) ? 0 : -1;
+}

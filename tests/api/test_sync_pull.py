@@ -1,0 +1,212 @@
+"""Central changes reaching the box, and the conflicts between the two sides
+(docs/sync.md), against jongodb (or a real mongod with
+CLINICBOX_TEST_MONGO_URI). Central writes go through `clinicbox central`,
+the documented write shape; the box runs its own sync thread and a round is
+asked for with POST /api/sync/run.
+
+- round trips: a central booking, cancel, schedule edit, patient create and
+  edit reach the box; the box's bookings reach central; deletes;
+- a central change is applied once (a repeated round changes nothing) and
+  not echoed back when the box agrees with it;
+- the same slot booked on both sides: the box's booking keeps it, the other
+  becomes a conflict with an offer queued, and central shows the same;
+- a check-in on the box is not undone by a concurrent central cancel;
+- concurrent edits of a patient: the later revision wins on both sides;
+- a refused central change is logged in `rejections`, never dropped.
+"""
+import datetime
+import json
+import subprocess
+import unittest
+
+from central import Central
+from harness import BIN, Server, notifications, wait_until
+
+NOW = "2026-11-30 07:00:00"   # a Monday; Berlin is UTC+1
+
+
+class Box:
+    """A running box synced with a Central."""
+
+    def __init__(self, test, central):
+        self.central = central
+        self.server = Server(faketime=NOW, env={"CLINICBOX_MONGO_URI": central.uri,
+                                                "CLINICBOX_SYNC_INTERVAL_SECONDS": "3600"})
+        test.addCleanup(self.server.cleanup)
+        self.server.start()
+
+    def round(self):
+        """One sync round, waited for; returns the status after it."""
+        s = self.server
+        before = s.get("/api/sync/status").json
+        done = before["rounds_ok"] + before["rounds_failed"]
+        r = s.post("/api/sync/run", {})
+        assert r.status == 202, r
+        wait_until(lambda: (lambda st: st["rounds_ok"] + st["rounds_failed"] > done
+                            and not st["running"])(s.get("/api/sync/status").json), timeout=60)
+        st = s.get("/api/sync/status").json
+        assert st["state"] == "ok", st
+        return st
+
+
+def central_cmd(central, *args, clinic=None, ok=True):
+    cmd = [BIN, "central", "--uri", central.uri]
+    if clinic:
+        cmd += ["--clinic", clinic]
+    p = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=60)
+    if ok:
+        assert p.returncode == 0, p.stdout + p.stderr
+        return json.loads(p.stdout) if p.stdout.strip() else None
+    return p
+
+
+class PullTest(unittest.TestCase):
+    def setUp(self):
+        self.central = Central().start()
+        self.addCleanup(self.central.stop)
+        self.box = Box(self, self.central)
+        self.s = self.box.server
+        self.doctor, self.patient = self.s.seed()
+        self.clinic = self.s.get("/api/clinic").json["id"]
+        self.box.round()
+
+    def tool(self, *args, **kw):
+        return central_cmd(self.central, *args, clinic=self.clinic, **kw)
+
+    def test_round_trips(self):
+        db = self.central.db
+        # a central booking reaches the box, booked by the box's rules, and
+        # its confirmation goes out through the box's outbox
+        w = self.tool("book", "--doctor", self.doctor["id"], "--patient", self.patient["id"],
+                         "--start", "2026-12-01T09:00:00Z", "--minutes", "30", "--reason", "Call centre")
+        st = self.box.round()
+        self.assertEqual(st["pulled_total"], 1)
+        a = self.s.get(f"/api/appointments/{w['id']}").json
+        self.assertEqual((a["status"], a["reason"], a["start"]),
+                         ("booked", "Call centre", "2026-12-01T10:00:00+01:00"))
+        notes = notifications(self.s, appointment_id=w["id"])
+        self.assertEqual({n["purpose"] for n in notes}, {"confirmation"})
+        # the box took it as it was: the document is not pushed back for it,
+        # and the notifications it caused are pushed
+        self.assertEqual(db.appointments.find_one({"_id": w["id"]})["_sync"]["rev"], w["rev"])
+        self.assertEqual(db.notifications.count_documents({"appointmentId": w["id"]}), len(notes))
+
+        # the same round again changes nothing
+        st = self.box.round()
+        self.assertEqual(st["pulled_total"], 1)
+
+        # a central cancel of a booking made on the box
+        mine = self.s.post("/api/appointments", {"doctor_id": self.doctor["id"],
+                                                 "patient_id": self.patient["id"],
+                                                 "start": "2026-12-02T11:00:00+01:00"}).json
+        self.box.round()
+        self.assertEqual(db.appointments.find_one({"_id": mine["id"]})["status"], "booked")
+        self.tool("cancel", mine["id"], "--reason", "Doctor ill")
+        self.box.round()
+        a = self.s.get(f"/api/appointments/{mine['id']}").json
+        self.assertEqual((a["status"], a["cancel_reason"]), ("cancelled", "Doctor ill"))
+        self.assertEqual(db.appointments.find_one({"_id": mine["id"]})["status"], "cancelled")
+        # the slot is free again on the box
+        again = self.s.post("/api/appointments", {"doctor_id": self.doctor["id"],
+                                                  "patient_id": self.patient["id"],
+                                                  "start": "2026-12-02T11:00:00+01:00"})
+        self.assertEqual(again.status, 201, again)
+
+        # a schedule edit: Tuesdays only, from central
+        self.tool("put", "schedules", self.doctor["id"], json.dumps(
+            {"weekly": [{"weekday": 2, "start": "09:00", "end": "12:00"}], "exceptions": []}))
+        self.box.round()
+        sch = self.s.get(f"/api/doctors/{self.doctor['id']}/schedule").json
+        self.assertEqual(sch["weekly"], [{"weekday": 2, "start": "09:00", "end": "12:00"}])
+        r = self.s.post("/api/appointments", {"doctor_id": self.doctor["id"],
+                                              "patient_id": self.patient["id"],
+                                              "start": "2026-12-07T10:00:00+01:00"})
+        self.assertEqual(r.status, 422, r)   # a Monday: no hours any more
+
+        # a patient made and edited centrally, then deleted
+        p = self.tool("put", "patients", "new", json.dumps(
+            {"name": "Zentral Neu", "email": "neu@example.org", "phone": None,
+             "notifyEmail": True, "notifySms": False}))
+        self.tool("put", "patients", p["id"], json.dumps({"name": "Zentral Neu-Name"}))
+        self.box.round()
+        got = self.s.get(f"/api/patients/{p['id']}").json
+        self.assertEqual((got["name"], got["email"]), ("Zentral Neu-Name", "neu@example.org"))
+        self.tool("delete", "patients", p["id"])
+        self.box.round()
+        self.assertEqual(self.s.get(f"/api/patients/{p['id']}").status, 404)
+
+        # deleting a patient who has appointments is refused, and said so
+        self.tool("delete", "patients", self.patient["id"])
+        st = self.box.round()
+        self.assertEqual(st["rejected_total"], 1)
+        self.assertEqual(self.s.get(f"/api/patients/{self.patient['id']}").status, 200)
+        rej = db.rejections.find_one({"docId": self.patient["id"]})
+        self.assertIn("appointments", rej["reason"])
+        # and central has the patient back (the box's state pushed over it)
+        self.assertIsNone(db.patients.find_one({"_id": self.patient["id"]})["deletedAt"])
+
+    def test_same_slot_on_both_sides(self):
+        db = self.central.db
+        other = self.s.post("/api/patients", {"name": "Ben Box", "email": "ben@example.org"}).json
+        self.box.round()
+        # during a partition: the box books 10:00, central books 10:00 too
+        mine = self.s.post("/api/appointments", {"doctor_id": self.doctor["id"],
+                                                 "patient_id": other["id"],
+                                                 "start": "2026-12-01T10:00:00+01:00",
+                                                 "duration_minutes": 30}).json
+        theirs = self.tool("book", "--doctor", self.doctor["id"], "--patient",
+                              self.patient["id"], "--start", "2026-12-01T09:15:00Z",
+                              "--minutes", "30")
+        st = self.box.round()
+        self.assertEqual(st["conflicts_total"], 1)
+        # the box's booking keeps the slot
+        self.assertEqual(self.s.get(f"/api/appointments/{mine['id']}").json["status"], "booked")
+        c = self.s.get(f"/api/appointments/{theirs['id']}").json
+        self.assertEqual(c["status"], "conflict")
+        self.assertIn("already booked", c["conflict_reason"])
+        # its patient is offered new times
+        notes = notifications(self.s, appointment_id=theirs["id"])
+        self.assertEqual(sorted(n["purpose"] for n in notes), ["conflict_offer", "conflict_offer"])
+        # central sees the same outcome
+        self.assertEqual(db.appointments.find_one({"_id": mine["id"]})["status"], "booked")
+        doc = db.appointments.find_one({"_id": theirs["id"]})
+        self.assertEqual(doc["status"], "conflict")
+        self.assertIn("already booked", doc["conflictReason"])
+        self.assertEqual(db.offers.count_documents({"appointmentId": theirs["id"]}), 1)
+        # and staff can rebook it into a free time
+        r = self.s.post(f"/api/appointments/{theirs['id']}/rebook",
+                        {"start": "2026-12-01T11:00:00+01:00"})
+        self.assertEqual(r.status, 201, r)
+
+    def test_check_in_beats_a_concurrent_central_cancel(self):
+        db = self.central.db
+        a = self.s.post("/api/appointments", {"doctor_id": self.doctor["id"],
+                                              "patient_id": self.patient["id"],
+                                              "start": "2026-11-30T08:30:00+01:00"}).json
+        self.box.round()
+        # the front desk checks in while central (not having seen it) cancels
+        self.assertEqual(self.s.post(f"/api/appointments/{a['id']}/check-in", {}).status, 200)
+        self.tool("cancel", a["id"], "--reason", "late cancel")
+        self.box.round()
+        self.assertEqual(self.s.get(f"/api/appointments/{a['id']}").json["status"], "checked_in")
+        self.assertEqual(db.appointments.find_one({"_id": a["id"]})["status"], "checked_in")
+
+    def test_concurrent_patient_edits_later_revision_wins(self):
+        db = self.central.db
+        pid = self.patient["id"]
+        # central edits first, the box a moment later (both unseen by the other)
+        self.tool("put", "patients", pid, json.dumps({"name": "Central Name"}))
+        self.assertEqual(self.s.put(f"/api/patients/{pid}",
+                                    {"name": "Box Name", "email": "anna@example.org"}).status, 200)
+        self.box.round()
+        self.assertEqual(self.s.get(f"/api/patients/{pid}").json["name"], "Box Name")
+        self.assertEqual(db.patients.find_one({"_id": pid})["name"], "Box Name")
+        # a central edit made after seeing the box's wins
+        self.tool("put", "patients", pid, json.dumps({"name": "Central Later"}))
+        self.box.round()
+        self.assertEqual(self.s.get(f"/api/patients/{pid}").json["name"], "Central Later")
+        self.assertEqual(db.patients.find_one({"_id": pid})["name"], "Central Later")
+
+
+if __name__ == "__main__":
+    unittest.main()
