@@ -21,6 +21,7 @@
 #include "store/migrate.h"
 #include "sync/central.h"
 #include "sync/central_tool.h"
+#include "sync/docmap.h"
 #include "sync/engine.h"
 #include "sync/push.h"
 #include "sync/round.h"
@@ -40,6 +41,8 @@ static void usage(FILE *f)
             "  sync --once  One round with the central MongoDB (mongo_uri), then exit:\n"
             "             take in central changes, push this box's, report this box\n"
             "             (the server does the same every sync_interval_seconds).\n"
+            "  sync --dump  Print every record as the box would push it (a JSON line\n"
+            "             each), to compare with the central database.\n"
             "  central ...  Write a clinic's records in the central MongoDB so that its\n"
             "             box picks them up (clinicbox central --help).\n"
             "  version    Print the version.\n"
@@ -207,6 +210,23 @@ static int cmd_sync_once(const struct config *cfg)
     return rc;
 }
 
+/* clinicbox sync --dump: every record as the box would push it. */
+static int cmd_sync_dump(const struct config *cfg)
+{
+    static app_t app;
+    char err[1200];
+    if (!app_open(&app, cfg, app_now(), err, sizeof err)) {
+        log_error("main", "%s", err);
+        return 1;
+    }
+    db_conn_t *c = db_reader(app.db);
+    int rc = c && docmap_dump(c, stdout) == 0 ? 0 : 1;
+    db_reader_release(app.db, c);
+    app_close(&app);
+    tz_cache_clear();
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg;
@@ -222,22 +242,24 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "central") == 0)
         return central_tool_main(argc - 2, argv + 2);
-    bool once = false;
+    bool once = false, dump = false;
     if (strcmp(cmd, "sync") == 0) {
-        /* --once is the only mode: the server runs its rounds itself. */
+        /* --once or --dump: the server runs its rounds itself. */
         for (int i = 2; i < argc; i++)
-            if (strcmp(argv[i], "--once") == 0) {
-                once = true;
+            if (strcmp(argv[i], "--once") == 0 || strcmp(argv[i], "--dump") == 0) {
+                once = argv[i][2] == 'o';
+                dump = !once;
                 memmove(&argv[i], &argv[i + 1], sizeof *argv * (size_t)(argc - i));
                 argc--;
                 break;
             }
-        if (!once) {
-            fprintf(stderr, "clinicbox: sync needs --once (see clinicbox --help)\n");
+        if (!once && !dump) {
+            fprintf(stderr, "clinicbox: sync needs --once or --dump (see clinicbox --help)\n");
             return 2;
         }
     }
-    if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "config") && !once) {
+    if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "config") && !once &&
+        !dump) {
         fprintf(stderr, "clinicbox: unknown command \"%s\"\n\n", cmd);
         usage(stderr);
         return 2;
@@ -260,5 +282,7 @@ int main(int argc, char **argv)
     }
     if (once)
         return cmd_sync_once(&cfg);
+    if (dump)
+        return cmd_sync_dump(&cfg);
     return cmd_serve(&cfg, strcmp(cmd, "serve") == 0);
 }

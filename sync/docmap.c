@@ -526,3 +526,42 @@ bool docmap_to_schedule(const bson_t *d, schedule_rec *out, struct docmap_err *e
     }
     return true;
 }
+
+/* ---- the whole box, as documents ----------------------------------------- */
+
+int docmap_dump(db_conn_t *c, FILE *out)
+{
+    static const char *const ids_sql[] = {
+        "SELECT id FROM clinic ORDER BY id",       "SELECT id FROM doctors ORDER BY id",
+        "SELECT id FROM doctors ORDER BY id",      "SELECT id FROM patients ORDER BY id",
+        "SELECT id FROM appointments ORDER BY id", "SELECT id FROM offers ORDER BY id",
+        "SELECT id FROM notifications ORDER BY id",
+    };
+    long n = 0;
+    for (int k = 0; k < docmap_ncollections; k++) {
+        sqlite3_stmt *st = db_prepare(c, ids_sql[k]);
+        if (!st)
+            return -1;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *id = (const char *)sqlite3_column_text(st, 0);
+            bson_t doc = BSON_INITIALIZER;
+            BSON_APPEND_UTF8(&doc, "collection", docmap_collections[k]);
+            BSON_APPEND_UTF8(&doc, "_id", id);
+            int rc = docmap_set_fields(c, docmap_collections[k], id, &doc);
+            if (rc == STORE_OK) {
+                char *json = bson_as_relaxed_extended_json(&doc, NULL);
+                fprintf(out, "%s\n", json);
+                bson_free(json);
+                n++;
+            }
+            bson_destroy(&doc);
+            if (rc == STORE_ERROR) {
+                sqlite3_reset(st);
+                return -1;
+            }
+        }
+        sqlite3_reset(st);
+    }
+    (void)n;
+    return 0;
+}

@@ -16,6 +16,7 @@
 #include <bson/bson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "store/store.h"
 
@@ -30,6 +31,11 @@ int docmap_index(const char *collection);
 /* Appends the record's current fields to set. STORE_NOT_FOUND when it is
  * gone (deleted), STORE_ERROR on a storage error. */
 int docmap_set_fields(db_conn_t *c, const char *collection, const char *id, bson_t *set);
+
+/* Every record, one relaxed extended JSON line each ({"collection", "_id",
+ * the fields}), by collection and id: what the box would push. For
+ * comparing the two sides (`clinicbox sync --dump`). 0, or -1. */
+int docmap_dump(db_conn_t *c, FILE *out);
 
 /* ---- reading central documents ---------------------------------------- */
 

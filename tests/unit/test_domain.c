@@ -36,6 +36,30 @@ static void test_transitions(void)
     CHECK_EQ_STR(to_after("rescheduled", APPT_REBOOK, START), "REFUSED");
     CHECK_EQ_STR(to_after("no_show", APPT_OFFER, START), "no_show");
     CHECK_EQ_STR(to_after("completed", APPT_OFFER, START), "REFUSED");
+    /* a central booking whose time was taken: rebooked, offered or cancelled */
+    CHECK_EQ_STR(to_after("conflict", APPT_REBOOK, START), "rescheduled");
+    CHECK_EQ_STR(to_after("conflict", APPT_OFFER, START), "conflict");
+    CHECK_EQ_STR(to_after("conflict", APPT_CANCEL, START), "cancelled");
+    CHECK_EQ_STR(to_after("conflict", APPT_CHECK_IN, START), "REFUSED");
+}
+
+/* The paths the sync takes a central status change along: forward only. */
+static void test_paths(void)
+{
+    enum appt_action steps[2];
+    int n = -1;
+    CHECK(appt_path("booked", "booked", steps, &n) && n == 0);
+    CHECK(appt_path("booked", "cancelled", steps, &n) && n == 1 && steps[0] == APPT_CANCEL);
+    CHECK(appt_path("booked", "completed", steps, &n) && n == 2 && steps[0] == APPT_CHECK_IN &&
+          steps[1] == APPT_COMPLETE);
+    CHECK(appt_path("conflict", "cancelled", steps, &n) && n == 1);
+    /* a check-in is never undone by a cancel, a cancel never by a booking */
+    CHECK(!appt_path("checked_in", "cancelled", steps, &n));
+    CHECK(!appt_path("completed", "cancelled", steps, &n));
+    CHECK(!appt_path("cancelled", "booked", steps, &n));
+    CHECK(!appt_path("cancelled", "checked_in", steps, &n));
+    CHECK(!appt_path("conflict", "booked", steps, &n));
+    CHECK(!appt_path("booked", "rescheduled", steps, &n)); /* needs a new booking */
 }
 
 static void test_no_show_needs_grace_and_no_check_in(void)
@@ -55,6 +79,8 @@ static void test_statuses(void)
     CHECK(!appt_status_valid(NULL));
     CHECK(appt_status_live("checked_in"));
     CHECK(!appt_status_live("no_show"));
+    CHECK(appt_status_valid("conflict"));
+    CHECK(!appt_status_live("conflict"));
 }
 
 #define HW 1796112000 /* last trusted time */
@@ -104,6 +130,7 @@ static void test_guard_while_running(void)
 int main(void)
 {
     RUN(test_transitions);
+    RUN(test_paths);
     RUN(test_no_show_needs_grace_and_no_check_in);
     RUN(test_statuses);
     RUN(test_guard_at_start);
