@@ -563,7 +563,9 @@ static int apply_job(db_conn_t *c, void *arg)
         return -1;
     if (j->mark) {
         if (store_meta_set_int(c, "sync_pull_checkpoint", j->mark->checkpoint) != STORE_OK ||
-            store_meta_set_text(c, "sync_pull_gaps", j->mark->gaps) != STORE_OK)
+            store_meta_set_text(c, "sync_pull_gaps", j->mark->gaps) != STORE_OK ||
+            store_meta_set_int(c, "sync_pull_max_seen", j->mark->max_seen) != STORE_OK ||
+            store_meta_set_int(c, "sync_pull_at_ms", j->mark->pulled_at_ms) != STORE_OK)
             return -1;
     }
     return 0;

@@ -59,7 +59,9 @@ struct apply_result {
  * NULL for documents fetched outside the change log (a push conflict). */
 struct pull_mark {
     int64_t checkpoint;
-    const char *gaps; /* text form, see pull.c */
+    const char *gaps;   /* text form, see pull.c */
+    int64_t max_seen;   /* the highest change number read */
+    int64_t pulled_at_ms;
 };
 
 /* Applies docs (in order) in one write job. 0, or -1 when storage failed

@@ -68,6 +68,8 @@ static void *engine_main(void *arg)
             if (res.pushed > 0)
                 e->st.last_push_at = now;
             e->st.clock_clamped = res.clamped;
+            if (res.clock_ahead_ms || res.pulled) /* fresh central changes re-judge it */
+                e->st.clock_ahead_ms = res.clock_ahead_ms;
         } else {
             e->st.rounds_failed++;
             snprintf(e->st.last_error, sizeof e->st.last_error, "%s", err);

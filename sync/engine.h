@@ -34,6 +34,7 @@ struct sync_status {
     unsigned long long conflicts_total; /* central bookings that became conflicts */
     unsigned long long rejected_total;  /* central changes refused */
     bool clock_clamped; /* the last round met a revision implausibly far ahead */
+    int64_t clock_ahead_ms; /* the box's clock seems this far ahead (pull.h); 0: not seen */
 };
 
 void sync_engine_status(app_t *app, struct sync_status *out);

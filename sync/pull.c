@@ -41,25 +41,38 @@ static long parse_gaps(const char *text, struct gap *out, long max)
     return n;
 }
 
-static bool read_mark(app_t *app, int64_t *cp, char *gaps, size_t len)
+struct mark_read {
+    int64_t cp, max_seen, pulled_at_ms;
+};
+
+static bool meta_int(db_conn_t *c, const char *key, int64_t *out)
+{
+    int rc = store_meta_get_int(c, key, out);
+    if (rc == STORE_NOT_FOUND)
+        *out = 0;
+    return rc == STORE_OK || rc == STORE_NOT_FOUND;
+}
+
+static bool read_mark(app_t *app, struct mark_read *m, char *gaps, size_t len)
 {
     db_conn_t *c = db_reader(app->db);
     if (!c)
         return false;
-    int a = store_meta_get_int(c, "sync_pull_checkpoint", cp);
+    bool ok = meta_int(c, "sync_pull_checkpoint", &m->cp) &&
+              meta_int(c, "sync_pull_max_seen", &m->max_seen) &&
+              meta_int(c, "sync_pull_at_ms", &m->pulled_at_ms);
     int b = store_meta_get_text(c, "sync_pull_gaps", gaps, len);
     db_reader_release(app->db, c);
-    if (a == STORE_NOT_FOUND)
-        *cp = 0;
     if (b == STORE_NOT_FOUND)
         gaps[0] = 0;
-    return (a == STORE_OK || a == STORE_NOT_FOUND) && (b == STORE_OK || b == STORE_NOT_FOUND);
+    return ok && (b == STORE_OK || b == STORE_NOT_FOUND);
 }
 
 struct entry {
     int64_t seq;
     int collection;
     char id[ID_LEN + 8];
+    int64_t at_ms; /* when the central writer wrote it, by its clock */
 };
 
 static int by_seq(const void *a, const void *b)
@@ -185,22 +198,28 @@ static void report_rejections(central_t *central, const char *clinic_id, const c
     mongoc_collection_destroy(coll);
 }
 
+static int pulled_at_job(db_conn_t *c, void *arg)
+{
+    return store_meta_set_int(c, "sync_pull_at_ms", *(int64_t *)arg) == STORE_OK ? 0 : -1;
+}
+
 /* One batch. Returns the number of change entries read (0: nothing new),
  * -1 on error. *advanced tells whether the checkpoint moved. */
 static long pull_batch(app_t *app, central_t *central, const char *box_id, long batch,
                        struct pull_stats *st, bool *advanced, char *err, size_t errlen)
 {
-    int64_t cp;
+    struct mark_read mr;
     char gaps_text[MAX_GAPS * 40];
     struct gap gaps[MAX_GAPS], kept[MAX_GAPS];
     clinic_rec clinic;
     bson_error_t e;
     *advanced = false;
-    if (!read_mark(app, &cp, gaps_text, sizeof gaps_text)) {
+    if (!read_mark(app, &mr, gaps_text, sizeof gaps_text)) {
         snprintf(err, errlen, "storage is unavailable");
         return -1;
     }
     long ngaps = parse_gaps(gaps_text, gaps, MAX_GAPS);
+    int64_t cp = mr.cp, max_seen = mr.max_seen;
     app_clinic(app, &clinic);
 
     struct entry *entries = calloc((size_t)batch, sizeof *entries);
@@ -235,6 +254,9 @@ static long pull_batch(app_t *app, central_t *central, const char *box_id, long 
             continue;
         entries[n].seq = seq;
         entries[n].collection = k;
+        entries[n].at_ms = bson_iter_init_find(&it, doc, "at") && BSON_ITER_HOLDS_DATE_TIME(&it)
+                               ? bson_iter_date_time(&it)
+                               : 0;
         if (k < 0 || !docmap_text(doc, "docId", entries[n].id, sizeof entries[n].id)) {
             log_warn("sync", "change %lld in the central log names no known record; passed",
                      (long long)seq);
@@ -256,12 +278,30 @@ static long pull_batch(app_t *app, central_t *central, const char *box_id, long 
     if (n == 0) {
         free(entries);
         free(docs);
+        /* remember when the box was last up to date (for the clock check) */
+        int64_t at = app_now() * 1000;
+        if (db_write(app->db, pulled_at_job, &at) != 0) {
+            snprintf(err, errlen, "storage is unavailable");
+            return -1;
+        }
         return 0;
     }
     qsort(entries, (size_t)n, sizeof *entries, by_seq);
 
+    /* the box's clock against the writers' (pull.h) */
+    int64_t now_ms = app_now() * 1000;
+    for (long k = 0; k < n; k++) {
+        if (entries[k].seq <= mr.max_seen || !entries[k].at_ms || !mr.pulled_at_ms)
+            continue;
+        int64_t ahead = mr.pulled_at_ms - entries[k].at_ms;
+        if (ahead > SYNC_MAX_SKEW_MS + SYNC_GAP_WAIT_MS && ahead > st->clock_ahead_ms)
+            st->clock_ahead_ms = ahead;
+    }
+    if (entries[n - 1].seq > max_seen)
+        max_seen = entries[n - 1].seq;
+
     /* the new checkpoint: up to the first gap still waited for */
-    int64_t now_ms = app_now() * 1000, next = cp;
+    int64_t next = cp;
     long nkept = 0, i = 0;
     while (i < n) {
         if (entries[i].seq == next + 1) {
@@ -323,7 +363,7 @@ static long pull_batch(app_t *app, central_t *central, const char *box_id, long 
         free(docs);
         return -1;
     }
-    struct pull_mark mark = {next, gaps_text};
+    struct pull_mark mark = {next, gaps_text, max_seen, now_ms};
     struct apply_result r;
     int rc = sync_apply(app, box_id, docs, m, &mark, &r);
     for (long k = 0; k < m; k++)

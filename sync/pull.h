@@ -31,6 +31,11 @@
 struct pull_stats {
     long applied, skipped, rejected, conflicts;
     bool clamped;
+    /* How far the box's clock seems ahead of the central writers' (ms; 0:
+     * not noticed). A change entry that appeared after the box's previous
+     * pull was written after it; if its `at` is well before that pull by the
+     * box's clock, the box's clock is ahead by at least the difference. */
+    int64_t clock_ahead_ms;
 };
 
 /* Pulls in batches of `batch` until the change log has nothing new (or

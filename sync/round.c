@@ -131,6 +131,12 @@ bool sync_round_on(app_t *app, central_t *c, struct round_result *res, char *err
     res->conflicts = pulled.conflicts;
     res->rejected = pulled.rejected;
     res->clamped = pulled.clamped;
+    res->clock_ahead_ms = pulled.clock_ahead_ms;
+    if (pulled.clock_ahead_ms)
+        log_warn("sync", "this box's clock seems at least %lld minutes ahead of the central "
+                         "writers' (a change written after the last pull is dated before it); "
+                         "check the clock: until it is right, this box wins concurrent edits",
+                 (long long)(pulled.clock_ahead_ms / 60000));
     if (pushed > 0 || pulled.applied > 0)
         log_info("sync", "pushed %ld record(s), took in %ld central change(s)%s", pushed,
                  pulled.applied, pulled.conflicts ? " (with booking conflicts)" : "");

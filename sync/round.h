@@ -28,6 +28,7 @@ struct round_result {
     long conflicts; /* central bookings that became conflicts */
     long rejected;  /* central changes refused (see the `rejections` collection) */
     bool clamped;   /* a central revision was implausibly far ahead */
+    int64_t clock_ahead_ms; /* the box's clock seems this far ahead (0: not noticed) */
 };
 
 /* One round on an open client (the sync thread keeps one). */

@@ -37,7 +37,10 @@ json_t *h_sync_json(req_t *r)
     json_object_set_new(o, "pulled_total", json_integer((json_int_t)s.pulled_total));
     json_object_set_new(o, "conflicts_total", json_integer((json_int_t)s.conflicts_total));
     json_object_set_new(o, "rejected_total", json_integer((json_int_t)s.rejected_total));
-    json_object_set_new(o, "clock_skew_suspected", json_boolean(s.clock_clamped));
+    json_object_set_new(o, "clock_skew_suspected",
+                        json_boolean(s.clock_clamped || s.clock_ahead_ms > 0));
+    json_object_set_new(o, "clock_ahead_seconds",
+                        s.clock_ahead_ms ? json_integer(s.clock_ahead_ms / 1000) : json_null());
     json_object_set_new(o, "lag_seconds",
                         s.enabled && s.last_success_at
                             ? json_integer(r->now > s.last_success_at ? r->now - s.last_success_at

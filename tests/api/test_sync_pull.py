@@ -28,9 +28,9 @@ NOW = "2026-11-30 07:00:00"   # a Monday; Berlin is UTC+1
 class Box:
     """A running box synced with a Central."""
 
-    def __init__(self, test, central):
+    def __init__(self, test, central, now=NOW):
         self.central = central
-        self.server = Server(faketime=NOW, env={"CLINICBOX_MONGO_URI": central.uri,
+        self.server = Server(faketime=now, env={"CLINICBOX_MONGO_URI": central.uri,
                                                 "CLINICBOX_SYNC_INTERVAL_SECONDS": "3600"})
         test.addCleanup(self.server.cleanup)
         self.server.start()
@@ -206,6 +206,44 @@ class PullTest(unittest.TestCase):
         self.box.round()
         self.assertEqual(self.s.get(f"/api/patients/{pid}").json["name"], "Central Later")
         self.assertEqual(db.patients.find_one({"_id": pid})["name"], "Central Later")
+
+
+class ClockSkewTest(unittest.TestCase):
+    """The box's clock a year ahead of the central writers' (libfaketime):
+    the data still converges, and the skew is reported."""
+
+    def test_box_a_year_ahead(self):
+        central = Central().start()
+        self.addCleanup(central.stop)
+        box = Box(self, central, now="2027-11-30 07:00:00")
+        s = box.server
+        doctor, patient = s.seed()
+        clinic = s.get("/api/clinic").json["id"]
+        box.round()
+        self.assertFalse(s.get("/api/sync/status").json["clock_skew_suspected"])
+        w = central_cmd(central, "book", "--doctor", doctor["id"], "--patient", patient["id"],
+                        "--start", "2027-12-01T09:00:00Z", clinic=clinic)
+        central_cmd(central, "put", "patients", patient["id"], json.dumps({"name": "Central Name"}),
+                    clinic=clinic)
+        mine = s.post("/api/appointments", {"doctor_id": doctor["id"], "patient_id": patient["id"],
+                                            "start": "2027-12-01T11:00:00+01:00"}).json
+        st = box.round()
+        self.assertTrue(st["clock_skew_suspected"], st)
+        self.assertGreater(st["clock_ahead_seconds"], 300 * 86400, st)
+        self.assertIn("clock seems at least", s.read_log())
+        # converged: both bookings and the edit on both sides
+        self.assertEqual(s.get(f"/api/appointments/{w['id']}").json["status"], "booked")
+        self.assertEqual(s.get(f"/api/patients/{patient['id']}").json["name"], "Central Name")
+        db = central.db
+        self.assertEqual(db.appointments.find_one({"_id": mine["id"]})["status"], "booked")
+        self.assertEqual(db.patients.find_one({"_id": patient["id"]})["name"], "Central Name")
+        # a central edit made after seeing the box's year-ahead revision
+        # still wins: the revision guard orders it after, whatever the clocks
+        central_cmd(central, "put", "patients", patient["id"], json.dumps({"name": "Later"}),
+                    clinic=clinic)
+        box.round()
+        self.assertEqual(s.get(f"/api/patients/{patient['id']}").json["name"], "Later")
+        self.assertEqual(db.patients.find_one({"_id": patient["id"]})["name"], "Later")
 
 
 if __name__ == "__main__":
