@@ -113,3 +113,13 @@ void h_patient_put(req_t *r)
     }
     http_json(r, 200, render_patient(http_clinic_tz(r), &p));
 }
+
+void h_patient_delete(req_t *r)
+{
+    svc_err e = {0};
+    if (svc_patient_delete(r->app, r->params[0], r->actor, r->now, &e) != SVC_OK) {
+        http_svc_problem(r, &e);
+        return;
+    }
+    http_text(r, 204, "application/json", "", 0);
+}

@@ -78,6 +78,7 @@ void h_patient_create(req_t *r);
 void h_patient_list(req_t *r);
 void h_patient_get(req_t *r);
 void h_patient_put(req_t *r);
+void h_patient_delete(req_t *r);
 void h_appt_create(req_t *r);
 void h_appt_list(req_t *r);
 void h_appt_get(req_t *r);

@@ -44,6 +44,7 @@ const struct route http_routes[] = {
     {"GET", "/api/patients", h_patient_list, 0},
     {"GET", "/api/patients/{}", h_patient_get, 0},
     {"PUT", "/api/patients/{}", h_patient_put, 2},
+    {"DELETE", "/api/patients/{}", h_patient_delete, 0},
     {"POST", "/api/appointments", h_appt_create, 2},
     {"GET", "/api/appointments", h_appt_list, 0},
     {"GET", "/api/appointments/{}", h_appt_get, 0},

@@ -7,7 +7,7 @@
 #include "core/ids.h"
 #include "store/store.h"
 
-enum kind { DOCTOR_NEW, DOCTOR_EDIT, PATIENT_NEW, PATIENT_EDIT, SCHEDULE };
+enum kind { DOCTOR_NEW, DOCTOR_EDIT, PATIENT_NEW, PATIENT_EDIT, PATIENT_DELETE, SCHEDULE };
 
 struct people_job {
     enum kind kind;
@@ -60,6 +60,15 @@ static int people_job(db_conn_t *c, void *arg)
         entity = "patient";
         id = j->p->id;
         type = "created";
+        break;
+    case PATIENT_DELETE:
+        rc = store_patient_delete(c, j->p->id);
+        if (rc == STORE_CONFLICT)
+            return svc_fail(j->e, SVC_CONFLICT, NULL,
+                            "the patient has appointments or messages; their history stays");
+        entity = "patient";
+        id = j->p->id;
+        type = "deleted";
         break;
     case PATIENT_EDIT:
         rc = store_patient_get(c, j->p->id, &cur_p);
@@ -116,5 +125,13 @@ int svc_patient_create(app_t *app, patient_rec *p, const char *actor, int64_t no
 int svc_patient_update(app_t *app, patient_rec *p, const char *actor, int64_t now, svc_err *e)
 {
     struct people_job j = {.kind = PATIENT_EDIT, .p = p, .actor = actor, .now = now, .e = e};
+    return run(app, &j);
+}
+
+int svc_patient_delete(app_t *app, const char *id, const char *actor, int64_t now, svc_err *e)
+{
+    patient_rec p = {0};
+    snprintf(p.id, sizeof p.id, "%s", id);
+    struct people_job j = {.kind = PATIENT_DELETE, .p = &p, .actor = actor, .now = now, .e = e};
     return run(app, &j);
 }

@@ -16,5 +16,8 @@ int svc_schedule_put(app_t *app, const char *doctor_id, const schedule_rec *s,
 
 int svc_patient_create(app_t *app, patient_rec *p, const char *actor, int64_t now, svc_err *e);
 int svc_patient_update(app_t *app, patient_rec *p, const char *actor, int64_t now, svc_err *e);
+/* Deletes a patient nothing refers to (a record made by mistake); 409 when
+ * appointments or messages do. */
+int svc_patient_delete(app_t *app, const char *id, const char *actor, int64_t now, svc_err *e);
 
 #endif

@@ -82,3 +82,21 @@ int store_patient_search(db_conn_t *c, const char *q, int limit,
     }
     return rows_write_rc(st, rc);
 }
+
+int store_patient_delete(db_conn_t *c, const char *id)
+{
+    /* the history stays: a patient with appointments (or messages) is kept */
+    sqlite3_stmt *st = db_prepare(c, "DELETE FROM patients WHERE id = ?1 AND NOT EXISTS "
+                                     "(SELECT 1 FROM appointments WHERE patient_id = ?1) "
+                                     "AND NOT EXISTS "
+                                     "(SELECT 1 FROM notifications WHERE patient_id = ?1)");
+    if (!st)
+        return STORE_ERROR;
+    rows_bind_text(st, 1, id);
+    int rc = rows_write_rc(st, sqlite3_step(st));
+    if (rc != STORE_OK || sqlite3_changes(db_handle(c)) == 1)
+        return rc;
+    patient_rec p;
+    rc = store_patient_get(c, id, &p);
+    return rc == STORE_OK ? STORE_CONFLICT : rc;
+}

@@ -38,6 +38,8 @@ int store_schedule_replace(db_conn_t *c, const char *doctor_id, const schedule_r
 int store_patient_insert(db_conn_t *c, const patient_rec *r);
 int store_patient_update(db_conn_t *c, const patient_rec *r);
 int store_patient_get(db_conn_t *c, const char *id, patient_rec *out);
+/* STORE_CONFLICT when appointments or messages refer to the patient. */
+int store_patient_delete(db_conn_t *c, const char *id);
 /* Patients whose name, email or phone contains q (all if q is empty), by
  * name, at most limit. */
 int store_patient_search(db_conn_t *c, const char *q, int limit,

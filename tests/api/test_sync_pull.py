@@ -135,6 +135,19 @@ class PullTest(unittest.TestCase):
         self.box.round()
         self.assertEqual(self.s.get(f"/api/patients/{p['id']}").status, 404)
 
+        # deletes from the box: a patient made by mistake becomes a tombstone
+        # centrally; one with appointments cannot be deleted
+        typo = self.s.post("/api/patients", {"name": "Typo Patient"}).json
+        self.box.round()
+        self.assertIsNone(db.patients.find_one({"_id": typo["id"]})["deletedAt"])
+        self.assertEqual(self.s.request("DELETE", f"/api/patients/{typo['id']}").status, 204)
+        self.assertEqual(self.s.request("DELETE", f"/api/patients/{typo['id']}").status, 404)
+        self.assertEqual(self.s.request("DELETE", f"/api/patients/{self.patient['id']}").status, 409)
+        self.box.round()
+        gone = db.patients.find_one({"_id": typo["id"]})
+        self.assertIsInstance(gone["deletedAt"], datetime.datetime)
+        self.assertEqual(gone["name"], "Typo Patient")   # the tombstone keeps the last fields
+
         # deleting a patient who has appointments is refused, and said so
         self.tool("delete", "patients", self.patient["id"])
         st = self.box.round()
