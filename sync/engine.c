@@ -48,7 +48,10 @@ static void *engine_main(void *arg)
         e->st.running = true;
         pthread_mutex_unlock(&e->lock);
         err[0] = 0;
-        bool ok = c && sync_round_on(app, c, &res, err, sizeof err);
+        /* the digests: at the first round, then once a day */
+        bool reconcile = !e->st.last_reconcile_at ||
+                         app_now() - e->st.last_reconcile_at >= SYNC_RECONCILE_SECONDS;
+        bool ok = c && sync_round_on(app, c, reconcile, &res, err, sizeof err);
         if (!c && !err[0])
             snprintf(err, sizeof err, "mongo_uri cannot be used");
         int64_t now = app_now();
@@ -68,6 +71,10 @@ static void *engine_main(void *arg)
             if (res.pushed > 0)
                 e->st.last_push_at = now;
             e->st.clock_clamped = res.clamped;
+            if (res.reconciled) {
+                e->st.last_reconcile_at = now;
+                e->st.drift_repaired_total += (unsigned long long)res.drift_repaired;
+            }
             if (res.clock_ahead_ms || res.pulled) /* fresh central changes re-judge it */
                 e->st.clock_ahead_ms = res.clock_ahead_ms;
         } else {

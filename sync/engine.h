@@ -14,6 +14,9 @@
 
 #include "service/app.h"
 
+/* How often the sync thread compares the per-day digests (digest.h). */
+#define SYNC_RECONCILE_SECONDS (24 * 3600)
+
 /* Starts the thread when a mongo_uri is set (else does nothing and returns
  * true). false if it could not start. */
 bool sync_engine_start(app_t *app);
@@ -35,6 +38,8 @@ struct sync_status {
     unsigned long long rejected_total;  /* central changes refused */
     bool clock_clamped; /* the last round met a revision implausibly far ahead */
     int64_t clock_ahead_ms; /* the box's clock seems this far ahead (pull.h); 0: not seen */
+    int64_t last_reconcile_at; /* when the per-day digests were last compared */
+    unsigned long long drift_repaired_total; /* records the digests found different */
 };
 
 void sync_engine_status(app_t *app, struct sync_status *out);

@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "store/store.h"
 #include "sync/central.h"
+#include "sync/digest.h"
 #include "sync/docmap.h"
 #include "sync/pull.h"
 #include "sync/push.h"
@@ -85,8 +86,8 @@ static long push_all(app_t *app, central_t *c, const char *box, struct pull_stat
     return total;
 }
 
-bool sync_round_on(app_t *app, central_t *c, struct round_result *res, char *err,
-                   size_t errlen)
+bool sync_round_on(app_t *app, central_t *c, bool reconcile, struct round_result *res,
+                   char *err, size_t errlen)
 {
     char box[ID_LEN], host[256] = "";
     clinic_rec clinic;
@@ -126,6 +127,17 @@ bool sync_round_on(app_t *app, central_t *c, struct round_result *res, char *err
     long pushed = push_all(app, c, box, &pulled, err, errlen);
     if (pushed < 0)
         return false;
+    if (reconcile && sync_pending(app) == 0) {
+        struct digest_stats ds;
+        if (!sync_reconcile(app, c, box, &ds, &pulled, err, errlen))
+            return false;
+        res->reconciled = true;
+        res->drift_repaired = ds.pulled + ds.repushed;
+        long again = ds.repushed ? push_all(app, c, box, &pulled, err, errlen) : 0;
+        if (again < 0)
+            return false;
+        pushed += again;
+    }
     res->pushed = pushed;
     res->pulled = pulled.applied;
     res->conflicts = pulled.conflicts;
@@ -162,7 +174,7 @@ bool sync_round(app_t *app, char *err, size_t errlen)
         return false;
     }
     central_t *c = central_open(app->cfg.mongo_uri, err, errlen);
-    bool ok = c && sync_round_on(app, c, &res, err, errlen);
+    bool ok = c && sync_round_on(app, c, true, &res, err, errlen);
     central_close(c);
     return ok;
 }

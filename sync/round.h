@@ -29,10 +29,14 @@ struct round_result {
     long rejected;  /* central changes refused (see the `rejections` collection) */
     bool clamped;   /* a central revision was implausibly far ahead */
     int64_t clock_ahead_ms; /* the box's clock seems this far ahead (0: not noticed) */
+    bool reconciled;        /* the digests were compared (digest.h) */
+    long drift_repaired;    /* records the digests found different, and repaired */
 };
 
-/* One round on an open client (the sync thread keeps one). */
-bool sync_round_on(app_t *app, central_t *c, struct round_result *res, char *err,
-                   size_t errlen);
+/* One round on an open client (the sync thread keeps one). With reconcile,
+ * the round also compares the per-day digests once the journal is empty
+ * (digest.h). */
+bool sync_round_on(app_t *app, central_t *c, bool reconcile, struct round_result *res,
+                   char *err, size_t errlen);
 
 #endif
