@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "sync/central.h"
 #include "sync/round.h"
+#include "sync/watch.h"
 
 struct sync_engine {
     app_t *app;
@@ -24,6 +25,7 @@ struct sync_engine {
     pthread_mutex_t lock; /* guards st and stopping */
     bool stopping;
     struct sync_status st;
+    struct sync_watch *watch; /* wakes a round when central logs a change */
 };
 
 static bool is_stopping(struct sync_engine *e)
@@ -32,6 +34,13 @@ static bool is_stopping(struct sync_engine *e)
     bool s = e->stopping;
     pthread_mutex_unlock(&e->lock);
     return s;
+}
+
+static void wake(struct sync_engine *e);
+
+static void wake_cb(void *arg)
+{
+    wake(arg);
 }
 
 static void *engine_main(void *arg)
@@ -117,6 +126,11 @@ bool sync_engine_start(app_t *app)
         return false;
     }
     app->sync = e;
+    clinic_rec clinic;
+    app_clinic(app, &clinic);
+    e->watch = sync_watch_start(app->cfg.mongo_uri, clinic.id, wake_cb, e);
+    if (!e->watch)
+        log_warn("sync", "cannot start the change stream watcher; polling only");
     return true;
 }
 
@@ -132,6 +146,7 @@ void sync_engine_stop(app_t *app)
     struct sync_engine *e = app->sync;
     if (!e)
         return;
+    sync_watch_stop(e->watch); /* it wakes this thread: stop it first */
     pthread_mutex_lock(&e->lock);
     e->stopping = true;
     pthread_mutex_unlock(&e->lock);
@@ -160,4 +175,5 @@ void sync_engine_status(app_t *app, struct sync_status *out)
     pthread_mutex_lock(&e->lock);
     *out = e->st;
     pthread_mutex_unlock(&e->lock);
+    out->change_stream = sync_watch_state(e->watch);
 }

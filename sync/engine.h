@@ -40,6 +40,7 @@ struct sync_status {
     int64_t clock_ahead_ms; /* the box's clock seems this far ahead (pull.h); 0: not seen */
     int64_t last_reconcile_at; /* when the per-day digests were last compared */
     unsigned long long drift_repaired_total; /* records the digests found different */
+    const char *change_stream; /* watch.h: starting, active, unavailable, failing; NULL: off */
 };
 
 void sync_engine_status(app_t *app, struct sync_status *out);

@@ -39,6 +39,8 @@ json_t *h_sync_json(req_t *r)
     json_object_set_new(o, "rejected_total", json_integer((json_int_t)s.rejected_total));
     json_object_set_new(o, "clock_skew_suspected",
                         json_boolean(s.clock_clamped || s.clock_ahead_ms > 0));
+    json_object_set_new(o, "change_stream",
+                        json_string(s.change_stream ? s.change_stream : "off"));
     set_time(o, "last_reconcile_at", r, s.last_reconcile_at);
     json_object_set_new(o, "drift_repaired_total",
                         json_integer((json_int_t)s.drift_repaired_total));
