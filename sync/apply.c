@@ -319,6 +319,18 @@ static int apply_appointment(db_conn_t *c, struct apply_job *j, const bson_t *do
     return APPLIED;
 }
 
+/* ---- offers and messages ----------------------------------------------------- */
+
+static int box_owned(db_conn_t *c, int collection, const char *id, struct outcome *o)
+{
+    bson_t probe = BSON_INITIALIZER;
+    int rc = docmap_set_fields(c, docmap_collections[collection], id, &probe);
+    bson_destroy(&probe);
+    if (rc == STORE_NOT_FOUND)
+        return refuse(o, "%s are made by the box, not centrally", docmap_collections[collection]);
+    return rc == STORE_OK ? APPLIED : STORAGE;
+}
+
 /* ---- one document -------------------------------------------------------- */
 
 static bool sync_text(const bson_t *doc, const char *path, char *out, size_t len)
@@ -487,8 +499,8 @@ static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc
     case 4:
         rc = apply_appointment(c, j, d->doc, id, &o);
         break;
-    default: /* offers and messages are made by the box */
-        rc = APPLIED;
+    default: /* offers and messages are made by the box: its own come back */
+        rc = box_owned(c, d->collection, id, &o);
         break;
     }
     if (rc == STORAGE)

@@ -163,6 +163,16 @@ class PullTest(unittest.TestCase):
         # and central has the patient back (the box's state pushed over it)
         self.assertIsNone(db.patients.find_one({"_id": self.patient["id"]})["deletedAt"])
 
+        # offers and messages are the box's: a central edit of one is undone,
+        # a central-made one refused
+        note = notes[0]
+        self.tool("put", "notifications", note["id"], json.dumps({"status": "sent"}))
+        self.tool("put", "offers", "new", json.dumps({"appointmentId": w["id"], "options": []}))
+        st = self.box.round()
+        self.assertEqual(st["rejected_total"], 2)
+        self.assertEqual(db.notifications.find_one({"_id": note["id"]})["status"], note["status"])
+        self.assertEqual(db.rejections.count_documents({"collection": "offers"}), 1)
+
     def test_same_slot_on_both_sides(self):
         db = self.central.db
         other = self.s.post("/api/patients", {"name": "Ben Box", "email": "ben@example.org"}).json
