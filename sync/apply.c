@@ -162,7 +162,9 @@ static int apply_person(db_conn_t *c, struct apply_job *j, const struct person_k
                    ? APPLIED
                    : STORAGE;
     }
-    if (found && o->local_wins)
+    /* a later local edit stands; so does a later local delete (the record
+     * is gone and its tombstone pending) */
+    if (o->local_wins)
         return APPLIED;
     if (!k->from_doc(doc, &nu, &e))
         return refuse(o, "%s", e.why);

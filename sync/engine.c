@@ -68,14 +68,15 @@ static void *engine_main(void *arg)
         bool was_ok = e->st.last_error[0] == 0;
         e->st.running = false;
         e->st.last_round_at = now;
+        /* what the round committed counts, even if a later step failed */
+        e->st.pushed_total += (unsigned long long)res.pushed;
+        e->st.pulled_total += (unsigned long long)res.pulled;
+        e->st.conflicts_total += (unsigned long long)res.conflicts;
+        e->st.rejected_total += (unsigned long long)res.rejected;
         if (ok) {
             e->st.rounds_ok++;
             e->st.last_success_at = now;
             e->st.last_error[0] = 0;
-            e->st.pushed_total += (unsigned long long)res.pushed;
-            e->st.pulled_total += (unsigned long long)res.pulled;
-            e->st.conflicts_total += (unsigned long long)res.conflicts;
-            e->st.rejected_total += (unsigned long long)res.rejected;
             e->st.last_pull_at = now; /* the pull completed: the box is current */
             if (res.pushed > 0)
                 e->st.last_push_at = now;

@@ -82,7 +82,7 @@ static int by_seq(const void *a, const void *b)
 }
 
 /* The documents of entries[0..n) in the entries' order (a record changed
- * twice comes once, at its last change). Returns how many, -1 on error. */
+ * twice comes once, at its first change). Returns how many, -1 on error. */
 static long fetch_docs(central_t *central, const char *clinic_id, struct entry *entries, long n,
                        struct central_doc *out, char *err, size_t errlen)
 {
@@ -125,10 +125,12 @@ static long fetch_docs(central_t *central, const char *clinic_id, struct entry *
             return -1;
         }
     }
-    /* order by each record's last change: what a change refers to (a
-     * patient, a doctor) was written, and numbered, before it */
-    int64_t *last = calloc((size_t)m + 1, sizeof *last);
-    if (!last) {
+    /* order by each record's first change in the batch: what a change
+     * refers to (a patient, a doctor) was written, and numbered, before it
+     * (by its last change, a patient edited after its booking came after
+     * the booking) */
+    int64_t *first = calloc((size_t)m + 1, sizeof *first);
+    if (!first) {
         for (long i = 0; i < m; i++)
             bson_destroy(out[i].doc);
         snprintf(err, errlen, "out of memory");
@@ -139,19 +141,19 @@ static long fetch_docs(central_t *central, const char *clinic_id, struct entry *
         docmap_text(out[i].doc, "_id", id, sizeof id);
         for (long k = 0; k < n; k++)
             if (entries[k].collection == out[i].collection && strcmp(entries[k].id, id) == 0 &&
-                entries[k].seq > last[i])
-                last[i] = entries[k].seq;
+                (!first[i] || entries[k].seq < first[i]))
+                first[i] = entries[k].seq;
     }
     for (long i = 1; i < m; i++) /* insertion sort: m is at most a batch */
-        for (long k = i; k > 0 && last[k - 1] > last[k]; k--) {
+        for (long k = i; k > 0 && first[k - 1] > first[k]; k--) {
             struct central_doc t = out[k];
-            int64_t s = last[k];
+            int64_t s = first[k];
             out[k] = out[k - 1];
-            last[k] = last[k - 1];
+            first[k] = first[k - 1];
             out[k - 1] = t;
-            last[k - 1] = s;
+            first[k - 1] = s;
         }
-    free(last);
+    free(first);
     return m;
 }
 

@@ -229,8 +229,15 @@ static int build_update(db_conn_t *c, const struct change *ch, const char *clini
     bson_t set, sync, or, alt;
     BSON_APPEND_UTF8(sel, "_id", ch->id);
     BSON_APPEND_ARRAY_BEGIN(sel, "$or", &or);
+    /* over what this box wrote, if not newer: a stale push (a retried
+     * write arriving late) cannot overwrite a later one. The text form of
+     * a revision sorts like the revisions of one node. */
+    bson_t lte;
     BSON_APPEND_DOCUMENT_BEGIN(&or, "0", &alt);
     BSON_APPEND_UTF8(&alt, "_sync.box", box_id);
+    BSON_APPEND_DOCUMENT_BEGIN(&alt, "_sync.rev", &lte);
+    BSON_APPEND_UTF8(&lte, "$lte", ch->rev);
+    bson_append_document_end(&alt, &lte);
     bson_append_document_end(&or, &alt);
     if (ch->known[0]) {
         BSON_APPEND_DOCUMENT_BEGIN(&or, "1", &alt);

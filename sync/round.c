@@ -121,29 +121,28 @@ bool sync_round_on(app_t *app, central_t *c, bool reconcile, struct round_result
     if (reseed)
         log_warn("sync", "the central database is not the one this box last synced with (it "
                          "was replaced or restarted empty); pushing every record again");
-    struct pull_stats pulled;
-    if (!sync_pull(app, c, box, PULL_BATCH, &pulled, err, errlen))
-        return false;
-    long pushed = push_all(app, c, box, &pulled, err, errlen);
-    if (pushed < 0)
-        return false;
-    if (reconcile && sync_pending(app) == 0) {
+    /* what a round committed counts even when a later step fails */
+    struct pull_stats pulled = {0};
+    bool ok = sync_pull(app, c, box, PULL_BATCH, &pulled, err, errlen);
+    long pushed = ok ? push_all(app, c, box, &pulled, err, errlen) : 0;
+    ok = ok && pushed >= 0;
+    if (ok && reconcile && sync_pending(app) == 0) {
         struct digest_stats ds;
-        if (!sync_reconcile(app, c, box, &ds, &pulled, err, errlen))
-            return false;
-        res->reconciled = true;
+        ok = sync_reconcile(app, c, box, &ds, &pulled, err, errlen);
+        res->reconciled = ok;
         res->drift_repaired = ds.pulled + ds.repushed;
-        long again = ds.repushed ? push_all(app, c, box, &pulled, err, errlen) : 0;
-        if (again < 0)
-            return false;
-        pushed += again;
+        long again = ok && ds.repushed ? push_all(app, c, box, &pulled, err, errlen) : 0;
+        ok = ok && again >= 0;
+        pushed += again > 0 ? again : 0;
     }
-    res->pushed = pushed;
+    res->pushed = pushed > 0 ? pushed : 0;
     res->pulled = pulled.applied;
     res->conflicts = pulled.conflicts;
     res->rejected = pulled.rejected;
     res->clamped = pulled.clamped;
     res->clock_ahead_ms = pulled.clock_ahead_ms;
+    if (!ok)
+        return false;
     if (pulled.clock_ahead_ms)
         log_warn("sync", "this box's clock seems at least %lld minutes ahead of the central "
                          "writers' (a change written after the last pull is dated before it); "

@@ -173,6 +173,30 @@ class PullTest(unittest.TestCase):
         self.assertEqual(db.notifications.find_one({"_id": note["id"]})["status"], note["status"])
         self.assertEqual(db.rejections.count_documents({"collection": "offers"}), 1)
 
+    def test_central_patient_booked_then_renamed_in_one_batch(self):
+        # found by test_sync_converge: records were applied in the order of
+        # their last change, so the booking came before its patient existed
+        p = self.tool("put", "patients", "new", json.dumps({"name": "New Central"}))
+        w = self.tool("book", "--doctor", self.doctor["id"], "--patient", p["id"],
+                      "--start", "2026-12-01T09:00:00Z")
+        self.tool("put", "patients", p["id"], json.dumps({"name": "Renamed Central"}))
+        st = self.box.round()
+        self.assertEqual(st["rejected_total"], 0, st)
+        self.assertEqual(self.s.get(f"/api/appointments/{w['id']}").json["status"], "booked")
+        self.assertEqual(self.s.get(f"/api/patients/{p['id']}").json["name"], "Renamed Central")
+
+    def test_box_delete_after_a_concurrent_central_edit(self):
+        # found by test_sync_converge: a patient deleted on the box came back
+        # when an earlier central edit of them arrived
+        db = self.central.db
+        p = self.s.post("/api/patients", {"name": "Short Lived"}).json
+        self.box.round()
+        self.tool("put", "patients", p["id"], json.dumps({"name": "Renamed Centrally"}))
+        self.assertEqual(self.s.request("DELETE", f"/api/patients/{p['id']}").status, 204)
+        self.box.round()
+        self.assertEqual(self.s.get(f"/api/patients/{p['id']}").status, 404)
+        self.assertIsInstance(db.patients.find_one({"_id": p["id"]})["deletedAt"], datetime.datetime)
+
     def test_same_slot_on_both_sides(self):
         db = self.central.db
         other = self.s.post("/api/patients", {"name": "Ben Box", "email": "ben@example.org"}).json
