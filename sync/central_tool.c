@@ -372,11 +372,11 @@ int central_tool_main(int argc, char **argv)
     central_global_init();
     t.c = central_open(uri, err, sizeof err);
     int rc;
+    if (clinic)
+        snprintf(t.clinic, sizeof t.clinic, "%s", clinic);
     if (!t.c)
         rc = fail("cannot use the URI", err);
-    else if (clinic)
-        rc = (snprintf(t.clinic, sizeof t.clinic, "%s", clinic), run(&t, argc - i, argv + i));
-    else if (!default_clinic(&t))
+    else if (!clinic && !default_clinic(&t))
         rc = fail("say which clinic with --clinic (there is not exactly one in `clinics`)", NULL);
     else
         rc = run(&t, argc - i, argv + i);

@@ -197,6 +197,22 @@ class PullTest(unittest.TestCase):
         self.assertEqual(self.s.get(f"/api/patients/{p['id']}").status, 404)
         self.assertIsInstance(db.patients.find_one({"_id": p["id"]})["deletedAt"], datetime.datetime)
 
+    def test_central_tool_says_what_is_wrong(self):
+        for args, says in [(("put", "patients", "new", "{not json"), "JSON is not valid"),
+                           (("put", "rooms", "new", "{}"), "unknown collection"),
+                           (("delete", "appointments", "x"), "cancelled"),
+                           (("book", "--doctor", "d"), "needs --doctor, --patient and --start"),
+                           (("book", "--doctor", "d", "--patient", "p", "--start", "tomorrow"),
+                            "RFC 3339")]:
+            p = self.tool(*args, ok=False)
+            self.assertEqual(p.returncode, 1, (args, p.stderr))
+            self.assertIn(says, p.stderr, args)
+        p = subprocess.run([BIN, "central", "get", "patients", "x"], capture_output=True,
+                           text=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("CLINICBOX_MONGO_URI", p.stderr)
+        self.assertEqual(self.tool("frobnicate", ok=False).returncode, 2)
+
     def test_same_slot_on_both_sides(self):
         db = self.central.db
         other = self.s.post("/api/patients", {"name": "Ben Box", "email": "ben@example.org"}).json
