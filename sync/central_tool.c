@@ -136,6 +136,7 @@ static int write_fields(struct tool *t, const char *collection, const char *id_i
         return fail("cannot take a change number", e.message);
 
     bool written = false;
+    bson_t *written_doc = NULL;
     for (int attempt = 0; !written && attempt < WRITE_TRIES; attempt++) {
         bson_t *cur = read_doc(t, collection, id, &e);
         if (!cur && e.code)
@@ -157,7 +158,7 @@ static int write_fields(struct tool *t, const char *collection, const char *id_i
         hlc_t rev = hlc_tick(&clk, now_ms);
         hlc_format(&rev, rev_text);
 
-        bson_t sel = BSON_INITIALIZER, upd = BSON_INITIALIZER, set, sync, opts = BSON_INITIALIZER;
+        bson_t sel = BSON_INITIALIZER, upd = BSON_INITIALIZER, set, sync;
         BSON_APPEND_UTF8(&sel, "_id", id);
         if (cur && old_rev[0]) {
             BSON_APPEND_UTF8(&sel, "_sync.rev", old_rev);
@@ -178,26 +179,31 @@ static int write_fields(struct tool *t, const char *collection, const char *id_i
         bson_append_document_end(&set, &sync);
         bson_append_document_end(&upd, &set);
         /* a new document is inserted by the upsert; one that appeared or
-         * changed meanwhile fails on its _id or matches nothing: read again */
-        BSON_APPEND_BOOL(&opts, "upsert", cur == NULL);
+         * changed meanwhile fails on its _id or matches nothing: read again.
+         * The document as written goes into the change entry. */
         bson_t reply;
-        mongoc_collection_t *coll = central_collection(t->c, collection);
-        bool ok = mongoc_collection_update_one(coll, &sel, &upd, &opts, &reply, &e);
         bson_iter_t it;
-        int64_t matched = ok && bson_iter_init_find(&it, &reply, "matchedCount")
-                              ? bson_iter_as_int64(&it)
-                              : 0;
-        int64_t upserted = ok && bson_iter_init_find(&it, &reply, "upsertedCount")
-                               ? bson_iter_as_int64(&it)
-                               : 0;
+        mongoc_find_and_modify_opts_t *fam = mongoc_find_and_modify_opts_new();
+        mongoc_find_and_modify_opts_set_update(fam, &upd);
+        mongoc_find_and_modify_opts_set_flags(
+            fam, MONGOC_FIND_AND_MODIFY_RETURN_NEW |
+                     (cur == NULL ? MONGOC_FIND_AND_MODIFY_UPSERT : MONGOC_FIND_AND_MODIFY_NONE));
+        mongoc_collection_t *coll = central_collection(t->c, collection);
+        bool ok = mongoc_collection_find_and_modify_with_opts(coll, &sel, fam, &reply, &e);
+        if (ok && bson_iter_init_find(&it, &reply, "value") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+            uint32_t len;
+            const uint8_t *data;
+            bson_iter_document(&it, &len, &data);
+            written_doc = bson_new_from_data(data, len);
+        }
         bson_destroy(&reply);
+        mongoc_find_and_modify_opts_destroy(fam);
         mongoc_collection_destroy(coll);
         bson_destroy(&sel);
         bson_destroy(&upd);
-        bson_destroy(&opts);
         if (!ok && e.code != 11000)
             return fail("cannot write the document", e.message);
-        written = ok && (matched + upserted) > 0;
+        written = written_doc != NULL;
     }
     if (!written)
         return fail("the document kept changing; try again", NULL);
@@ -214,6 +220,8 @@ static int write_fields(struct tool *t, const char *collection, const char *id_i
     BSON_APPEND_UTF8(&entry, "rev", rev_text);
     BSON_APPEND_UTF8(&entry, "by", t->by);
     BSON_APPEND_DATE_TIME(&entry, "at", now_ms);
+    BSON_APPEND_DOCUMENT(&entry, "doc", written_doc);
+    bson_destroy(written_doc);
     mongoc_collection_t *coll = central_collection(t->c, "changes");
     bool ok = mongoc_collection_insert_one(coll, &entry, NULL, NULL, &e);
     mongoc_collection_destroy(coll);

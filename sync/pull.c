@@ -73,6 +73,7 @@ struct entry {
     int collection;
     char id[ID_LEN + 8];
     int64_t at_ms; /* when the central writer wrote it, by its clock */
+    bson_t *doc;   /* the document as written, when the entry carries it */
 };
 
 static int by_seq(const void *a, const void *b)
@@ -205,6 +206,146 @@ static int pulled_at_job(db_conn_t *c, void *arg)
     return store_meta_set_int(c, "sync_pull_at_ms", *(int64_t *)arg) == STORE_OK ? 0 : -1;
 }
 
+static void free_entries(struct entry *entries, long n)
+{
+    for (long i = 0; entries && i < n; i++)
+        if (entries[i].doc)
+            bson_destroy(entries[i].doc);
+    free(entries);
+}
+
+/* Reads change entries above cp: with range, those numbered (cp, cp + max]
+ * (unsorted: no server sort needed); else the next max in order. Returns
+ * how many, -1 with e set. */
+static long read_entries(central_t *central, const char *clinic_id, int64_t cp, long max,
+                         bool range, struct entry *out, bson_error_t *e)
+{
+    bson_t q = BSON_INITIALIZER, gt, opts = BSON_INITIALIZER, sort;
+    BSON_APPEND_UTF8(&q, "clinicId", clinic_id);
+    BSON_APPEND_DOCUMENT_BEGIN(&q, "seq", &gt);
+    BSON_APPEND_INT64(&gt, "$gt", cp);
+    if (range)
+        BSON_APPEND_INT64(&gt, "$lte", cp + max);
+    bson_append_document_end(&q, &gt);
+    if (!range) {
+        BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
+        BSON_APPEND_INT32(&sort, "seq", 1);
+        bson_append_document_end(&opts, &sort);
+    }
+    BSON_APPEND_INT64(&opts, "limit", max);
+    mongoc_collection_t *coll = central_collection(central, "changes");
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &q, &opts, NULL);
+    const bson_t *doc;
+    long n = 0;
+    while (n < max && mongoc_cursor_next(cur, &doc)) {
+        bson_iter_t it;
+        char name[32];
+        int64_t seq = bson_iter_init_find(&it, doc, "seq") && BSON_ITER_HOLDS_NUMBER(&it)
+                          ? bson_iter_as_int64(&it)
+                          : 0;
+        int k = docmap_text(doc, "collection", name, sizeof name) ? docmap_index(name) : -1;
+        if (seq <= cp)
+            continue;
+        struct entry *x = &out[n++];
+        memset(x, 0, sizeof *x);
+        x->seq = seq;
+        x->collection = k;
+        x->at_ms = bson_iter_init_find(&it, doc, "at") && BSON_ITER_HOLDS_DATE_TIME(&it)
+                       ? bson_iter_date_time(&it)
+                       : 0;
+        if (k < 0 || !docmap_text(doc, "docId", x->id, sizeof x->id)) {
+            log_warn("sync", "change %lld in the central log names no known record; passed",
+                     (long long)seq);
+            x->collection = -1;
+        } else if (bson_iter_init_find(&it, doc, "doc") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+            uint32_t len;
+            const uint8_t *data;
+            bson_iter_document(&it, &len, &data);
+            x->doc = bson_new_from_data(data, len);
+        }
+    }
+    bool failed = mongoc_cursor_error(cur, e);
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(coll);
+    bson_destroy(&q);
+    bson_destroy(&opts);
+    return failed ? -1 : n;
+}
+
+/* The documents to apply for entries[0..n) (sorted by seq), one per record,
+ * at its first change: the snapshot of its last entry when the entries
+ * carry them, else the document as it is now (fetched). Returns how many,
+ * -1. */
+static long assemble(central_t *central, const char *clinic_id, struct entry *entries, long n,
+                     struct central_doc *out, char *err, size_t errlen)
+{
+    long m = 0, nfetch = 0, nfetched = 0;
+    long *last = calloc((size_t)n + 1, sizeof *last); /* per first entry: its record's last */
+    struct entry *want = calloc((size_t)n + 1, sizeof *want);
+    struct central_doc *fetched = calloc((size_t)n + 1, sizeof *fetched);
+    if (!last || !want || !fetched) {
+        snprintf(err, errlen, "out of memory");
+        m = -1;
+        goto out;
+    }
+    for (long i = 0; i < n; i++) {
+        last[i] = -1;
+        if (entries[i].collection < 0)
+            continue;
+        long k = 0;
+        while (k < i && !(entries[k].collection == entries[i].collection &&
+                          strcmp(entries[k].id, entries[i].id) == 0))
+            k++;
+        if (k < i) {
+            last[k] = i; /* a later change of a record seen before */
+            continue;
+        }
+        last[i] = i;
+    }
+    for (long i = 0; i < n; i++)
+        if (last[i] >= 0 && !entries[last[i]].doc) {
+            want[nfetch] = entries[i];
+            want[nfetch].doc = NULL;
+            want[nfetch].seq = nfetch + 1; /* fetch_docs orders by it */
+            nfetch++;
+        }
+    if (nfetch) {
+        nfetched = fetch_docs(central, clinic_id, want, nfetch, fetched, err, errlen);
+        if (nfetched < 0) {
+            nfetched = 0;
+            m = -1;
+            goto out;
+        }
+    }
+    for (long i = 0; i < n; i++) {
+        if (last[i] < 0)
+            continue;
+        if (entries[last[i]].doc) {
+            out[m].collection = entries[i].collection;
+            out[m++].doc = bson_copy(entries[last[i]].doc);
+            continue;
+        }
+        for (long f = 0; f < nfetched; f++) { /* gone centrally: nothing to apply */
+            char id[ID_LEN + 8];
+            if (fetched[f].doc && fetched[f].collection == entries[i].collection &&
+                docmap_text(fetched[f].doc, "_id", id, sizeof id) &&
+                strcmp(id, entries[i].id) == 0) {
+                out[m++] = fetched[f];
+                fetched[f].doc = NULL;
+                break;
+            }
+        }
+    }
+out:
+    for (long f = 0; fetched && f < nfetched; f++)
+        if (fetched[f].doc)
+            bson_destroy(fetched[f].doc);
+    free(last);
+    free(want);
+    free(fetched);
+    return m;
+}
+
 /* One batch. Returns the number of change entries read (0: nothing new),
  * -1 on error. *advanced tells whether the checkpoint moved. */
 static long pull_batch(app_t *app, central_t *central, const char *box_id, long batch,
@@ -232,53 +373,20 @@ static long pull_batch(app_t *app, central_t *central, const char *box_id, long 
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    bson_t q = BSON_INITIALIZER, gt, opts = BSON_INITIALIZER, sort;
-    BSON_APPEND_UTF8(&q, "clinicId", clinic.id);
-    BSON_APPEND_DOCUMENT_BEGIN(&q, "seq", &gt);
-    BSON_APPEND_INT64(&gt, "$gt", cp);
-    bson_append_document_end(&q, &gt);
-    BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
-    BSON_APPEND_INT32(&sort, "seq", 1);
-    bson_append_document_end(&opts, &sort);
-    BSON_APPEND_INT64(&opts, "limit", batch);
-    mongoc_collection_t *coll = central_collection(central, "changes");
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &q, &opts, NULL);
-    const bson_t *doc;
-    long n = 0;
-    while (n < batch && mongoc_cursor_next(cur, &doc)) {
-        bson_iter_t it;
-        char name[32];
-        int64_t seq = bson_iter_init_find(&it, doc, "seq") && BSON_ITER_HOLDS_NUMBER(&it)
-                          ? bson_iter_as_int64(&it)
-                          : 0;
-        int k = docmap_text(doc, "collection", name, sizeof name) ? docmap_index(name) : -1;
-        if (seq <= cp)
-            continue;
-        entries[n].seq = seq;
-        entries[n].collection = k;
-        entries[n].at_ms = bson_iter_init_find(&it, doc, "at") && BSON_ITER_HOLDS_DATE_TIME(&it)
-                               ? bson_iter_date_time(&it)
-                               : 0;
-        if (k < 0 || !docmap_text(doc, "docId", entries[n].id, sizeof entries[n].id)) {
-            log_warn("sync", "change %lld in the central log names no known record; passed",
-                     (long long)seq);
-            entries[n].collection = -1;
-        }
-        n++;
-    }
-    bool failed = mongoc_cursor_error(cur, &e);
-    mongoc_cursor_destroy(cur);
-    mongoc_collection_destroy(coll);
-    bson_destroy(&q);
-    bson_destroy(&opts);
+    /* a range of numbers first (cheap even on a server that scans); when
+     * it holds nothing, the next entries in order, past any gap */
+    long n = read_entries(central, clinic.id, cp, batch, true, entries, &e);
+    if (n == 0)
+        n = read_entries(central, clinic.id, cp, batch, false, entries, &e);
+    bool failed = n < 0;
     if (failed) {
         snprintf(err, errlen, "pull of changes failed: %s", e.message);
-        free(entries);
+        free_entries(entries, batch);
         free(docs);
         return -1;
     }
     if (n == 0) {
-        free(entries);
+        free_entries(entries, batch);
         free(docs);
         /* remember when the box was last up to date (for the clock check) */
         int64_t at = app_now() * 1000;
@@ -355,12 +463,8 @@ static long pull_batch(app_t *app, central_t *central, const char *box_id, long 
                                 g ? "," : "", (long long)kept[g].seq,
                                 (long long)kept[g].since_ms);
 
-    long valid = 0;
-    for (long k = 0; k < n; k++)
-        if (entries[k].collection >= 0)
-            entries[valid++] = entries[k];
-    long m = fetch_docs(central, clinic.id, entries, valid, docs, err, errlen);
-    free(entries);
+    long m = assemble(central, clinic.id, entries, n, docs, err, errlen);
+    free_entries(entries, batch);
     if (m < 0) {
         free(docs);
         return -1;

@@ -4,10 +4,12 @@
  * Central writers (`clinicbox central`, or any tool following the shape in
  * docs/sync.md) take a number from the clinic's counter (collection
  * `counters`, `_id` = the clinic's id, `$inc` of `seq`), write the document,
- * then append {clinicId, seq, collection, docId} to the `changes`
- * collection. The box reads `changes` in seq order from its checkpoint, in
- * batches, fetches the current documents, and applies them (apply.h) in one
- * SQLite transaction with the new checkpoint.
+ * then append {clinicId, seq, collection, docId, doc} to the `changes`
+ * collection (doc: the document as written). The box reads `changes` from
+ * its checkpoint in ranges of numbers (no server-side sort), takes each
+ * record's last snapshot (or fetches the document when an entry has none),
+ * and applies them (apply.h) in one SQLite transaction with the new
+ * checkpoint.
  *
  * A number taken but not (yet) visible in `changes` is a gap: a writer
  * still between its steps, or one that died. The checkpoint stops below a
