@@ -15,6 +15,7 @@
 #include "core/log.h"
 
 #define DEFAULT_TIMEOUT_MS 5000
+#define SOCKET_TIMEOUT_MS 30000
 
 struct central {
     mongoc_client_t *client;
@@ -87,6 +88,11 @@ central_t *central_open(const char *uri_text, char *err, size_t errlen)
                                        DEFAULT_TIMEOUT_MS);
     if (!mongoc_uri_has_option(uri, MONGOC_URI_CONNECTTIMEOUTMS))
         mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, DEFAULT_TIMEOUT_MS);
+    /* a write or read that hangs (a half-open link, a server that crawls)
+     * fails the round in half a minute, not libmongoc's five; the push then
+     * halves its batch (ctl.h) */
+    if (!mongoc_uri_has_option(uri, MONGOC_URI_SOCKETTIMEOUTMS))
+        mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, SOCKET_TIMEOUT_MS);
     mongoc_uri_set_appname(uri, "clinicbox");
     c = calloc(1, sizeof *c);
     if (c)

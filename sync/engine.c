@@ -43,6 +43,34 @@ static void wake_cb(void *arg)
     wake(arg);
 }
 
+static bool stop_cb(void *arg)
+{
+    return is_stopping(arg);
+}
+
+/* A long round's batches show in the status as they commit. */
+struct progress {
+    struct sync_engine *e;
+    unsigned long long base_pushed, base_pulled;
+    long pushed, pulled;
+};
+
+static void progress_cb(void *arg, long pushed, long pulled)
+{
+    struct progress *p = arg;
+    p->pushed += pushed;
+    p->pulled += pulled;
+    pthread_mutex_lock(&p->e->lock);
+    p->e->st.pushed_total = p->base_pushed + (unsigned long long)p->pushed;
+    p->e->st.pulled_total = p->base_pulled + (unsigned long long)p->pulled;
+    pthread_mutex_unlock(&p->e->lock);
+}
+
+static bool progress_stop_cb(void *arg)
+{
+    return stop_cb(((struct progress *)arg)->e);
+}
+
 static void *engine_main(void *arg)
 {
     struct sync_engine *e = arg;
@@ -51,6 +79,7 @@ static void *engine_main(void *arg)
     central_t *c = central_open(app->cfg.mongo_uri, err, sizeof err);
     if (!c)
         log_error("sync", "%s", err);
+    struct sync_ctl ctl = {progress_stop_cb, progress_cb, NULL, SYNC_BATCH_MAX};
     while (!is_stopping(e)) {
         struct round_result res = {0};
         pthread_mutex_lock(&e->lock);
@@ -60,7 +89,11 @@ static void *engine_main(void *arg)
         /* the digests: at the first round, then once a day */
         bool reconcile = !e->st.last_reconcile_at ||
                          app_now() - e->st.last_reconcile_at >= SYNC_RECONCILE_SECONDS;
-        bool ok = c && sync_round_on(app, c, reconcile, &res, err, sizeof err);
+        pthread_mutex_lock(&e->lock);
+        struct progress prog = {e, e->st.pushed_total, e->st.pulled_total, 0, 0};
+        pthread_mutex_unlock(&e->lock);
+        ctl.arg = &prog;
+        bool ok = c && sync_round_on(app, c, reconcile, &ctl, &res, err, sizeof err);
         if (!c && !err[0])
             snprintf(err, sizeof err, "mongo_uri cannot be used");
         int64_t now = app_now();
@@ -69,8 +102,8 @@ static void *engine_main(void *arg)
         e->st.running = false;
         e->st.last_round_at = now;
         /* what the round committed counts, even if a later step failed */
-        e->st.pushed_total += (unsigned long long)res.pushed;
-        e->st.pulled_total += (unsigned long long)res.pulled;
+        e->st.pushed_total = prog.base_pushed + (unsigned long long)res.pushed;
+        e->st.pulled_total = prog.base_pulled + (unsigned long long)res.pulled;
         e->st.conflicts_total += (unsigned long long)res.conflicts;
         e->st.rejected_total += (unsigned long long)res.rejected;
         if (ok) {

@@ -486,15 +486,25 @@ static long pull_batch(app_t *app, central_t *central, const char *box_id, long 
     return n;
 }
 
-bool sync_pull(app_t *app, central_t *c, const char *box_id, long batch, struct pull_stats *st,
-               char *err, size_t errlen)
+bool sync_pull(app_t *app, central_t *c, const char *box_id, long batch,
+               const struct sync_ctl *ctl, struct pull_stats *st, char *err, size_t errlen)
 {
     bool advanced = true;
-    long n;
     memset(st, 0, sizeof *st);
-    while (advanced && (n = pull_batch(app, c, box_id, batch, st, &advanced, err, errlen)) > 0)
-        ;
-    return n >= 0;
+    while (advanced) {
+        if (sync_ctl_stop(ctl)) {
+            snprintf(err, errlen, "stopped");
+            return false;
+        }
+        long before = st->applied;
+        long n = pull_batch(app, c, box_id, batch, st, &advanced, err, errlen);
+        if (n < 0)
+            return false;
+        if (n == 0)
+            break;
+        sync_ctl_progress(ctl, 0, st->applied - before);
+    }
+    return true;
 }
 
 bool sync_pull_records(app_t *app, central_t *central, const char *box_id, int collection,

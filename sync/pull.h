@@ -27,6 +27,7 @@
 #include "service/app.h"
 #include "sync/apply.h"
 #include "sync/central.h"
+#include "sync/ctl.h"
 
 #define SYNC_GAP_WAIT_MS (60 * 1000LL)
 
@@ -41,10 +42,10 @@ struct pull_stats {
 };
 
 /* Pulls in batches of `batch` until the change log has nothing new (or
- * only entries above a gap that is still waited for). false with the reason
- * in err. */
-bool sync_pull(app_t *app, central_t *c, const char *box_id, long batch, struct pull_stats *st,
-               char *err, size_t errlen);
+ * only entries above a gap that is still waited for), or ctl says stop.
+ * false with the reason in err. */
+bool sync_pull(app_t *app, central_t *c, const char *box_id, long batch,
+               const struct sync_ctl *ctl, struct pull_stats *st, char *err, size_t errlen);
 
 /* Fetches the named documents (a push found them changed centrally) and
  * applies them outside the change log's order. */

@@ -305,6 +305,121 @@ static bool sort_errors(const bson_t *reply, struct change *ch, const long *op_c
     return !other;
 }
 
+/* A bulk write to one collection, unordered (the server may apply the
+ * operations in any order), with majority write concern. */
+static mongoc_bulk_operation_t *new_bulk(mongoc_collection_t *coll)
+{
+    bson_t opts = BSON_INITIALIZER;
+    mongoc_write_concern_t *wc = mongoc_write_concern_new();
+    mongoc_write_concern_set_wmajority(wc, 0);
+    BSON_APPEND_BOOL(&opts, "ordered", false);
+    mongoc_write_concern_append(wc, &opts);
+    mongoc_bulk_operation_t *bulk = mongoc_collection_create_bulk_operation_with_opts(coll, &opts);
+    mongoc_write_concern_destroy(wc);
+    bson_destroy(&opts);
+    return bulk;
+}
+
+/* The whole document of a record central has never had (no revision
+ * known), for an insert. STORE_NOT_FOUND for a record gone from the box. */
+static int build_insert(db_conn_t *c, const struct change *ch, const char *clinic_id,
+                        const char *box_id, bson_t *doc)
+{
+    bson_t sync;
+    BSON_APPEND_UTF8(doc, "_id", ch->id);
+    BSON_APPEND_UTF8(doc, "clinicId", clinic_id);
+    int rc = docmap_set_fields(c, docmap_collections[ch->collection], ch->id, doc);
+    if (rc != STORE_OK)
+        return rc;
+    BSON_APPEND_DOCUMENT_BEGIN(doc, "_sync", &sync);
+    BSON_APPEND_UTF8(&sync, "rev", ch->rev);
+    BSON_APPEND_UTF8(&sync, "box", box_id);
+    BSON_APPEND_DATE_TIME(&sync, "pushedAt", app_now() * 1000);
+    bson_append_document_end(doc, &sync);
+    return STORE_OK;
+}
+
+/* Pushes the batch's records of collection k. Records central has never
+ * had go first as one insert (a bulk of inserts costs a server that copies
+ * on write, like jongodb, one write instead of one per record); if any is
+ * there after all (a retried batch), they all go again as guarded updates,
+ * which is what every other record gets. */
+static bool push_collection(db_conn_t *c, central_t *central, int k, struct change *ch, long n,
+                            long *op_change, const char *clinic_id, const char *box_id,
+                            hlc_clock *clk, char *last_rev, char *err, size_t errlen)
+{
+    bson_error_t e = {0};
+    bson_t reply;
+    bool ok = true, inserted = false;
+    long nins = 0, nops = 0;
+    mongoc_collection_t *coll = central_collection(central, docmap_collections[k]);
+
+    mongoc_bulk_operation_t *ins = new_bulk(coll);
+    for (long i = 0; ok && i < n; i++) {
+        if (ch[i].collection != k)
+            continue;
+        hlc_t t = hlc_tick(clk, ch[i].at_ms);
+        hlc_format(&t, ch[i].rev);
+        snprintf(last_rev, HLC_TEXT_MAX, "%s", ch[i].rev);
+        ch[i].state = WAITING;
+        if (ch[i].known[0])
+            continue;
+        bson_t doc = BSON_INITIALIZER;
+        int rc = build_insert(c, &ch[i], clinic_id, box_id, &doc);
+        if (rc == STORE_OK) {
+            ok = mongoc_bulk_operation_insert_with_opts(ins, &doc, NULL, &e);
+            ch[i].state = PUSHED; /* provisionally: see below */
+            nins++;
+        } else if (rc != STORE_NOT_FOUND) {
+            ok = false;
+            snprintf(e.message, sizeof e.message, "storage is unavailable");
+        }
+        bson_destroy(&doc);
+    }
+    if (ok && nins > 0) {
+        inserted = mongoc_bulk_operation_execute(ins, &reply, &e);
+        bson_destroy(&reply);
+    }
+    mongoc_bulk_operation_destroy(ins);
+
+    mongoc_bulk_operation_t *bulk = new_bulk(coll);
+    for (long i = 0; ok && i < n; i++) {
+        if (ch[i].collection != k || (ch[i].state == PUSHED && inserted))
+            continue;
+        bson_t sel = BSON_INITIALIZER, upd = BSON_INITIALIZER, uopts = BSON_INITIALIZER;
+        int rc = build_update(c, &ch[i], clinic_id, box_id, &sel, &upd);
+        BSON_APPEND_BOOL(&uopts, "upsert", true);
+        if (rc == STORE_OK) {
+            ok = mongoc_bulk_operation_update_one_with_opts(bulk, &sel, &upd, &uopts, &e);
+            op_change[nops++] = i;
+            ch[i].state = PUSHED;
+        } else if (rc == STORE_NOT_FOUND) {
+            ch[i].state = PUSHED; /* nothing to say */
+        } else {
+            ok = false;
+            snprintf(e.message, sizeof e.message, "storage is unavailable");
+        }
+        bson_destroy(&sel);
+        bson_destroy(&upd);
+        bson_destroy(&uopts);
+    }
+    if (ok && nops > 0) {
+        char why[256] = "";
+        if (!mongoc_bulk_operation_execute(bulk, &reply, &e) &&
+            !sort_errors(&reply, ch, op_change, nops, why, sizeof why)) {
+            ok = false;
+            if (why[0])
+                snprintf(e.message, sizeof e.message, "%s", why);
+        }
+        bson_destroy(&reply);
+    }
+    if (!ok)
+        snprintf(err, errlen, "push to %s failed: %s", docmap_collections[k], e.message);
+    mongoc_bulk_operation_destroy(bulk);
+    mongoc_collection_destroy(coll);
+    return ok;
+}
+
 /* One batch: returns records pushed (0 when the journal is empty), -1. */
 static long push_batch(app_t *app, central_t *central, const char *box_id, long batch,
                        hlc_clock *clk, struct push_conflicts *conflicts, char *err,
@@ -339,59 +454,9 @@ static long push_batch(app_t *app, central_t *central, const char *box_id, long 
         snprintf(err, errlen, "storage is unavailable");
         return -1;
     }
-    /* one bulk write per collection, unordered: the server may apply them in
-     * any order, and a retry repeats the same $set */
-    for (int k = 0; ok && k < docmap_ncollections; k++) {
-        bson_t opts = BSON_INITIALIZER, reply;
-        bson_error_t e;
-        mongoc_write_concern_t *wc = mongoc_write_concern_new();
-        mongoc_write_concern_set_wmajority(wc, 0);
-        BSON_APPEND_BOOL(&opts, "ordered", false);
-        mongoc_write_concern_append(wc, &opts);
-        mongoc_collection_t *coll = central_collection(central, docmap_collections[k]);
-        mongoc_bulk_operation_t *bulk =
-            mongoc_collection_create_bulk_operation_with_opts(coll, &opts);
-        long nops = 0;
-        for (long i = 0; ok && i < n; i++) {
-            if (ch[i].collection != k)
-                continue;
-            hlc_t t = hlc_tick(clk, ch[i].at_ms);
-            hlc_format(&t, ch[i].rev);
-            snprintf(last_rev, sizeof last_rev, "%s", ch[i].rev);
-            bson_t sel = BSON_INITIALIZER, upd = BSON_INITIALIZER, uopts = BSON_INITIALIZER;
-            int rc = build_update(c, &ch[i], clinic.id, box_id, &sel, &upd);
-            BSON_APPEND_BOOL(&uopts, "upsert", true);
-            if (rc == STORE_OK) {
-                ok = mongoc_bulk_operation_update_one_with_opts(bulk, &sel, &upd, &uopts, &e);
-                op_change[nops++] = i;
-                ch[i].state = PUSHED;
-            } else if (rc == STORE_NOT_FOUND) {
-                ch[i].state = PUSHED; /* nothing to say */
-            } else {
-                ok = false;
-                snprintf(e.message, sizeof e.message, "storage is unavailable");
-            }
-            bson_destroy(&sel);
-            bson_destroy(&upd);
-            bson_destroy(&uopts);
-        }
-        if (ok && nops > 0) {
-            char why[256] = "";
-            if (!mongoc_bulk_operation_execute(bulk, &reply, &e) &&
-                !sort_errors(&reply, ch, op_change, nops, why, sizeof why)) {
-                ok = false;
-                if (why[0])
-                    snprintf(e.message, sizeof e.message, "%s", why);
-            }
-            bson_destroy(&reply);
-        }
-        if (!ok)
-            snprintf(err, errlen, "push to %s failed: %s", docmap_collections[k], e.message);
-        mongoc_bulk_operation_destroy(bulk);
-        mongoc_collection_destroy(coll);
-        mongoc_write_concern_destroy(wc);
-        bson_destroy(&opts);
-    }
+    for (int k = 0; ok && k < docmap_ncollections; k++)
+        ok = push_collection(c, central, k, ch, n, op_change, clinic.id, box_id, clk, last_rev,
+                             err, errlen);
     db_reader_release(app->db, c);
     free(op_change);
     if (ok) {
@@ -415,17 +480,31 @@ static long push_batch(app_t *app, central_t *central, const char *box_id, long 
     return ok ? pushed : -1;
 }
 
-long sync_push(app_t *app, central_t *central, const char *box_id, long batch,
+long sync_push(app_t *app, central_t *central, const char *box_id, struct sync_ctl *ctl,
                struct push_conflicts *conflicts, char *err, size_t errlen)
 {
     hlc_clock clk;
     long total = 0, n;
     hlc_init(&clk, box_id);
     conflicts->n = 0;
-    while ((n = push_batch(app, central, box_id, batch, &clk, conflicts, err, errlen)) > 0) {
+    for (;;) {
+        if (sync_ctl_stop(ctl)) {
+            snprintf(err, errlen, "stopped");
+            return -1;
+        }
+        long batch = ctl->push_batch;
+        n = push_batch(app, central, box_id, batch, &clk, conflicts, err, errlen);
+        if (n < 0) {
+            ctl->push_batch = batch / 2 < SYNC_BATCH_MIN ? SYNC_BATCH_MIN : batch / 2;
+            return -1;
+        }
+        if (n == 0)
+            break;
+        ctl->push_batch = batch * 2 > SYNC_BATCH_MAX ? SYNC_BATCH_MAX : batch * 2;
         total += n;
+        sync_ctl_progress(ctl, n, 0);
         if (conflicts->n)
             break; /* the round takes the central changes in, then pushes again */
     }
-    return n < 0 ? -1 : total;
+    return total;
 }

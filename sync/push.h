@@ -22,6 +22,7 @@
 
 #include "service/app.h"
 #include "sync/central.h"
+#include "sync/ctl.h"
 
 /* Turns the journal on (a mongo_uri is set) or off. Turning it on journals
  * every existing record, so the first push seeds the central database.
@@ -52,10 +53,10 @@ struct push_conflicts {
     long n;
 };
 
-/* Pushes journal rows in batches of at most `batch` until the journal is
- * empty or a batch met conflicts. Returns the number of records pushed, or
+/* Pushes journal rows in batches of ctl->push_batch (adapted, ctl.h) until
+ * the journal is empty, a batch met conflicts, or ctl says stop. Returns the number of records pushed, or
  * -1 with the reason in err. */
-long sync_push(app_t *app, central_t *c, const char *box_id, long batch,
+long sync_push(app_t *app, central_t *c, const char *box_id, struct sync_ctl *ctl,
                struct push_conflicts *conflicts, char *err, size_t errlen);
 
 #endif

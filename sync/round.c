@@ -18,7 +18,6 @@
 #include "sync/pull.h"
 #include "sync/push.h"
 
-#define PUSH_BATCH 500
 #define PULL_BATCH 500
 #define CONFLICT_PASSES 3
 
@@ -47,8 +46,8 @@ bool sync_box_id(app_t *app, char *out)
 
 /* Pushes; a record whose central document changed meanwhile is fetched,
  * decided (apply.h) and pushed again, a few passes at most per round. */
-static long push_all(app_t *app, central_t *c, const char *box, struct pull_stats *pulled,
-                     char *err, size_t errlen)
+static long push_all(app_t *app, central_t *c, const char *box, struct sync_ctl *ctl,
+                     struct pull_stats *pulled, char *err, size_t errlen)
 {
     struct push_conflicts *cf = malloc(sizeof *cf);
     char(*ids)[ID_LEN + 8] = malloc(PUSH_MAX_CONFLICTS * sizeof *ids);
@@ -60,7 +59,7 @@ static long push_all(app_t *app, central_t *c, const char *box, struct pull_stat
         return -1;
     }
     for (int pass = 0; pass < CONFLICT_PASSES; pass++) {
-        long n = sync_push(app, c, box, PUSH_BATCH, cf, err, errlen);
+        long n = sync_push(app, c, box, ctl, cf, err, errlen);
         if (n < 0) {
             total = -1;
             break;
@@ -86,8 +85,8 @@ static long push_all(app_t *app, central_t *c, const char *box, struct pull_stat
     return total;
 }
 
-bool sync_round_on(app_t *app, central_t *c, bool reconcile, struct round_result *res,
-                   char *err, size_t errlen)
+bool sync_round_on(app_t *app, central_t *c, bool reconcile, struct sync_ctl *ctl,
+                   struct round_result *res, char *err, size_t errlen)
 {
     char box[ID_LEN], host[256] = "";
     clinic_rec clinic;
@@ -123,15 +122,15 @@ bool sync_round_on(app_t *app, central_t *c, bool reconcile, struct round_result
                          "was replaced or restarted empty); pushing every record again");
     /* what a round committed counts even when a later step fails */
     struct pull_stats pulled = {0};
-    bool ok = sync_pull(app, c, box, PULL_BATCH, &pulled, err, errlen);
-    long pushed = ok ? push_all(app, c, box, &pulled, err, errlen) : 0;
+    bool ok = sync_pull(app, c, box, PULL_BATCH, ctl, &pulled, err, errlen);
+    long pushed = ok ? push_all(app, c, box, ctl, &pulled, err, errlen) : 0;
     ok = ok && pushed >= 0;
     if (ok && reconcile && sync_pending(app) == 0) {
         struct digest_stats ds;
         ok = sync_reconcile(app, c, box, &ds, &pulled, err, errlen);
         res->reconciled = ok;
         res->drift_repaired = ds.pulled + ds.repushed;
-        long again = ok && ds.repushed ? push_all(app, c, box, &pulled, err, errlen) : 0;
+        long again = ok && ds.repushed ? push_all(app, c, box, ctl, &pulled, err, errlen) : 0;
         ok = ok && again >= 0;
         pushed += again > 0 ? again : 0;
     }
@@ -168,12 +167,13 @@ bool sync_round_on(app_t *app, central_t *c, bool reconcile, struct round_result
 bool sync_round(app_t *app, char *err, size_t errlen)
 {
     struct round_result res;
+    struct sync_ctl ctl = {.push_batch = SYNC_BATCH_MAX};
     if (!app->cfg.mongo_uri[0]) {
         snprintf(err, errlen, "mongo_uri is not set: sync is off");
         return false;
     }
     central_t *c = central_open(app->cfg.mongo_uri, err, errlen);
-    bool ok = c && sync_round_on(app, c, true, &res, err, errlen);
+    bool ok = c && sync_round_on(app, c, true, &ctl, &res, err, errlen);
     central_close(c);
     return ok;
 }

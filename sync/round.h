@@ -13,6 +13,7 @@
 
 #include "service/app.h"
 #include "sync/central.h"
+#include "sync/ctl.h"
 
 /* This box's id (a UUID made and kept in the database at first use), into
  * out (ID_LEN). false on a storage error. */
@@ -35,8 +36,9 @@ struct round_result {
 
 /* One round on an open client (the sync thread keeps one). With reconcile,
  * the round also compares the per-day digests once the journal is empty
- * (digest.h). */
-bool sync_round_on(app_t *app, central_t *c, bool reconcile, struct round_result *res,
-                   char *err, size_t errlen);
+ * (digest.h). ctl (ctl.h): stop and progress between batches, and the
+ * push's adaptive batch size, kept by the caller across rounds. */
+bool sync_round_on(app_t *app, central_t *c, bool reconcile, struct sync_ctl *ctl,
+                   struct round_result *res, char *err, size_t errlen);
 
 #endif
