@@ -17,6 +17,8 @@
 #
 # BENCH_OUTBOX=1 runs the outbox benchmark (bench/outbox.sh BUILD_DIR, about
 # 100 s more) after the summary; its exit status then counts too.
+# BENCH_SYNC=1 runs the sync benchmark (bench/sync.sh BUILD_DIR, about 20
+# minutes more against jongodb) after that; its exit status then counts too.
 #
 # Knobs (environment): BENCH_CLIENTS (64), BENCH_DURATION (10 s per measured
 # phase), BENCH_WARMUP (1 s), BENCH_APPOINTMENTS (100000), BENCH_DOCTORS (20),
@@ -239,4 +241,9 @@ BEGIN {
 if [ "${BENCH_OUTBOX:-0}" = 1 ]; then
     echo
     "$(dirname "${BASH_SOURCE[0]}")/outbox.sh" "$BUILD_DIR"
+fi
+
+if [ "${BENCH_SYNC:-0}" = 1 ]; then
+    echo
+    "$(dirname "${BASH_SOURCE[0]}")/sync.sh" "$BUILD_DIR"
 fi
