@@ -1,6 +1,51 @@
-# bench/lib.sh — sourced by bench/run.sh and bench/outbox.sh after they set
-# WORK: the processes a benchmark started (PIDS, stopped by stop_pid) are
-# stopped and the work dir removed (kept with BENCH_KEEP=1) when it exits.
+# shellcheck shell=bash
+# bench/lib.sh — sourced by the benchmark drivers (bench/run.sh, outbox.sh,
+# sync.sh) right after `set -euo pipefail`, with the driver's arguments:
+#
+#   bench_args "$@"      checks the one argument, BUILD_DIR, and sets it;
+#   find_bin NAME        the path of a built binary (BUILD_DIR or BUILD_DIR/bench);
+#   bench_work NAME      makes the work dir WORK under BENCH_TMPDIR (default
+#                        BUILD_DIR), from mktemp's template bench-NAME.XXXXXX;
+#   bench_run_copies     copies clinicbox and bench_loadgen into WORK/bin and
+#                        points CLINICBOX and LOADGEN at the copies, so a rebuild
+#                        during the run cannot mix two binaries (CLINICBOX_BUILT
+#                        says which build it was);
+#   PIDS, stop_pid PID   the processes a benchmark started, stopped at exit,
+#                        when the work dir is also removed (BENCH_KEEP=1 keeps it).
+
+bench_args() {
+    if [ $# -ne 1 ] || [ ! -d "$1" ]; then
+        echo "usage: bench/${0##*/} BUILD_DIR" >&2
+        exit 2
+    fi
+    BUILD_DIR=$(cd "$1" && pwd)
+}
+
+find_bin() {
+    local name=$1 d
+    for d in "$BUILD_DIR" "$BUILD_DIR/bench"; do
+        if [ -x "$d/$name" ]; then
+            echo "$d/$name"
+            return 0
+        fi
+    done
+    echo "bench/${0##*/}: $name not found in $BUILD_DIR" >&2
+    return 1
+}
+
+bench_work() {
+    WORK=$(mktemp -d "${BENCH_TMPDIR:-$BUILD_DIR}/bench-$1.XXXXXX")
+}
+
+bench_run_copies() {
+    mkdir -p "$WORK/bin"
+    cp "$CLINICBOX" "$WORK/bin/clinicbox"
+    cp "$LOADGEN" "$WORK/bin/bench_loadgen"
+    # shellcheck disable=SC2034 # read by the drivers' summaries
+    CLINICBOX_BUILT="$CLINICBOX built $(date -u -r "$CLINICBOX" '+%F %T UTC')"
+    CLINICBOX="$WORK/bin/clinicbox"
+    LOADGEN="$WORK/bin/bench_loadgen"
+}
 
 PIDS=()
 stop_pid() { # stop_pid PID: TERM, wait up to 10 s, then KILL
@@ -22,6 +67,7 @@ cleanup() {
     for pid in "${PIDS[@]}"; do
         stop_pid "$pid"
     done
+    [ -n "${WORK:-}" ] || return 0
     if [ "${BENCH_KEEP:-0}" = 1 ]; then
         echo "work dir kept: $WORK"
     else

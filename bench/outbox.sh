@@ -52,24 +52,11 @@
 # phase failed, 2 on bad usage.
 set -euo pipefail
 
-if [ $# -ne 1 ] || [ ! -d "$1" ]; then
-    echo "usage: bench/outbox.sh BUILD_DIR" >&2
-    exit 2
-fi
-BUILD_DIR=$(cd "$1" && pwd)
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_args "$@"
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-find_bin() {
-    local name=$1 d
-    for d in "$BUILD_DIR" "$BUILD_DIR/bench"; do
-        if [ -x "$d/$name" ]; then
-            echo "$d/$name"
-            return 0
-        fi
-    done
-    echo "bench/outbox.sh: $name not found in $BUILD_DIR" >&2
-    return 1
-}
 CLINICBOX=$(find_bin clinicbox)
 LOADGEN=$(find_bin bench_loadgen)
 PY=${BENCH_PYTHON:-/usr/bin/python3}
@@ -104,19 +91,10 @@ for impl in $IMPLS; do
     esac
 done
 
-WORK=$(mktemp -d "${BENCH_TMPDIR:-$BUILD_DIR}/bench-outbox.XXXXXX")
-# Run copies: a rebuild during the run must not mix two binaries in one run.
-mkdir -p "$WORK/bin"
-cp "$CLINICBOX" "$WORK/bin/clinicbox"
-cp "$LOADGEN" "$WORK/bin/bench_loadgen"
-CLINICBOX_BUILT="$CLINICBOX built $(date -u -r "$CLINICBOX" '+%F %T UTC')"
-CLINICBOX="$WORK/bin/clinicbox"
-LOADGEN="$WORK/bin/bench_loadgen"
+bench_work outbox
+bench_run_copies
 PGID=$(ps -o pgid= $$ | tr -d ' ')
 
-# PIDS, stop_pid and the cleanup of $WORK at exit: bench/lib.sh
-# shellcheck source=bench/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 fail() {
     echo "bench/outbox.sh: $*" >&2

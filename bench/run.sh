@@ -29,23 +29,10 @@
 # phase failed, 2 on bad usage.
 set -euo pipefail
 
-if [ $# -ne 1 ] || [ ! -d "$1" ]; then
-    echo "usage: bench/run.sh BUILD_DIR" >&2
-    exit 2
-fi
-BUILD_DIR=$(cd "$1" && pwd)
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_args "$@"
 
-find_bin() {
-    local name=$1 d
-    for d in "$BUILD_DIR" "$BUILD_DIR/bench"; do
-        if [ -x "$d/$name" ]; then
-            echo "$d/$name"
-            return 0
-        fi
-    done
-    echo "bench/run.sh: $name not found in $BUILD_DIR" >&2
-    return 1
-}
 CLINICBOX=$(find_bin clinicbox)
 LOADGEN=$(find_bin bench_loadgen)
 SQLITE_RAW=$(find_bin bench_sqlite_raw)
@@ -61,12 +48,9 @@ BASE_DATE=${BENCH_BASE_DATE:-$(date -u -d '+30 days' +%F)}
 SLOT_DAYS=${BENCH_SLOT_DAYS:-104}
 SLOT_MINUTES=15
 
-WORK=$(mktemp -d "${BENCH_TMPDIR:-$BUILD_DIR}/bench-run.XXXXXX")
+bench_work run
 mkdir -p "$WORK/data" "$WORK/raw"
 
-# PIDS, stop_pid and the cleanup of $WORK at exit: bench/lib.sh
-# shellcheck source=bench/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # result FILE PHASE KEY: the value of KEY on the "RESULT phase=PHASE" line.
 result() {

@@ -97,24 +97,11 @@
 # prerequisite.
 set -euo pipefail
 
-if [ $# -ne 1 ] || [ ! -d "$1" ]; then
-    echo "usage: bench/sync.sh BUILD_DIR" >&2
-    exit 2
-fi
-BUILD_DIR=$(cd "$1" && pwd)
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_args "$@"
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-find_bin() {
-    local name=$1 d
-    for d in "$BUILD_DIR" "$BUILD_DIR/bench"; do
-        if [ -x "$d/$name" ]; then
-            echo "$d/$name"
-            return 0
-        fi
-    done
-    echo "bench/sync.sh: $name not found in $BUILD_DIR" >&2
-    return 1
-}
 CLINICBOX=$(find_bin clinicbox)
 LOADGEN=$(find_bin bench_loadgen)
 PY=${BENCH_PYTHON:-/usr/bin/python3}
@@ -166,19 +153,10 @@ fi
 # where this script gives it one.
 unset CLINICBOX_MONGO_URI CLINICBOX_SYNC_INTERVAL_SECONDS
 
-WORK=$(mktemp -d "${BENCH_TMPDIR:-$BUILD_DIR}/bench-sync.XXXXXX")
-# Run copies: a rebuild during the run must not mix two binaries in one run.
-mkdir -p "$WORK/bin"
-cp "$CLINICBOX" "$WORK/bin/clinicbox"
-cp "$LOADGEN" "$WORK/bin/bench_loadgen"
-CLINICBOX_BUILT="$CLINICBOX built $(date -u -r "$CLINICBOX" '+%F %T UTC')"
-CLINICBOX="$WORK/bin/clinicbox"
-LOADGEN="$WORK/bin/bench_loadgen"
+bench_work sync
+bench_run_copies
 PGID=$(ps -o pgid= $$ | tr -d ' ')
 
-# PIDS, stop_pid and the cleanup of $WORK at exit: bench/lib.sh
-# shellcheck source=bench/lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Database names: a prefix of their own on a shared mongod, dropped at exit.
 DBP=""

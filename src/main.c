@@ -23,7 +23,7 @@
 #include "sync/central_tool.h"
 #include "sync/docmap.h"
 #include "sync/engine.h"
-#include "sync/push.h"
+#include "sync/journal.h"
 #include "sync/round.h"
 
 static void usage(FILE *f)

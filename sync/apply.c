@@ -22,6 +22,7 @@
 #include "store/store.h"
 #include "sync/docmap.h"
 #include "sync/hlc.h"
+#include "sync/journal.h"
 
 enum { APPLIED = 0, REFUSED = 1, STORAGE = -1 };
 
@@ -335,17 +336,6 @@ static int box_owned(db_conn_t *c, int collection, const char *id, struct outcom
 
 /* ---- one document -------------------------------------------------------- */
 
-static bool sync_text(const bson_t *doc, const char *path, char *out, size_t len)
-{
-    bson_iter_t it, child;
-    out[0] = 0;
-    if (!bson_iter_init(&it, doc) || !bson_iter_find_descendant(&it, path, &child) ||
-        !BSON_ITER_HOLDS_UTF8(&child))
-        return false;
-    snprintf(out, len, "%s", bson_iter_utf8(&child, NULL));
-    return true;
-}
-
 /* Whether two values of the same field are equal (numbers by value). */
 static bool same_value(const bson_iter_t *a, const bson_iter_t *b)
 {
@@ -429,22 +419,17 @@ static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc
         j->out->rejected++;
         return 0;
     }
-    if (!sync_text(d->doc, "_sync.rev", rev_text, sizeof rev_text) || !hlc_parse(rev_text, &rev)) {
+    if (!docmap_text(d->doc, "_sync.rev", rev_text, sizeof rev_text) ||
+        !hlc_parse(rev_text, &rev)) {
         add_rejection(j->out, d->collection, id, "",
                       "no _sync.rev: write through `clinicbox central` (docs/sync.md)");
         j->out->rejected++;
         return 0;
     }
-    sqlite3_stmt *st = db_prepare(c, "SELECT rev FROM sync_revs WHERE entity = ?1 AND entity_id = ?2");
-    if (!st)
+    int got = sync_rev_get(c, coll, id, known_text, sizeof known_text);
+    if (got < 0)
         return STORAGE;
-    sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        snprintf(known_text, sizeof known_text, "%s", (const char *)sqlite3_column_text(st, 0));
-        has_known = hlc_parse(known_text, &known);
-    }
-    sqlite3_reset(st);
+    has_known = got == 1 && hlc_parse(known_text, &known);
     if (has_known && hlc_compare(&rev, &known) <= 0) {
         j->out->skipped++; /* seen already, or older than what the box has */
         return 0;
@@ -458,7 +443,7 @@ static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc
         log_warn("sync", "%s %s: revision %s is more than %lld min ahead of the box's clock; "
                          "clamped", coll, id, rev_text, SYNC_MAX_SKEW_MS / 60000);
     }
-    st = db_prepare(c, "SELECT max(at_ms), coalesce((SELECT max(seq) FROM sync_journal), 0) "
+    sqlite3_stmt *st = db_prepare(c, "SELECT max(at_ms), coalesce((SELECT max(seq) FROM sync_journal), 0) "
                        "FROM sync_journal WHERE entity = ?1 AND entity_id = ?2");
     if (!st)
         return STORAGE;
@@ -478,7 +463,8 @@ static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc
         snprintf(mine.node, sizeof mine.node, "%s", j->box_id);
         o.local_wins = hlc_compare(&mine, &eff) > 0;
     }
-    sync_text(d->doc, "_sync.by", by, sizeof by);
+    if (!docmap_text(d->doc, "_sync.by", by, sizeof by))
+        by[0] = 0;
     snprintf(o.actor, sizeof o.actor, "%s%s", strncmp(by, "central", 7) == 0 ? "" : "central:",
              by[0] ? by : "central");
 
@@ -542,23 +528,10 @@ static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc
         sqlite3_bind_int64(st, 3, mark);
         if (!db_exec_stmt(st))
             return STORAGE;
-    } else {
-        st = db_prepare(c, "INSERT INTO sync_journal (entity, entity_id, at_ms) VALUES (?1, ?2, ?3)");
-        if (!st)
-            return STORAGE;
-        sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 3, j->now * 1000);
-        if (!db_exec_stmt(st))
-            return STORAGE;
-    }
-    st = db_prepare(c, "INSERT OR REPLACE INTO sync_revs (entity, entity_id, rev) VALUES (?1, ?2, ?3)");
-    if (!st)
+    } else if (!sync_journal_add(c, coll, id, j->now * 1000)) {
         return STORAGE;
-    sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, rev_text, -1, SQLITE_TRANSIENT);
-    return db_exec_stmt(st) ? 0 : STORAGE;
+    }
+    return sync_rev_set(c, coll, id, rev_text) ? 0 : STORAGE;
 }
 
 static int apply_job(db_conn_t *c, void *arg)

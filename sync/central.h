@@ -4,14 +4,15 @@
  *
  * Connection settings come from the URI (mongo_uri): TLS, SCRAM
  * credentials, timeouts (serverSelectionTimeoutMS, connectTimeoutMS,
- * socketTimeoutMS; the box sets 5 s for the first two when the URI does not).
+ * socketTimeoutMS; when the URI does not, the box sets 5 s for the first two
+ * and 30 s for the third).
  * The password is never logged: central_redact_uri() is what goes into logs
  * and error texts, and libmongoc's own log lines go through the box's logger.
  *
- * This is the first part of the sync engine (issue 4): connecting, and the
- * `boxes` document (one per box: its last contact, version, clinic, queued
- * messages). Push and pull of the clinic's records come next; see
- * docs/sync.md for the plan.
+ * Here: connecting, the central epoch, and the `boxes` document (one per
+ * box: its last contact, version, clinic, queued messages, pending changes).
+ * Push and pull of the clinic's records are push.c and pull.c; the design
+ * is docs/sync.md.
  */
 #ifndef CLINICBOX_CENTRAL_H
 #define CLINICBOX_CENTRAL_H

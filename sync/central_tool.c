@@ -108,15 +108,6 @@ static bson_t *read_doc(struct tool *t, const char *collection, const char *id, 
     return out;
 }
 
-static void text_at(const bson_t *d, const char *path, char *out, size_t len)
-{
-    bson_iter_t it, child;
-    out[0] = 0;
-    if (bson_iter_init(&it, d) && bson_iter_find_descendant(&it, path, &child) &&
-        BSON_ITER_HOLDS_UTF8(&child))
-        snprintf(out, len, "%s", bson_iter_utf8(&child, NULL));
-}
-
 /* The write protocol of central_tool.h. id "new" makes one. */
 static int write_fields(struct tool *t, const char *collection, const char *id_in,
                         const bson_t *fields)
@@ -144,8 +135,9 @@ static int write_fields(struct tool *t, const char *collection, const char *id_i
         old_rev[0] = 0;
         if (cur) {
             char clinic[72];
-            text_at(cur, "clinicId", clinic, sizeof clinic);
-            text_at(cur, "_sync.rev", old_rev, sizeof old_rev);
+            docmap_text(cur, "clinicId", clinic, sizeof clinic);
+            if (!docmap_text(cur, "_sync.rev", old_rev, sizeof old_rev))
+                old_rev[0] = 0;
             bson_destroy(cur);
             if (strcmp(clinic, t->clinic) != 0)
                 return fail("the document belongs to another clinic", clinic);
@@ -245,7 +237,7 @@ static bool default_clinic(struct tool *t)
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &q, &opts, NULL);
     while (mongoc_cursor_next(cur, &doc))
         if (n++ == 0)
-            text_at(doc, "_id", t->clinic, sizeof t->clinic);
+            docmap_text(doc, "_id", t->clinic, sizeof t->clinic);
     mongoc_cursor_destroy(cur);
     mongoc_collection_destroy(coll);
     bson_destroy(&q);

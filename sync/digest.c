@@ -16,6 +16,7 @@
 #include "store/store.h"
 #include "sync/docmap.h"
 #include "sync/hlc.h"
+#include "sync/journal.h"
 
 #define NO_DAY (-1)
 #define RECORD_BATCH 500
@@ -190,12 +191,10 @@ static bool central_side(central_t *central, const char *clinic_id, int k, struc
     while (ok && mongoc_cursor_next(cur, &doc)) {
         char id[ID_LEN + 8], rev[HLC_TEXT_MAX] = "";
         int64_t created = 0;
-        bson_iter_t it, child;
         if (docmap_deleted(doc) || !docmap_text(doc, "_id", id, sizeof id))
             continue;
-        if (bson_iter_init(&it, doc) && bson_iter_find_descendant(&it, "_sync.rev", &child) &&
-            BSON_ITER_HOLDS_UTF8(&child))
-            snprintf(rev, sizeof rev, "%s", bson_iter_utf8(&child, NULL));
+        if (!docmap_text(doc, "_sync.rev", rev, sizeof rev))
+            rev[0] = 0;
         if (strcmp(docmap_collections[k], "schedules") != 0)
             docmap_date(doc, "createdAt", &created);
         int64_t key = bucket_key(k, day_of(created));
@@ -238,17 +237,9 @@ static int journal_job(db_conn_t *c, void *arg)
 {
     struct journal_job *j = arg;
     int64_t now_ms = app_now() * 1000;
-    for (long i = 0; i < j->n; i++) {
-        sqlite3_stmt *st = db_prepare(c, "INSERT INTO sync_journal (entity, entity_id, at_ms) "
-                                         "VALUES (?1, ?2, ?3)");
-        if (!st)
+    for (long i = 0; i < j->n; i++)
+        if (!sync_journal_add(c, j->collection, j->ids[i], now_ms))
             return -1;
-        sqlite3_bind_text(st, 1, j->collection, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, j->ids[i], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, now_ms);
-        if (!db_exec_stmt(st))
-            return -1;
-    }
     return 0;
 }
 

@@ -256,9 +256,12 @@ int docmap_set_fields(db_conn_t *c, const char *collection, const char *id, bson
 
 /* ---- reading ------------------------------------------------------------- */
 
+/* key may be a dotted path ("_sync.rev"). */
 static bool find(const bson_t *d, const char *key, bson_iter_t *it)
 {
-    return bson_iter_init_find(it, d, key) && bson_iter_type(it) != BSON_TYPE_NULL;
+    bson_iter_t top;
+    return bson_iter_init(&top, d) && bson_iter_find_descendant(&top, key, it) &&
+           bson_iter_type(it) != BSON_TYPE_NULL;
 }
 
 bool docmap_text(const bson_t *d, const char *key, char *out, size_t len)

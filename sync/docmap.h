@@ -51,8 +51,9 @@ bool docmap_to_appt(const bson_t *d, appt_rec *out, struct docmap_err *e);
 /* The schedule's weekly hours and exceptions (schedule_rec_free after). */
 bool docmap_to_schedule(const bson_t *d, schedule_rec *out, struct docmap_err *e);
 
-/* A text field into out: true when present (null or missing: ""), false
- * when it is of another type or longer than len - 1 bytes. */
+/* A text field into out (key may be a dotted path, "_sync.rev"): true when
+ * it is a text or absent (null or missing: ""), false when it is of another
+ * type or longer than len - 1 bytes. */
 bool docmap_text(const bson_t *d, const char *key, char *out, size_t len);
 /* A date field as unix seconds (0 when null or missing). */
 bool docmap_date(const bson_t *d, const char *key, int64_t *out);

@@ -82,8 +82,9 @@ static int by_seq(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* The documents of entries[0..n) in the entries' order (a record changed
- * twice comes once, at its first change). Returns how many, -1 on error. */
+/* The current documents of the records entries[0..n) name, each once, in
+ * no particular order (assemble() puts them in the log's order). Returns
+ * how many, -1 on error. */
 static long fetch_docs(central_t *central, const char *clinic_id, struct entry *entries, long n,
                        struct central_doc *out, char *err, size_t errlen)
 {
@@ -126,35 +127,6 @@ static long fetch_docs(central_t *central, const char *clinic_id, struct entry *
             return -1;
         }
     }
-    /* order by each record's first change in the batch: what a change
-     * refers to (a patient, a doctor) was written, and numbered, before it
-     * (by its last change, a patient edited after its booking came after
-     * the booking) */
-    int64_t *first = calloc((size_t)m + 1, sizeof *first);
-    if (!first) {
-        for (long i = 0; i < m; i++)
-            bson_destroy(out[i].doc);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    for (long i = 0; i < m; i++) {
-        char id[ID_LEN + 8];
-        docmap_text(out[i].doc, "_id", id, sizeof id);
-        for (long k = 0; k < n; k++)
-            if (entries[k].collection == out[i].collection && strcmp(entries[k].id, id) == 0 &&
-                (!first[i] || entries[k].seq < first[i]))
-                first[i] = entries[k].seq;
-    }
-    for (long i = 1; i < m; i++) /* insertion sort: m is at most a batch */
-        for (long k = i; k > 0 && first[k - 1] > first[k]; k--) {
-            struct central_doc t = out[k];
-            int64_t s = first[k];
-            out[k] = out[k - 1];
-            first[k] = first[k - 1];
-            out[k - 1] = t;
-            first[k - 1] = s;
-        }
-    free(first);
     return m;
 }
 
@@ -306,7 +278,6 @@ static long assemble(central_t *central, const char *clinic_id, struct entry *en
         if (last[i] >= 0 && !entries[last[i]].doc) {
             want[nfetch] = entries[i];
             want[nfetch].doc = NULL;
-            want[nfetch].seq = nfetch + 1; /* fetch_docs orders by it */
             nfetch++;
         }
     if (nfetch) {
@@ -521,7 +492,6 @@ bool sync_pull_records(app_t *app, central_t *central, const char *box_id, int c
     }
     for (long i = 0; i < n; i++) {
         entries[i].collection = collection;
-        entries[i].seq = i + 1;
         snprintf(entries[i].id, sizeof entries[i].id, "%s", ids[i]);
     }
     app_clinic(app, &clinic);

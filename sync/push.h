@@ -13,7 +13,7 @@
  * batch (majority write concern where there is a replica set).
  *
  * Never pushed: offers' token hashes and messages' texts (an offer's text
- * holds the patient's token).
+ * holds the patient's token). The journal itself is journal.h.
  */
 #ifndef CLINICBOX_PUSH_H
 #define CLINICBOX_PUSH_H
@@ -23,22 +23,6 @@
 #include "service/app.h"
 #include "sync/central.h"
 #include "sync/ctl.h"
-
-/* Turns the journal on (a mongo_uri is set) or off. Turning it on journals
- * every existing record, so the first push seeds the central database.
- * false on a storage error. */
-bool sync_journal_enable(app_t *app, bool on);
-
-/* Compares the central database's epoch (central_epoch()) with the one
- * this box last saw. A different one means the central database was
- * replaced or restored empty: every record is journaled again, in the same
- * transaction that records the new epoch. Returns 1 when it re-seeded, 0
- * when the epoch is known (or seen for the first time), -1 on a storage
- * error. */
-int sync_check_epoch(app_t *app, const char *epoch);
-
-/* Pending journal rows (local changes not yet pushed), or -1. */
-long sync_pending(app_t *app);
 
 #define PUSH_MAX_CONFLICTS 500
 

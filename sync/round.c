@@ -16,6 +16,7 @@
 #include "sync/digest.h"
 #include "sync/docmap.h"
 #include "sync/pull.h"
+#include "sync/journal.h"
 #include "sync/push.h"
 
 #define PULL_BATCH 500

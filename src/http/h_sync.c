@@ -9,7 +9,7 @@
 #include "http/http.h"
 #include "http/render.h"
 #include "sync/engine.h"
-#include "sync/push.h"
+#include "sync/journal.h"
 
 static void set_time(json_t *o, const char *key, req_t *r, int64_t t)
 {

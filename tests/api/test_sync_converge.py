@@ -47,6 +47,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 import unittest
 import urllib.parse
 
@@ -550,6 +551,7 @@ class Run:
     def __init__(self, seed):
         self.seed = seed
         self.rng = random.Random(seed)
+        self.tool_calls, self.tool_ok, self.tool_error = 0, 0, None
         self.world = World()
         self.names = 0
         self.names_lock = threading.Lock()
@@ -583,7 +585,10 @@ class Run:
         now = calendar.timegm(time.strptime(NOW, "%Y-%m-%d %H:%M:%S"))
         self.tool_env = dict(os.environ, LD_PRELOAD=FAKETIME_LIB, TZ="UTC",
                              FAKETIME=f"{now - int(started):+d}",
-                             FAKETIME_DONT_FAKE_MONOTONIC="1")
+                             FAKETIME_DONT_FAKE_MONOTONIC="1",
+                             # as harness.Server does: the ASan build runs too
+                             ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") +
+                             ":verify_asan_link_order=0")
         s = self.server
         self.doctor, first = s.seed()
         self.clinic = s.get("/api/clinic").json["id"]
@@ -698,8 +703,11 @@ class Run:
         cmd = [BIN, "central", "--uri", self.central.uri, "--clinic", self.clinic, "--as", who]
         p = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=60,
                            env=self.tool_env)
+        self.tool_calls += 1
         if p.returncode != 0:
+            self.tool_error = self.tool_error or (p.stdout + p.stderr).strip()
             return None, (p.stdout + p.stderr).strip()
+        self.tool_ok += 1
         return json.loads(p.stdout), None
 
     def live_central(self, coll, ids):
@@ -877,6 +885,9 @@ class Run:
         box, twice = box_dump(self.server)
         central = central_records(self.central.db, self.clinic)
         problems = []
+        if self.tool_calls and not self.tool_ok:   # the writers must write, or nothing is tested
+            problems.append(f"no central write succeeded ({self.tool_calls} tried): "
+                            f"{self.tool_error}")
         if twice:
             problems.append(f"the dump has records twice: {twice}")
         diffs, h_box, h_central = compare(box, central)
@@ -986,8 +997,10 @@ class Run:
         except Exception as e:
             if REPLAY.format(seed=self.seed) in str(e):
                 raise
-            raise AssertionError(f"seed {self.seed}: {e!r}\n\nsteps:\n  " +
-                                 "\n  ".join(self.world.trace) + "\n" +
+            server = getattr(self, "server", None)
+            log = server.read_log()[-4000:] if server else "(not started)"
+            raise AssertionError(f"seed {self.seed}: {e!r}\n{traceback.format_exc()}\nsteps:\n  " +
+                                 "\n  ".join(self.world.trace) + f"\n\nbox log (tail):\n{log}\n" +
                                  REPLAY.format(seed=self.seed)) from None
         finally:
             for f in reversed(cleanups):

@@ -21,7 +21,7 @@ import subprocess
 import unittest
 
 from central import Central
-from harness import BIN, Server, notifications, wait_until
+from harness import BIN, FAKETIME_LIB, Server, notifications, wait_until
 
 NOW = "2026-11-30 07:00:00"   # a Monday; Berlin is UTC+1
 
@@ -312,6 +312,34 @@ class ClockSkewTest(unittest.TestCase):
         box.round()
         self.assertEqual(s.get(f"/api/patients/{patient['id']}").json["name"], "Later")
         self.assertEqual(db.patients.find_one({"_id": patient["id"]})["name"], "Later")
+
+    def test_central_writer_a_year_ahead_is_clamped(self):
+        central = Central().start()
+        self.addCleanup(central.stop)
+        box = Box(self, central)
+        s = box.server
+        doctor, patient = s.seed()
+        clinic = s.get("/api/clinic").json["id"]
+        box.round()
+        # a central writer whose clock is a year ahead edits the patient
+        env = dict(os.environ, LD_PRELOAD=FAKETIME_LIB, FAKETIME="@2027-11-30 07:00:00",
+                   FAKETIME_DONT_FAKE_MONOTONIC="1",   # as harness.Server does, also for ASan
+                   ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
+        p = subprocess.run([BIN, "central", "--uri", central.uri, "--clinic", clinic, "put",
+                            "patients", patient["id"], json.dumps({"name": "From The Future"})],
+                           capture_output=True, text=True, timeout=60, env=env)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertTrue(json.loads(p.stdout)["rev"].startswith("18"), p.stdout)
+        st = box.round()
+        # taken (it follows the box's revision), but reported and clamped
+        self.assertTrue(st["clock_skew_suspected"], st)
+        self.assertIn("ahead of the box's clock; clamped", s.read_log())
+        self.assertEqual(s.get(f"/api/patients/{patient['id']}").json["name"], "From The Future")
+        # a box edit made now, concurrent with nothing, still reaches central
+        self.assertEqual(s.put(f"/api/patients/{patient['id']}",
+                               {"name": "Box Edit", "email": "anna@example.org"}).status, 200)
+        box.round()
+        self.assertEqual(central.db.patients.find_one({"_id": patient["id"]})["name"], "Box Edit")
 
 
 class DigestTest(unittest.TestCase):
