@@ -134,9 +134,16 @@ static int cmd_serve(const struct config *cfg, bool serve)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* libmongoc before any thread starts (it sets its environment). */
+    if (serve) {
+        central_global_init();
+        mongoc_ready = true;
+    }
 
     if (!app_open(&app, cfg, app_now(), err, sizeof err)) {
         log_error("main", "%s", err);
+        if (mongoc_ready)
+            central_global_cleanup();
         return 1;
     }
     if (!serve) {
@@ -159,8 +166,6 @@ static int cmd_serve(const struct config *cfg, bool serve)
         log_error("main", "cannot start the no-show worker");
         goto out;
     }
-    central_global_init();
-    mongoc_ready = true;
     if (!sync_engine_start(&app)) {
         log_error("main", "cannot start the sync thread");
         goto out;
@@ -231,6 +236,8 @@ int main(int argc, char **argv)
 {
     struct config cfg;
     const char *cmd = argc > 1 ? argv[1] : "help";
+
+    central_process_start();
 
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);

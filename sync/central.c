@@ -8,6 +8,8 @@
 
 #include <mongoc/mongoc.h>
 #include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,8 +41,26 @@ static void log_handler(mongoc_log_level_t level, const char *domain, const char
 
 void central_global_init(void)
 {
-    mongoc_init();
+    /* The handler first, so that whatever mongoc_init() says is in the
+     * box's format (libmongoc may also have initialised itself when it was
+     * loaded: then this init does nothing, see central_process_start()). */
     mongoc_log_set_handler(log_handler, NULL);
+    mongoc_init();
+}
+
+void central_process_start(void)
+{
+    /* libmongoc initialises itself when the program is loaded, before
+     * main(), and keeps counters (for its mongoc-stat tool) in
+     * /dev/shm/mongoc-PID, which only a clean exit removes. A kill -9 or a
+     * power cut leaves the file, and a later process that gets the same pid
+     * finds it and warns "Falling back to malloc for counters" in
+     * libmongoc's own format, before any handler of the box can be set.
+     * Removing the name now keeps the mapping (the counters work as
+     * before) and leaves nothing behind. */
+    char name[40];
+    snprintf(name, sizeof name, "/mongoc-%ld", (long)getpid());
+    shm_unlink(name);
 }
 
 void central_global_cleanup(void)

@@ -25,6 +25,9 @@ typedef struct central central_t;
 
 /* Once per process, before any other call (and central_cleanup at exit). */
 void central_global_init(void);
+/* First thing in main(): removes the shared-memory name libmongoc made for
+ * this process when it was loaded, so that a crash leaves none behind. */
+void central_process_start(void);
 void central_global_cleanup(void);
 
 /* A client for uri. NULL with a message (without the password) in err when

@@ -301,7 +301,19 @@ static bool repair(app_t *app, central_t *central, const char *box_id, int k, st
         int cmp = i == mine->n ? 1 : j == theirs->n ? -1 : strcmp(mine->v[i].id, theirs->v[j].id);
         const char *id = cmp <= 0 ? mine->v[i].id : theirs->v[j].id;
         bool pull = false, push = false;
-        if (cmp < 0) {
+        /* a record with a local change not pushed yet is on its way, not
+         * drift: the push carries it (a record made while the digests were
+         * read would otherwise count as drift) */
+        db_conn_t *c = db_reader(app->db);
+        int pending = c ? sync_journal_has(c, docmap_collections[k], id) : -1;
+        db_reader_release(app->db, c);
+        if (pending < 0) {
+            ok = false;
+            snprintf(err, errlen, "storage is unavailable");
+            break;
+        }
+        if (pending) {
+        } else if (cmp < 0) {
             push = true; /* central lacks it (or holds a tombstone) */
         } else if (cmp > 0) {
             /* only central has it: the box deleted it (push the tombstone) or

@@ -104,6 +104,19 @@ long sync_pending(app_t *app)
 
 /* ---- rows ---------------------------------------------------------------- */
 
+int sync_journal_has(db_conn_t *c, const char *collection, const char *id)
+{
+    sqlite3_stmt *st = db_prepare(c, "SELECT EXISTS (SELECT 1 FROM sync_journal "
+                                     "WHERE entity = ?1 AND entity_id = ?2)");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, collection, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) != 0 : -1;
+    sqlite3_reset(st);
+    return rc;
+}
+
 bool sync_journal_add(db_conn_t *c, const char *collection, const char *id, int64_t at_ms)
 {
     sqlite3_stmt *st = db_prepare(c, "INSERT INTO sync_journal (entity, entity_id, at_ms) "

@@ -30,6 +30,10 @@ int sync_check_epoch(app_t *app, const char *epoch);
 /* Pending journal rows (local changes not yet pushed), or -1. */
 long sync_pending(app_t *app);
 
+/* Whether a record has journal rows (a local change not pushed yet): 1, 0,
+ * or -1 on a storage error. The statement is reset before it returns. */
+int sync_journal_has(db_conn_t *c, const char *collection, const char *id);
+
 /* Inside a write job: journals one record (to be pushed). */
 bool sync_journal_add(db_conn_t *c, const char *collection, const char *id, int64_t at_ms);
 

@@ -162,14 +162,18 @@ static int build_update(db_conn_t *c, const struct change *ch, const char *clini
     return STORE_OK;
 }
 
-/* Marks the records whose update hit a newer central document (duplicate
- * key: the guarded upsert found the _id taken) as conflicts. false for any
- * other error. */
+/* After a bulk that failed: marks the records whose update hit a newer
+ * central document (duplicate key: the guarded upsert found the _id taken)
+ * as conflicts. true only when every error was such a conflict; false when
+ * anything else failed, and also when the reply names no write error at all
+ * (a connection reset or a lost reply: what the server did is unknown, so
+ * nothing of the batch counts as pushed). */
 static bool sort_errors(const bson_t *reply, struct change *ch, const long *op_change,
                         long nops, char *why, size_t whylen)
 {
     bson_iter_t it, arr;
     bool other = false;
+    long conflicts = 0;
     if (bson_iter_init_find(&it, reply, "writeConcernErrors") && BSON_ITER_HOLDS_ARRAY(&it) &&
         bson_iter_recurse(&it, &arr) && bson_iter_next(&arr))
         other = true;
@@ -188,15 +192,16 @@ static bool sort_errors(const bson_t *reply, struct change *ch, const long *op_c
             continue;
         int64_t index = bson_iter_init_find(&f, &item, "index") ? bson_iter_as_int64(&f) : -1;
         int64_t code = bson_iter_init_find(&f, &item, "code") ? bson_iter_as_int64(&f) : 0;
-        if (code == 11000 && index >= 0 && index < nops)
+        if (code == 11000 && index >= 0 && index < nops) {
             ch[op_change[index]].state = CONFLICT;
-        else {
+            conflicts++;
+        } else {
             other = true;
             if (bson_iter_init_find(&f, &item, "errmsg") && BSON_ITER_HOLDS_UTF8(&f))
                 snprintf(why, whylen, "%s", bson_iter_utf8(&f, NULL));
         }
     }
-    return !other;
+    return conflicts > 0 && !other;
 }
 
 /* A bulk write to one collection, unordered (the server may apply the
@@ -231,6 +236,46 @@ static int build_insert(db_conn_t *c, const struct change *ch, const char *clini
     BSON_APPEND_DATE_TIME(&sync, "pushedAt", app_now() * 1000);
     bson_append_document_end(doc, &sync);
     return STORE_OK;
+}
+
+/* The guarded updates of op_change[0..nops), one command each: a duplicate
+ * key marks that record a conflict; any other failure fails them all (what
+ * went through goes again, harmlessly: the guard lets the box overwrite
+ * its own revision). */
+static bool push_one_by_one(db_conn_t *c, mongoc_collection_t *coll, struct change *ch,
+                            const long *op_change, long nops, const char *clinic_id,
+                            const char *box_id, bson_error_t *e)
+{
+    bool ok = true;
+    for (long i = 0; ok && i < nops; i++) {
+        struct change *one = &ch[op_change[i]];
+        bson_t sel = BSON_INITIALIZER, upd = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+        bson_t reply;
+        mongoc_write_concern_t *wc = mongoc_write_concern_new();
+        mongoc_write_concern_set_wmajority(wc, 0);
+        mongoc_write_concern_append(wc, &opts);
+        mongoc_write_concern_destroy(wc);
+        BSON_APPEND_BOOL(&opts, "upsert", true);
+        int rc = build_update(c, one, clinic_id, box_id, &sel, &upd);
+        if (rc == STORE_OK) {
+            if (mongoc_collection_update_one(coll, &sel, &upd, &opts, &reply, e))
+                one->state = PUSHED;
+            else if (e->domain == MONGOC_ERROR_SERVER && e->code == 11000)
+                one->state = CONFLICT;
+            else
+                ok = false;
+            bson_destroy(&reply);
+        } else if (rc == STORE_NOT_FOUND) {
+            one->state = PUSHED; /* gone meanwhile: nothing to say */
+        } else {
+            ok = false;
+            snprintf(e->message, sizeof e->message, "storage is unavailable");
+        }
+        bson_destroy(&sel);
+        bson_destroy(&upd);
+        bson_destroy(&opts);
+    }
+    return ok;
 }
 
 /* Pushes the batch's records of collection k. Records central has never
@@ -301,9 +346,16 @@ static bool push_collection(db_conn_t *c, central_t *central, int k, struct chan
         char why[256] = "";
         if (!mongoc_bulk_operation_execute(bulk, &reply, &e) &&
             !sort_errors(&reply, ch, op_change, nops, why, sizeof why)) {
-            ok = false;
-            if (why[0])
-                snprintf(e.message, sizeof e.message, "%s", why);
+            if (e.domain == MONGOC_ERROR_SERVER && e.code == 11000 && !why[0]) {
+                /* a duplicate key the server named for the whole command,
+                 * not per update (jongodb does so): which of them met a
+                 * newer central document is unknown, so each goes alone */
+                ok = push_one_by_one(c, coll, ch, op_change, nops, clinic_id, box_id, &e);
+            } else {
+                ok = false;
+                if (why[0])
+                    snprintf(e.message, sizeof e.message, "%s", why);
+            }
         }
         bson_destroy(&reply);
     }

@@ -311,8 +311,29 @@ void db_reader_release(db_t *db, db_conn_t *c)
     pthread_mutex_unlock(&db->pool_lock);
 }
 
+/* SQLite's own log (errors it recovers from, a WAL it replays, an index it
+ * had to build on the fly) through the box's logger, like every library's. */
+static void sqlite_log(void *arg, int code, const char *msg)
+{
+    (void)arg;
+    int primary = code & 0xff;
+    if (primary == SQLITE_CONSTRAINT) /* a slot taken: the caller answers 409 */
+        log_debug("sqlite", "%s (%d)", msg, code);
+    else if (primary == SQLITE_NOTICE || primary == SQLITE_WARNING)
+        log_info("sqlite", "%s (%d)", msg, code);
+    else
+        log_warn("sqlite", "%s (%d)", msg, code);
+}
+
+static void sqlite_log_once(void)
+{
+    sqlite3_config(SQLITE_CONFIG_LOG, sqlite_log, NULL);
+}
+
 db_t *db_open(const char *dir, char *err, size_t errlen)
 {
+    static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+    pthread_once(&log_once, sqlite_log_once);
     db_t *db = calloc(1, sizeof *db);
     if (!db) {
         snprintf(err, errlen, "out of memory");

@@ -6,6 +6,7 @@ sets it). Time travel uses libfaketime (`faketime -f '@2026-12-01 08:00:00'`):
 the server's wall clock starts there and runs on; its monotonic clock stays
 real (FAKETIME_DONT_FAKE_MONOTONIC=1), as a real clock jump would leave it.
 """
+import calendar
 import http.client
 import json
 import os
@@ -22,6 +23,47 @@ BIN = os.environ.get("CLINICBOX_BIN", os.path.join(os.path.dirname(__file__), ".
 
 
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+
+
+def faketime_env(at, base=None):
+    """Environment that starts a child process's wall clock at `at` (unix
+    seconds, fractions kept) and lets it run on; its monotonic clock stays
+    real. An absolute time, never an offset: the runner's own clock may be
+    shifted (scripts/test.sh runs the suite a second time a year ahead), and
+    an offset computed from it would be wrong by that much in the child."""
+    env = dict(os.environ if base is None else base)
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(at)))
+    env.update({"LD_PRELOAD": FAKETIME_LIB, "FAKETIME": f"@{stamp}.{int((at % 1) * 1e6):06d}",
+                "FAKETIME_DONT_FAKE_MONOTONIC": "1", "TZ": "UTC",
+                # libfaketime comes before the ASan runtime in the ASan build
+                "ASAN_OPTIONS": env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"})
+    return env
+
+
+class Clock:
+    """One faked wall clock shared by every party of a test that compares
+    times: the box, `clinicbox central`, `clinicbox sync`, openssl making
+    certificates, and the test's own writers. It starts at `start` (UTC,
+    "YYYY-MM-DD HH:MM:SS") when made and runs on at the real rate, measured
+    on the monotonic clock, so it never depends on the calendar date."""
+
+    def __init__(self, start, offset=0.0):
+        self.epoch = calendar.timegm(time.strptime(start, "%Y-%m-%d %H:%M:%S")) + offset
+        self.t0 = time.monotonic()
+
+    def now(self):
+        """The shared clock's time, unix seconds."""
+        return self.epoch + (time.monotonic() - self.t0)
+
+    def shifted(self, seconds):
+        """Another clock, `seconds` ahead of this one (behind if negative)."""
+        c = Clock("1970-01-01 00:00:00")
+        c.epoch, c.t0 = self.epoch + seconds, self.t0
+        return c
+
+    def env(self, base=None):
+        """Environment for a child process that runs on this clock."""
+        return faketime_env(self.now(), base)
 
 
 def free_port():
@@ -46,10 +88,14 @@ class Server:
     """One clinicbox process. Keep the data directory across restarts by
     passing the same `data` to a new Server."""
 
-    def __init__(self, data=None, faketime=None, env=None, args=(), port=None):
+    def __init__(self, data=None, faketime=None, env=None, args=(), port=None, clock=None):
+        """faketime: an absolute start ("YYYY-MM-DD HH:MM:SS", libfaketime's
+        modifiers allowed) for this process alone; clock: a Clock that the
+        server shares with the test's other parties (restarts keep it)."""
         self.own_data = data is None
         self.data = data or tempfile.mkdtemp(prefix="clinicbox-test-")
         self.faketime = faketime
+        self.clock = clock
         self.env = env or {}
         self.args = list(args)
         self.port = port or free_port()
@@ -64,7 +110,9 @@ class Server:
         env = dict(os.environ)
         env.update({"FAKETIME_DONT_FAKE_MONOTONIC": "1", "TZ": "UTC",
                     "ASAN_OPTIONS": env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0:detect_leaks=1"})
-        if self.faketime:
+        if self.clock:
+            env = self.clock.env(env)
+        elif self.faketime:
             # What `faketime -f` does, without its wrapper process in between
             # (signals must reach the server itself).
             env["LD_PRELOAD"] = FAKETIME_LIB

@@ -1,6 +1,7 @@
 """Logs on stderr: one line per event that a person can read (UTC time,
 level, component), and under systemd (JOURNAL_STREAM set) with the syslog
 priority prefix journald understands instead of a time stamp."""
+import os
 import re
 import unittest
 
@@ -24,6 +25,21 @@ class LoggingTest(unittest.TestCase):
         self.assertTrue(any(re.search(r"INFO  main: clinicbox .* serving on http://127\.0\.0\.1:", l)
                             for l in lines))
         self.assertTrue(any("DEBUG http: GET /api/health -> 200" in l for l in lines), lines)
+
+    def test_a_crash_leaves_no_shared_memory_behind(self):
+        # libmongoc printed "2026/12/06 22:16:54.0564: [18604]:  WARNING: mongoc:
+        # Falling back to malloc for counters." in its own format, before
+        # main(), when a process killed earlier with the same pid had left
+        # its /dev/shm/mongoc-PID: the box must leave none behind
+        s = Server(env={"CLINICBOX_MONGO_URI": "mongodb://127.0.0.1:1/central"
+                                               "?serverSelectionTimeoutMS=200"})
+        self.addCleanup(s.cleanup)
+        s.start()
+        shm = f"/dev/shm/mongoc-{s.proc.pid}"
+        self.addCleanup(lambda: os.path.exists(shm) and os.unlink(shm))
+        s.get("/api/health")
+        s.kill9()
+        self.assertFalse(os.path.exists(shm), "kill -9 left " + shm)
 
     def test_journald_priorities(self):
         lines = self.run_server({"JOURNAL_STREAM": "8:12345"})

@@ -1,7 +1,9 @@
 """Email over TLS: STARTTLS on smtp:// (required by the server before AUTH and
 MAIL) and implicit TLS on smtps://, against aiosmtpd with a certificate from a
 test CA made here with openssl. The box trusts that CA through the
-tls_ca_file setting; a server whose certificate it cannot verify counts as
+tls_ca_file setting. openssl and the box share one faked clock (the CA is
+made a day before the box's "now"), so certificate validity never depends on
+the calendar date; a server whose certificate it cannot verify counts as
 unreachable (nothing is sent, no attempt is used up).
 """
 import os
@@ -10,16 +12,18 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import Server, notifications, outbox_env, wait_until
+from harness import Clock, Server, notifications, outbox_env, wait_until
 from peers import MailSink
 
 NOW = "2026-11-30 07:00:00"
 
 
-def make_ca(d):
-    """A CA and a server certificate for 127.0.0.1, in directory d."""
+def make_ca(d, clock):
+    """A CA and a server certificate for 127.0.0.1, in directory d, made
+    on `clock` (their validity starts at its time)."""
     def run(*args):
-        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True,
+                       env=clock.env())
     run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
         "-days", "3650", "-subj", "/CN=clinicbox test CA")
     run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
@@ -37,7 +41,8 @@ class TLSTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="clinicbox-tls-")
-        make_ca(cls.dir)
+        cls.clock = Clock(NOW)
+        make_ca(cls.dir, cls.clock.shifted(-86400))
         cls.cert = (os.path.join(cls.dir, "server.pem"), os.path.join(cls.dir, "server.key"))
 
     @classmethod
@@ -47,7 +52,7 @@ class TLSTest(unittest.TestCase):
     def deliver(self, tls, ca):
         sink = MailSink(auth=("praxis", "geheim"), tls=tls, cert=self.cert).start()
         self.addCleanup(sink.stop)
-        s = Server(faketime=NOW, env=outbox_env(sink, CLINICBOX_TLS_CA_FILE=os.path.join(self.dir, ca)))
+        s = Server(clock=self.clock, env=outbox_env(sink, CLINICBOX_TLS_CA_FILE=os.path.join(self.dir, ca)))
         self.addCleanup(s.cleanup)
         s.start()
         doctor, patient = s.seed(patient={"name": "Tls", "email": "tls@example.org", "notify_sms": False})
