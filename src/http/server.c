@@ -3,9 +3,11 @@
  *
  * Every /api request and /metrics goes through dispatch(): it finds the
  * route (404 for an unknown path, 405 with Allow for a known path and wrong
- * method), reads and checks the body (415 for a non-JSON content type, 413
- * past HTTP_MAX_BODY, 400 for malformed JSON or nesting deeper than
- * HTTP_MAX_DEPTH), calls the handler and records metrics. A handler that
+ * method), reads and checks the body (400 for ambiguous framing or a body
+ * cut short, 408 past HTTP_BODY_DEADLINE_MS, 415 for a non-JSON content
+ * type, 413 past HTTP_MAX_BODY, 400 for malformed JSON or nesting deeper
+ * than HTTP_MAX_DEPTH) and the query (400 for control characters in a
+ * value), calls the handler and records metrics. A handler that
  * forgets to answer is caught and answered with a 500 in the log, never a
  * hung connection.
  *
