@@ -30,7 +30,7 @@ void h_appt_create(req_t *r)
     in_time(r->body, "start", true, &q.start, &v);
     if (in_int(r->body, "duration_minutes", false, 1, SLOTS_MAX_DURATION_MINUTES, &dur, &v))
         q.duration_minutes = (int)dur;
-    in_string(r->body, "reason", false, REASON_MAX_LEN, q.reason, sizeof q.reason, &v);
+    in_text(r->body, "reason", false, REASON_MAX_LEN, q.reason, sizeof q.reason, &v);
     if (http_verr_answer(r, &v))
         return;
     if (svc_book(r->app, &q, r->actor, r->now, &a, &e) != SVC_OK) {
@@ -131,7 +131,7 @@ static void transition(req_t *r, enum appt_action action)
     verr_init(&v);
     if (r->body) {
         in_only(r->body, action == APPT_CANCEL ? allowed : none, &v);
-        in_string(r->body, "reason", false, REASON_MAX_LEN, reason, sizeof reason, &v);
+        in_text(r->body, "reason", false, REASON_MAX_LEN, reason, sizeof reason, &v);
     }
     if (http_verr_answer(r, &v))
         return;

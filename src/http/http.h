@@ -22,6 +22,11 @@
 #define HTTP_MAX_BODY (64 * 1024)
 #define HTTP_MAX_DEPTH 32
 #define HTTP_MAX_PARAMS 3
+/* The whole request body must be in within this many milliseconds of the
+ * handler starting to read it, else 408 (docs/design.md). civetweb's
+ * request_timeout_ms is set to the same value, so one stalled read cannot
+ * wait much longer. */
+#define HTTP_BODY_DEADLINE_MS 5000
 
 typedef struct req {
     struct mg_connection *conn;
@@ -33,6 +38,7 @@ typedef struct req {
     char actor[ACTOR_MAX_LEN + 1];
     int64_t now;
     int status; /* what was answered */
+    bool close; /* answered before the whole body was read: close after it */
 } req_t;
 
 typedef void (*handler_fn)(req_t *r);

@@ -58,13 +58,28 @@ static json_t *field(json_t *obj, const char *key, bool required, verr_t *v)
     return f;
 }
 
-/* Valid UTF-8 without control characters (tab and newline allowed in
- * longer texts). jansson has already rejected invalid UTF-8. */
-static bool clean_text(const char *s)
+bool input_text_ok(const char *s, size_t n, bool multiline)
 {
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = u[i];
+        if (c < 0x20) { /* C0, NUL included */
+            if (!multiline)
+                return false;
+            if (c == '\n' || c == '\t')
+                continue;
+            if (c == '\r' && i + 1 < n && u[i + 1] == '\n')
+                continue;
             return false;
+        }
+        if (c == 0x7F) /* DEL */
+            return false;
+        if (c == 0xC2 && i + 1 < n && u[i + 1] >= 0x80 && u[i + 1] <= 0x9F)
+            return false; /* C1: U+0080..U+009F, NEL (U+0085) among them */
+        if (!multiline && c == 0xE2 && i + 2 < n && u[i + 1] == 0x80 &&
+            (u[i + 2] == 0xA8 || u[i + 2] == 0xA9))
+            return false; /* U+2028 LINE SEPARATOR, U+2029 PARAGRAPH SEPARATOR */
+    }
     return true;
 }
 
@@ -77,8 +92,8 @@ size_t utf8_chars(const char *s)
     return n;
 }
 
-bool in_string(json_t *obj, const char *key, bool required, size_t maxlen, char *out,
-               size_t outlen, verr_t *v)
+static bool text_field(json_t *obj, const char *key, bool required, bool multiline,
+                       size_t maxlen, char *out, size_t outlen, verr_t *v)
 {
     json_t *f = field(obj, key, required, v);
     if (out && outlen)
@@ -90,8 +105,11 @@ bool in_string(json_t *obj, const char *key, bool required, size_t maxlen, char 
         return false;
     }
     const char *s = json_string_value(f);
-    if (strlen(s) != json_string_length(f) || !clean_text(s)) {
-        verr_add(v, 400, key, "must not contain control characters");
+    if (!input_text_ok(s, json_string_length(f), multiline)) {
+        verr_add(v, 400, key,
+                 multiline ? "must not contain control characters other than tab and line breaks"
+                           : "must be one line without control characters (no line breaks, "
+                             "tabs, DEL or U+0080-U+009F)");
         return false;
     }
     if (utf8_chars(s) > maxlen || strlen(s) >= outlen) {
@@ -104,6 +122,18 @@ bool in_string(json_t *obj, const char *key, bool required, size_t maxlen, char 
     }
     memcpy(out, s, strlen(s) + 1);
     return true;
+}
+
+bool in_string(json_t *obj, const char *key, bool required, size_t maxlen, char *out,
+               size_t outlen, verr_t *v)
+{
+    return text_field(obj, key, required, false, maxlen, out, outlen, v);
+}
+
+bool in_text(json_t *obj, const char *key, bool required, size_t maxlen, char *out,
+             size_t outlen, verr_t *v)
+{
+    return text_field(obj, key, required, true, maxlen, out, outlen, v);
 }
 
 bool in_name(json_t *obj, const char *key, bool required, size_t maxlen, char *out,
@@ -187,6 +217,10 @@ static const char *opt_string(json_t *obj, const char *key, verr_t *v)
         verr_add(v, 400, key, "must be a string");
         return NULL;
     }
+    if (strlen(json_string_value(f)) != json_string_length(f)) {
+        verr_add(v, 400, key, "must not contain control characters");
+        return NULL;
+    }
     return json_string_value(f);
 }
 
@@ -195,7 +229,7 @@ static bool email_ok(const char *s)
     const char *at = strchr(s, '@');
     size_t n = strlen(s);
     return n <= 254 && at && at != s && !strchr(at + 1, '@') && strchr(at + 1, '.') &&
-           s[n - 1] != '.' && !strpbrk(s, " \t\n\r<>()[],;:\"\\") && clean_text(s);
+           s[n - 1] != '.' && !strpbrk(s, " \t\n\r<>()[],;:\"\\") && input_text_ok(s, n, false);
 }
 
 static bool phone_ok(const char *s)

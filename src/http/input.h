@@ -30,10 +30,19 @@ void verr_free(verr_t *v);
 /* Reports any key of obj not in the NULL-terminated list. */
 void in_only(json_t *obj, const char *const *allowed, verr_t *v);
 
-/* A required string must not be empty; so must an optional one that is
- * present when nonempty is set (a name given on update). */
+/* Text. in_string: one line (names, time zone, token): no C0 control
+ * characters at all (so no LF, CR or TAB), no DEL, no C1 controls
+ * (U+0080-U+009F) and no U+2028/U+2029: such text ends up in email
+ * subjects, headers and greetings. in_text: several lines (a reason): LF,
+ * CR LF and TAB are allowed, other controls are not. Either is 400; too long
+ * is 422; a required one must not be empty (422). */
 bool in_string(json_t *obj, const char *key, bool required, size_t maxlen, char *out,
                size_t outlen, verr_t *v);
+bool in_text(json_t *obj, const char *key, bool required, size_t maxlen, char *out,
+             size_t outlen, verr_t *v);
+/* Whether n bytes of UTF-8 are acceptable text by the rules above (a NUL
+ * byte never is). */
+bool input_text_ok(const char *s, size_t n, bool multiline);
 bool in_name(json_t *obj, const char *key, bool required, size_t maxlen, char *out,
              size_t outlen, verr_t *v);
 bool in_int(json_t *obj, const char *key, bool required, long long min, long long max,

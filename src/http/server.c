@@ -3,9 +3,11 @@
  *
  * Every /api request and /metrics goes through dispatch(): it finds the
  * route (404 for an unknown path, 405 with Allow for a known path and wrong
- * method), reads and checks the body (415 for a non-JSON content type, 413
- * past HTTP_MAX_BODY, 400 for malformed JSON or nesting deeper than
- * HTTP_MAX_DEPTH), calls the handler and records metrics. A handler that
+ * method), reads and checks the body (400 for ambiguous framing or a body
+ * cut short, 408 past HTTP_BODY_DEADLINE_MS, 415 for a non-JSON content
+ * type, 413 past HTTP_MAX_BODY, 400 for malformed JSON or nesting deeper
+ * than HTTP_MAX_DEPTH) and the query (400 for control characters in a
+ * value), calls the handler and records metrics. A handler that
  * forgets to answer is caught and answered with a 500 in the log, never a
  * hung connection.
  *
@@ -61,6 +63,9 @@ const struct route http_routes[] = {
 };
 const int http_routes_count = sizeof http_routes / sizeof http_routes[0];
 
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+
 static int route_metric[sizeof http_routes / sizeof http_routes[0]];
 static int metric_unmatched;
 
@@ -74,6 +79,7 @@ static const char *reason_phrase(int status)
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 410: return "Gone";
     case 413: return "Content Too Large";
@@ -84,16 +90,37 @@ static const char *reason_phrase(int status)
     }
 }
 
+/* Makes civetweb close the connection after this request instead of
+ * reading the rest of the body and then the next request from it. civetweb
+ * 1.15 has no call for just that: mg_send_http_error() sets its must_close
+ * flag first and then writes nothing more once a response is under way
+ * (request_state is past "nothing sent"), and a 304 has no body. */
+static void force_close(struct mg_connection *conn)
+{
+    mg_send_http_error(conn, 304, "%s", "");
+}
+
 static void send_raw(req_t *r, int status, const char *type, const char *extra_headers,
                      const char *body, size_t len)
 {
     r->status = status;
-    mg_printf(r->conn,
-              "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-              "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n%s\r\n",
-              status, reason_phrase(status), type, len, extra_headers ? extra_headers : "");
-    if (len)
-        mg_write(r->conn, body, len);
+    if (status == 204) { /* no content: no Content-Length, no Content-Type */
+        mg_printf(r->conn,
+                  "HTTP/1.1 204 %s\r\nCache-Control: no-store\r\n"
+                  "X-Content-Type-Options: nosniff\r\n%s%s\r\n",
+                  reason_phrase(status), extra_headers ? extra_headers : "",
+                  r->close ? "Connection: close\r\n" : "");
+    } else {
+        mg_printf(r->conn,
+                  "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                  "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n%s%s\r\n",
+                  status, reason_phrase(status), type, len, extra_headers ? extra_headers : "",
+                  r->close ? "Connection: close\r\n" : "");
+        if (len)
+            mg_write(r->conn, body, len);
+    }
+    if (r->close)
+        force_close(r->conn);
 }
 
 void http_text(req_t *r, int status, const char *content_type, const char *body, size_t len)
@@ -126,6 +153,7 @@ static const char *problem_slug(int status)
     case 403: return "forbidden";
     case 404: return "not-found";
     case 405: return "method-not-allowed";
+    case 408: return "request-timeout";
     case 409: return "conflict";
     case 410: return "gone";
     case 413: return "body-too-large";
@@ -225,42 +253,132 @@ static bool json_content_type(const char *ct)
     return (n == 16 && strncasecmp(ct, "application/json", 16) == 0);
 }
 
-/* Reads and parses the body. Returns 0, or the status it answered with. */
+/* An answer given before the whole body was read: the connection is closed
+ * after it (what is left of the body must not be read as a next request). */
+static int body_problem(req_t *r, int status, const char *detail)
+{
+    r->close = true;
+    http_problem(r, status, detail, NULL, NULL);
+    return status;
+}
+
+/* Refuses framing that two readers could take differently (RFC 9112 6.3):
+ * Content-Length together with Transfer-Encoding, two Transfer-Encoding
+ * headers, or Content-Length headers with different values. civetweb would
+ * silently prefer chunked and read only the first Content-Length. */
+static int check_framing(req_t *r, const struct mg_request_info *ri)
+{
+    const char *cl = NULL;
+    int nte = 0;
+    for (int i = 0; i < ri->num_headers; i++) {
+        const char *name = ri->http_headers[i].name, *value = ri->http_headers[i].value;
+        if (!name)
+            continue;
+        if (strcasecmp(name, "Transfer-Encoding") == 0) {
+            nte++;
+        } else if (strcasecmp(name, "Content-Length") == 0) {
+            if (cl && strcmp(cl, value ? value : "") != 0)
+                return body_problem(r, 400, "the request has Content-Length headers that differ");
+            cl = value ? value : "";
+            if (!*cl || strspn(cl, "0123456789") != strlen(cl))
+                return body_problem(r, 400, "Content-Length must be a decimal number");
+        }
+    }
+    if (nte > 1)
+        return body_problem(r, 400, "the request has more than one Transfer-Encoding header");
+    if (nte && cl)
+        return body_problem(r, 400,
+                            "the request has both Content-Length and Transfer-Encoding");
+    return 0;
+}
+
+/* Bytes asked of one mg_read(). civetweb keeps a read going while bytes
+ * keep coming (each within request_timeout_ms) until it has them all, so
+ * small pieces bound how long a client that trickles a body can keep one
+ * read past the deadline. */
+#define HTTP_BODY_PIECE 1
+
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Reads and parses the body. Returns 0, or the status it answered with.
+ * The handler is called only when the whole body arrived: all
+ * Content-Length bytes, or a chunked body up to its last (0) chunk. */
 static int read_body(req_t *r, const struct mg_request_info *ri, int mode)
 {
     long long declared = ri->content_length;
+    const char *te = mg_get_header(r->conn, "Transfer-Encoding");
+    bool chunked = te && strcasecmp(te, "chunked") == 0;
     char *buf = NULL;
     size_t len = 0;
     json_error_t jerr;
+    char msg[300];
 
+    int framing = check_framing(r, ri);
+    if (framing)
+        return framing;
     if (declared > HTTP_MAX_BODY) {
-        char msg[120];
         snprintf(msg, sizeof msg, "the body is larger than %d bytes", HTTP_MAX_BODY);
-        http_problem(r, 413, msg, NULL, NULL);
-        return 413;
+        return body_problem(r, 413, msg);
     }
-    /* Room for the declared length (+1 to notice a longer body), or for the
-     * cap when the length is not declared (chunked). */
-    size_t cap = declared >= 0 ? (size_t)declared + 1 : HTTP_MAX_BODY + 1;
+    if (declared < 0 && !chunked)
+        declared = 0; /* neither: no body (civetweb reads none either) */
+    /* Room for the declared length, or for the cap + 1 (chunked). */
+    size_t cap = chunked ? HTTP_MAX_BODY + 1 : (size_t)declared;
     buf = malloc(cap + 1);
     if (!buf) {
         http_problem(r, 503, "out of memory", NULL, NULL);
         return 503;
     }
-    for (;;) { /* also for chunked bodies (no Content-Length) */
-        if (len == cap)
+    /* civetweb's mg_read() waits up to request_timeout_ms (= the deadline)
+     * for data; with Content-Length it returns 0 both at the end and when
+     * nothing came in time, and -1 once the client closed: the outcome is
+     * judged by the bytes that came. Chunked, it returns 0 only after the
+     * last chunk and -1 for a broken or cut chunked body. The deadline is
+     * checked after every read. */
+    int64_t deadline = mono_ms() + HTTP_BODY_DEADLINE_MS;
+    bool complete = false, broken = false;
+    while (!complete && !broken) {
+        if (!chunked && len == (size_t)declared) {
+            complete = true;
             break;
-        int n = mg_read(r->conn, buf + len, cap - len);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        if (len > HTTP_MAX_BODY) {
-            free(buf);
-            char msg[120];
-            snprintf(msg, sizeof msg, "the body is larger than %d bytes", HTTP_MAX_BODY);
-            http_problem(r, 413, msg, NULL, NULL);
-            return 413;
         }
+        size_t want = cap - len;
+        /* A small piece: a Content-Length read returns once the piece is in,
+         * so a client that trickles bytes cannot keep one read going for
+         * long past the deadline. */
+        if (want > HTTP_BODY_PIECE)
+            want = HTTP_BODY_PIECE;
+        int n = mg_read(r->conn, buf + len, want);
+        if (n > 0) {
+            len += (size_t)n;
+            if (chunked && len > HTTP_MAX_BODY) {
+                free(buf);
+                snprintf(msg, sizeof msg, "the body is larger than %d bytes", HTTP_MAX_BODY);
+                return body_problem(r, 413, msg);
+            }
+        } else if (n == 0 && chunked) {
+            complete = true; /* after the last chunk */
+        } else if (n < 0) {
+            broken = true; /* connection closed or failed, or a broken chunk */
+        }
+        /* n == 0 with Content-Length: nothing came within request_timeout_ms */
+        if (!complete && mono_ms() >= deadline) {
+            free(buf);
+            snprintf(msg, sizeof msg, "the body did not arrive within %d seconds",
+                     HTTP_BODY_DEADLINE_MS / 1000);
+            return body_problem(r, 408, msg);
+        }
+    }
+    if (!complete) {
+        free(buf);
+        return body_problem(r, 400,
+                            chunked ? "the chunked body ended before its last chunk"
+                                    : "the body ended before its declared Content-Length");
     }
     size_t start = 0;
     while (start < len && isspace((unsigned char)buf[start]))
@@ -285,7 +403,6 @@ static int read_body(req_t *r, const struct mg_request_info *ri, int mode)
     }
     if (!input_depth_ok(buf, len, HTTP_MAX_DEPTH)) {
         free(buf);
-        char msg[120];
         snprintf(msg, sizeof msg, "the JSON is nested deeper than %d levels", HTTP_MAX_DEPTH);
         http_problem(r, 400, msg, NULL, NULL);
         return 400;
@@ -293,7 +410,6 @@ static int read_body(req_t *r, const struct mg_request_info *ri, int mode)
     r->body = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
     free(buf);
     if (!r->body) {
-        char msg[300];
         snprintf(msg, sizeof msg, "malformed JSON at line %d, column %d: %s", jerr.line,
                  jerr.column, jerr.text);
         http_problem(r, 400, msg, NULL, NULL);
@@ -304,6 +420,50 @@ static int read_body(req_t *r, const struct mg_request_info *ri, int mode)
         return 400;
     }
     return 0;
+}
+
+/* Refuses a query whose values, once decoded, hold a NUL or another
+ * control character (one-line rules of input_text_ok()): "%00" would
+ * otherwise cut a value short into a valid one. 400 naming the parameter. */
+static bool query_ok(req_t *r)
+{
+    const char *q = r->query;
+    if (!q)
+        return true;
+    size_t qlen = strlen(q);
+    char *val = malloc(qlen + 1);
+    if (!val) {
+        http_problem(r, 503, "out of memory", NULL, NULL);
+        return false;
+    }
+    bool ok = true;
+    while (ok && *q) {
+        size_t plen = strcspn(q, "&");
+        const char *eq = memchr(q, '=', plen);
+        if (eq) {
+            const char *v = eq + 1;
+            int n = mg_url_decode(v, (int)(q + plen - v), val, (int)qlen + 1, 1);
+            if (n >= 0 && !input_text_ok(val, (size_t)n, false)) {
+                char name[65], msg[160];
+                size_t nlen = (size_t)(eq - q) < sizeof name - 1 ? (size_t)(eq - q)
+                                                                   : sizeof name - 1;
+                for (size_t i = 0; i < nlen; i++) /* as sent: printable ASCII */
+                    name[i] = (q[i] > 0x20 && q[i] < 0x7F) ? q[i] : '?';
+                name[nlen] = '\0';
+                snprintf(msg, sizeof msg,
+                         "%s must not contain NUL or other control characters (%%00-%%1F, "
+                         "%%7F, U+0080-U+009F)",
+                         name);
+                http_problem(r, 400, msg, name, NULL);
+                ok = false;
+            }
+        }
+        q += plen;
+        if (*q == '&')
+            q++;
+    }
+    free(val);
+    return ok;
 }
 
 static void actor_from(req_t *r)
@@ -359,7 +519,7 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
                   problem_body(405, "this method is not allowed here", NULL, NULL));
     } else if (!route) {
         http_problem(&r, 404, "no such resource", NULL, NULL);
-    } else if (read_body(&r, ri, route->body) == 0) {
+    } else if (read_body(&r, ri, route->body) == 0 && query_ok(&r)) {
         route->fn(&r);
         if (!r.status) {
             log_error("http", "%s %s: handler gave no answer", r.method, route->pattern);
@@ -401,7 +561,9 @@ struct mg_context *http_start(app_t *app)
                              "num_threads", threads,
                              "enable_keep_alive", "yes",
                              "keep_alive_timeout_ms", "30000",
-                             "request_timeout_ms", "30000",
+                             /* also the limit for a request's headers to
+                              * arrive and for a write to make progress */
+                             "request_timeout_ms", STRINGIFY(HTTP_BODY_DEADLINE_MS),
                              "tcp_nodelay", "1",
                              NULL};
     memset(&cb, 0, sizeof cb);

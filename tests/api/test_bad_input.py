@@ -675,6 +675,59 @@ class BadInputMatrix(ServerClass):
         r = self.server.post("/api/appointments", dict(appt, reason="r" * 500))
         self.assertEqual(r.status, 201, r)
 
+    # LF, TAB, CR, DEL, NEL (U+0085, a C1 control), U+009F, and the Unicode
+    # line and paragraph separators.
+    SINGLE_LINE_BAD = {"LF": "\n", "CR": "\r", "TAB": "\t", "DEL": "\u007f",
+                       "U+0085": "\u0085", "U+009F": "\u009f", "U+0080": "\u0080",
+                       "U+2028": "\u2028", "U+2029": "\u2029"}
+
+    def test_names_and_single_line_fields_refuse_controls_and_line_breaks(self):
+        """A name ends up in email subjects and greetings: no line breaks, tabs,
+        DEL or C1 controls (400 naming the field). Nothing is changed."""
+        ids = dict(self.ids(), q=self.server.post("/api/patients", {"name": "Q"}).json["id"])
+        self.addCleanup(self.server.put, "/api/clinic", {"name": "Praxis Test"})
+        cases = []
+        for label, ch in self.SINGLE_LINE_BAD.items():
+            bad = f"Praxis{ch}Bcc: x@example.org"
+            cases += [
+                Case(f"clinic name {label}", "PUT", "/api/clinic", {"name": bad}, field="name"),
+                Case(f"new doctor name {label}", "POST", "/api/doctors", {"name": bad}, field="name"),
+                Case(f"doctor name {label}", "PUT", "/api/doctors/{d}", {"name": bad}, field="name"),
+                Case(f"new patient name {label}", "POST", "/api/patients", {"name": bad}, field="name"),
+                Case(f"patient name {label}", "PUT", "/api/patients/{q}", {"name": bad}, field="name"),
+                Case(f"patient email {label}", "PUT", "/api/patients/{q}",
+                     {"email": f"anna{ch}@example.org"}, field="email"),
+                Case(f"doctor email {label}", "PUT", "/api/doctors/{d}",
+                     {"email": f"dr{ch}@example.org"}, field="email"),
+                Case(f"timezone {label}", "PUT", "/api/clinic", {"timezone": f"Europe/Berlin{ch}"},
+                     field="timezone"),
+                Case(f"offer_token {label}", "POST", "/api/appointments/{a}/rebook",
+                     {"offer_token": f"abc{ch}def", "option": 1}, field="offer_token"),
+            ]
+        for label, ch in (("bare CR", "\r"), ("DEL", "\u007f"), ("U+0085", "\u0085"),
+                          ("U+009F", "\u009f")):
+            cases.append(Case(f"cancel reason {label}", "POST", "/api/appointments/{a}/cancel",
+                              {"reason": f"a{ch}b"}, field="reason"))
+        self.run_cases(cases, ids)
+        self.assertEqual(self.server.get("/api/clinic").json["name"], "Praxis Test")
+        self.assertEqual(self.server.get("/api/patients/" + ids["q"]).json["name"], "Q")
+        self.assertEqual(self.server.get("/api/doctors/" + ids["d"]).json["name"], "Dr. Test")
+
+    def test_reasons_may_hold_several_lines(self):
+        ids = self.ids()
+        reason = "Knee pain\nsince Monday\r\n\tworse at night"
+        r = self.server.post("/api/appointments", {"doctor_id": ids["d"], "patient_id": ids["p"],
+                                                   "start": self.next_start(), "reason": reason})
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json["reason"], reason)
+        r = self.server.post(f"/api/appointments/{r.json['id']}/cancel",
+                             {"reason": "Patient called:\nill"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["cancel_reason"], "Patient called:\nill")
+        # Names with non-ASCII letters (not controls) stay fine.
+        r = self.server.post("/api/patients", {"name": "Ærøskøbing Ñandú \u00a0Zoë"})
+        self.assertEqual(r.status, 201, r)
+
     def test_limits_count_characters_not_bytes(self):
         """The error says "at most 200 characters": a name of 150 'ü' (300
         bytes) or a 70-character Japanese clinic name must be accepted."""
@@ -703,8 +756,10 @@ class BadInputMatrix(ServerClass):
                            "Europe/Berlin/../../../../etc/shadow", "./Europe/Berlin",
                            "Europe//Berlin", "Europe/Berlin/", "Europe", "leapseconds",
                            "zone.tab", "tzdata.zi", ".", "..", "", "UTC+1", "CET;rm -rf /",
-                           "%2e%2e/etc/passwd", "Europe\\Berlin", "Europe/Berlin\u0301", "Europe/Berlin\n",
-                           "Europe/Berlin\t"]]
+                           "%2e%2e/etc/passwd", "Europe\\Berlin", "Europe/Berlin\u0301"]]
+        # A line break or tab is refused as a character before the zone is looked up.
+        cases += [Case(f"timezone={z!r}", "PUT", "/api/clinic", {"timezone": z}, status=400,
+                       field="timezone") for z in ["Europe/Berlin\n", "Europe/Berlin\t"]]
         self.run_cases(cases)
         self.assertEqual(self.server.get("/api/clinic").json["timezone"], "Europe/Berlin")
         # A real zone still works afterwards, and so does the original one.
@@ -844,6 +899,19 @@ class BadInputMatrix(ServerClass):
         for bad in ["0", "-1", "abc", "1001", ""]:
             cases.append(Case(f"patients limit={bad!r}", "GET", f"/api/patients?limit={bad}",
                               field="limit", status=422 if bad in ("0", "-1", "1001") else 400))
+        # A NUL (or another control character) in a decoded query value must
+        # not cut it short into something valid.
+        for name, good in (("from", str(day)), ("to", str(day)), ("status", "booked"),
+                           ("doctor_id", ids["d"]), ("limit", "5")):
+            for enc in ("%00", "%00garbage", "%0A", "%09", "%7F", "%C2%85"):
+                cases.append(Case(f"list {name}={good}{enc}", "GET",
+                                  f"/api/appointments?{name}={good}{enc}", field=name))
+        cases += [
+            Case("slots from with NUL", "GET", f"{slots}?from={day}%00garbage", field="from"),
+            Case("patients q with NUL", "GET", "/api/patients?q=Anna%00x", field="q"),
+            Case("notifications appointment_id with NUL", "GET",
+                 f"/api/notifications?appointment_id={ids['a']}%00", field="appointment_id"),
+        ]
         self.run_cases(cases, ids)
         # Controls: the same parameters, well-formed, work.
         for path in [f"{slots}?from={day}&to={day + dt.timedelta(days=61)}&duration=30",

@@ -109,6 +109,40 @@ static void test_fields_and_errors(void)
     json_decref(j);
 }
 
+static void test_text_rules(void)
+{
+    /* one line: no C0 (LF, CR, TAB, NUL), DEL, C1, U+2028/U+2029 */
+    CHECK(input_text_ok("Dr. Ærø Zoë \xC2\xA0x", strlen("Dr. Ærø Zoë \xC2\xA0x"), false));
+    const char *bad[] = {"a\nb", "a\rb", "a\tb", "a\x7f", "a\xC2\x80", "a\xC2\x85" "b",
+                         "a\xC2\x9F", "a\xE2\x80\xA8", "a\xE2\x80\xA9", "a\x1b[31m"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK(!input_text_ok(bad[i], strlen(bad[i]), false));
+    }
+    CHECK(!input_text_ok("ab\0cd", 5, false)); /* a NUL inside */
+    CHECK(!input_text_ok("ab\0cd", 5, true));
+    /* several lines: LF, CR LF, TAB (and U+2028) allowed, nothing else */
+    CHECK(input_text_ok("a\nb\r\n\tc\xE2\x80\xA8", strlen("a\nb\r\n\tc\xE2\x80\xA8"), true));
+    CHECK(!input_text_ok("a\rb", 3, true));
+    CHECK(!input_text_ok("a\r", 2, true));
+    CHECK(!input_text_ok("a\x7f", 2, true));
+    CHECK(!input_text_ok("a\xC2\x85", 3, true));
+    CHECK(!input_text_ok("a\x07", 2, true));
+
+    char out[64];
+    verr_t v;
+    json_t *j = parse("{\"name\":\"Praxis\\nBcc: x@example.org\",\"reason\":\"a\\nb\"}");
+    verr_init(&v);
+    CHECK(!in_string(j, "name", true, 60, out, sizeof out, &v));
+    CHECK_EQ_INT(v.status, 400);
+    CHECK(in_text(j, "reason", false, 60, out, sizeof out, &v));
+    CHECK_EQ_STR(out, "a\nb");
+    CHECK(!in_string(j, "reason", false, 60, out, sizeof out, &v));
+    verr_free(&v);
+    json_decref(j);
+    CHECK_EQ_INT(check_email("anna\\u007f@example.org"), 400);
+    CHECK_EQ_INT(check_email("anna\\u0085@example.org"), 400);
+}
+
 static void test_config(void)
 {
     struct config c;
@@ -147,6 +181,7 @@ int main(void)
     RUN(test_depth);
     RUN(test_phone_and_email);
     RUN(test_fields_and_errors);
+    RUN(test_text_rules);
     RUN(test_config);
     return unit_summary();
 }
