@@ -7,10 +7,13 @@ such record answers with an ETag (its revision) on GET, POST and PUT; a PUT
 (or DELETE of a patient) with If-Match that no longer matches is refused
 with 412 and changes nothing.
 """
+import json
 import threading
 import unittest
 
+from central import Central
 from harness import ServerTest
+from test_sync_pull import Box, central_cmd
 
 PAIRS = 40
 PRECONDITION = "urn:clinicbox:problem:precondition-failed"
@@ -209,6 +212,37 @@ class ETags(ServerTest):
         self.assertEqual(r.status, 200, r)
         self.assertNotEqual(self.etag(self.server.get(path)), tag)
         self.assertEqual(self.etag(r), self.etag(self.server.get(path)))
+
+
+class SyncedETags(unittest.TestCase):
+    """A change that sync applies moves the ETag too (jongodb as central;
+    the box runs on the real clock)."""
+
+    def test_a_central_edit_moves_the_etag(self):
+        central = Central().start()
+        self.addCleanup(central.stop)
+        box = Box(self, central, now=None)
+        s = box.server
+        clinic = s.get("/api/clinic").json["id"]
+        p = s.post("/api/patients", {"name": "Anna Müller"})
+        self.assertEqual(p.status, 201, p)
+        path = f"/api/patients/{p.json['id']}"
+        box.round()
+        tag = s.get(path).headers["ETag"]
+        central_cmd(central, "put", "patients", p.json["id"],
+                    json.dumps({"name": "Renamed Centrally"}), clinic=clinic)
+        box.round()
+        got = s.get(path)
+        self.assertEqual(got.json["name"], "Renamed Centrally")
+        self.assertNotEqual(got.headers["ETag"], tag)
+        # the copy read before the sync is stale now
+        r = s.put(path, {"email": "anna@example.org"}, headers={"If-Match": tag})
+        self.assertEqual(r.status, 412, r)
+        self.assertEqual(s.get(path).json, got.json)
+        r = s.put(path, {"email": "anna@example.org"}, headers={"If-Match": got.headers["ETag"]})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json["name"], r.json["email"]), ("Renamed Centrally", "anna@example.org"))
+        box.server.stop()
 
 
 if __name__ == "__main__":
