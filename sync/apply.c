@@ -104,8 +104,8 @@ struct person_kind {
     const char *entity; /* for the event log */
     size_t size;
     int (*get)(db_conn_t *, const char *, void *);
-    int (*insert)(db_conn_t *, const void *);
-    int (*update)(db_conn_t *, const void *);
+    int (*insert)(db_conn_t *, void *);
+    int (*update)(db_conn_t *, void *);
     bool (*from_doc)(const bson_t *, void *, struct docmap_err *);
     const char *delete_sql; /* deletes ?1 unless an appointment refers to it */
     int64_t *(*created)(void *);
@@ -113,14 +113,14 @@ struct person_kind {
 };
 
 static int doctor_get(db_conn_t *c, const char *id, void *r) { return store_doctor_get(c, id, r); }
-static int doctor_insert(db_conn_t *c, const void *r) { return store_doctor_insert(c, r); }
-static int doctor_update(db_conn_t *c, const void *r) { return store_doctor_update(c, r); }
+static int doctor_insert(db_conn_t *c, void *r) { return store_doctor_insert(c, r); }
+static int doctor_update(db_conn_t *c, void *r) { return store_doctor_update(c, r); }
 static bool doctor_from(const bson_t *d, void *r, struct docmap_err *e) { return docmap_to_doctor(d, r, e); }
 static int64_t *doctor_created(void *r) { return &((doctor_rec *)r)->created_at; }
 static int64_t *doctor_updated(void *r) { return &((doctor_rec *)r)->updated_at; }
 static int patient_get(db_conn_t *c, const char *id, void *r) { return store_patient_get(c, id, r); }
-static int patient_insert(db_conn_t *c, const void *r) { return store_patient_insert(c, r); }
-static int patient_update(db_conn_t *c, const void *r) { return store_patient_update(c, r); }
+static int patient_insert(db_conn_t *c, void *r) { return store_patient_insert(c, r); }
+static int patient_update(db_conn_t *c, void *r) { return store_patient_update(c, r); }
 static bool patient_from(const bson_t *d, void *r, struct docmap_err *e) { return docmap_to_patient(d, r, e); }
 static int64_t *patient_created(void *r) { return &((patient_rec *)r)->created_at; }
 static int64_t *patient_updated(void *r) { return &((patient_rec *)r)->updated_at; }

@@ -13,6 +13,14 @@
 #define LIST_DEFAULT_LIMIT 500
 #define LIST_MAX_LIMIT 5000
 
+/* An appointment with its ETag (its revision, migration 0008). */
+static void answer_appt(req_t *r, int status, const appt_rec *a)
+{
+    char etag[ETAG_BUF];
+    etag_format(etag, sizeof etag, a->rev);
+    http_json_etag(r, status, render_appt(http_clinic_tz(r), a), etag);
+}
+
 void h_appt_create(req_t *r)
 {
     static const char *const allowed[] = {"doctor_id", "patient_id", "start", "duration_minutes",
@@ -38,7 +46,7 @@ void h_appt_create(req_t *r)
         return;
     }
     metrics_booking();
-    http_json(r, 201, render_appt(http_clinic_tz(r), &a));
+    answer_appt(r, 201, &a);
 }
 
 struct list_ctx {
@@ -117,7 +125,7 @@ void h_appt_get(req_t *r)
     else if (rc != STORE_OK)
         http_problem(r, 503, "storage is unavailable", NULL, NULL);
     else
-        http_json(r, 200, render_appt(http_clinic_tz(r), &a));
+        answer_appt(r, 200, &a);
 }
 
 static void transition(req_t *r, enum appt_action action)
@@ -142,7 +150,7 @@ static void transition(req_t *r, enum appt_action action)
     }
     if (action == APPT_NO_SHOW)
         metrics_no_shows(1);
-    http_json(r, 200, render_appt(http_clinic_tz(r), &a));
+    answer_appt(r, 200, &a);
 }
 
 void h_appt_check_in(req_t *r)

@@ -14,8 +14,10 @@
 #define MAX_EXCEPTIONS 1000
 #define MAX_SLOT_RANGE_DAYS 62
 
-static void read_doctor_fields(req_t *r, doctor_rec *d, bool create, verr_t *v)
+/* Reads the fields sent into d; returns which (PEOPLE_F_*). */
+static unsigned read_doctor_fields(req_t *r, doctor_rec *d, bool create, verr_t *v)
 {
+    unsigned f = 0;
     static const char *const allowed[] = {"name",       "email",      "phone", "slot_minutes",
                                           "id",         "created_at", "updated_at", NULL};
     long long slot;
@@ -23,17 +25,39 @@ static void read_doctor_fields(req_t *r, doctor_rec *d, bool create, verr_t *v)
     static const char *const echoed[] = {"id", "created_at", "updated_at", NULL};
     in_only(r->body, allowed, v);
     in_echoed(r->body, echoed, v);
-    if (in_name(r->body, "name", create, NAME_MAX_LEN, name, sizeof name, v))
+    if (in_name(r->body, "name", create, NAME_MAX_LEN, name, sizeof name, v)) {
         snprintf(d->name, sizeof d->name, "%s", name);
-    if (json_object_get(r->body, "email") || create)
+        f |= PEOPLE_F_NAME;
+    }
+    if (json_object_get(r->body, "email") || create) {
         in_email(r->body, "email", d->email, sizeof d->email, v);
-    if (json_object_get(r->body, "phone") || create)
+        f |= PEOPLE_F_EMAIL;
+    }
+    if (json_object_get(r->body, "phone") || create) {
         in_phone(r->body, "phone", d->phone, sizeof d->phone, v);
+        f |= PEOPLE_F_PHONE;
+    }
     if (in_int(r->body, "slot_minutes", false, 5, 480, &slot, v)) {
         if (slot % 5)
             verr_add(v, 422, "slot_minutes", "must be a multiple of 5");
         d->slot_minutes = (int)slot;
+        f |= PEOPLE_F_SLOT_MINUTES;
     }
+    return f;
+}
+
+static void answer_doctor(req_t *r, int status, const doctor_rec *d)
+{
+    char etag[ETAG_BUF];
+    people_doctor_etag(d, etag);
+    http_json_etag(r, status, render_doctor(http_clinic_tz(r), d), etag);
+}
+
+static void answer_schedule(req_t *r, const schedule_rec *s)
+{
+    char etag[ETAG_BUF];
+    people_schedule_etag(s, etag);
+    http_json_etag(r, 200, render_schedule(r->params[0], s), etag);
 }
 
 void h_doctor_create(req_t *r)
@@ -49,7 +73,7 @@ void h_doctor_create(req_t *r)
         http_svc_problem(r, &e);
         return;
     }
-    http_json(r, 201, render_doctor(http_clinic_tz(r), &d));
+    answer_doctor(r, 201, &d);
 }
 
 struct doctor_list {
@@ -94,25 +118,33 @@ void h_doctor_get(req_t *r)
 {
     doctor_rec d;
     if (load_doctor(r, &d))
-        http_json(r, 200, render_doctor(http_clinic_tz(r), &d));
+        answer_doctor(r, 200, &d);
 }
 
+/* A merge: fields left out keep their value. The service reads the stored
+ * record, checks If-Match and merges inside its write job. */
 void h_doctor_put(req_t *r)
 {
-    doctor_rec d;
+    doctor_rec d = {0};
     verr_t v;
+    etag_cond ifm;
     svc_err e = {0};
-    if (!load_doctor(r, &d))
+    if (!http_if_match(r, &ifm))
         return;
     verr_init(&v);
-    read_doctor_fields(r, &d, false, &v);
+    unsigned fields = read_doctor_fields(r, &d, false, &v);
     if (http_verr_answer(r, &v))
         return;
-    if (svc_doctor_update(r->app, &d, r->actor, r->now, &e) != SVC_OK) {
+    if (strlen(r->params[0]) >= sizeof d.id) { /* no id is that long */
+        http_problem(r, 404, "doctor not found", NULL, NULL);
+        return;
+    }
+    memcpy(d.id, r->params[0], strlen(r->params[0]) + 1);
+    if (svc_doctor_update(r->app, &d, fields, &ifm, r->actor, r->now, &e) != SVC_OK) {
         http_svc_problem(r, &e);
         return;
     }
-    http_json(r, 200, render_doctor(http_clinic_tz(r), &d));
+    answer_doctor(r, 200, &d);
 }
 
 void h_schedule_get(req_t *r)
@@ -129,7 +161,7 @@ void h_schedule_get(req_t *r)
         http_problem(r, 503, "storage is unavailable", NULL, NULL);
         return;
     }
-    http_json(r, 200, render_schedule(r->params[0], &s));
+    answer_schedule(r, &s);
     schedule_rec_free(&s);
 }
 
@@ -290,14 +322,17 @@ void h_schedule_put(req_t *r)
 {
     schedule_rec s = {0}, stored;
     verr_t v;
+    etag_cond ifm;
     svc_err e = {0};
+    if (!http_if_match(r, &ifm))
+        return;
     verr_init(&v);
     parse_schedule(r->body, &s, &v);
     if (http_verr_answer(r, &v)) {
         schedule_rec_free(&s);
         return;
     }
-    int rc = svc_schedule_put(r->app, r->params[0], &s, r->actor, r->now, &e);
+    int rc = svc_schedule_put(r->app, r->params[0], &s, &ifm, r->actor, r->now, &e);
     schedule_rec_free(&s);
     if (rc != SVC_OK) {
         http_svc_problem(r, &e);
@@ -310,7 +345,7 @@ void h_schedule_put(req_t *r)
         http_problem(r, 503, "storage is unavailable", NULL, NULL);
         return;
     }
-    http_json(r, 200, render_schedule(r->params[0], &stored));
+    answer_schedule(r, &stored); /* what is stored now, with its ETag */
     schedule_rec_free(&stored);
 }
 

@@ -8,8 +8,10 @@
 #include "service/people.h"
 #include "store/store.h"
 
-static void read_patient_fields(req_t *r, patient_rec *p, bool create, verr_t *v)
+/* Reads the fields sent into p; returns which (PEOPLE_F_*). */
+static unsigned read_patient_fields(req_t *r, patient_rec *p, bool create, verr_t *v)
 {
+    unsigned f = 0;
     static const char *const allowed[] = {"name",       "email",      "phone",
                                           "notify_email", "notify_sms", "id",
                                           "created_at", "updated_at", NULL};
@@ -17,15 +19,31 @@ static void read_patient_fields(req_t *r, patient_rec *p, bool create, verr_t *v
     static const char *const echoed[] = {"id", "created_at", "updated_at", NULL};
     in_only(r->body, allowed, v);
     in_echoed(r->body, echoed, v);
-    if (in_name(r->body, "name", create, NAME_MAX_LEN, name, sizeof name, v))
+    if (in_name(r->body, "name", create, NAME_MAX_LEN, name, sizeof name, v)) {
         snprintf(p->name, sizeof p->name, "%s", name);
+        f |= PEOPLE_F_NAME;
+    }
     /* On update a field that is present (also as null) replaces the old one. */
-    if (json_object_get(r->body, "email") || create)
+    if (json_object_get(r->body, "email") || create) {
         in_email(r->body, "email", p->email, sizeof p->email, v);
-    if (json_object_get(r->body, "phone") || create)
+        f |= PEOPLE_F_EMAIL;
+    }
+    if (json_object_get(r->body, "phone") || create) {
         in_phone(r->body, "phone", p->phone, sizeof p->phone, v);
-    in_bool(r->body, "notify_email", false, &p->notify_email, v);
-    in_bool(r->body, "notify_sms", false, &p->notify_sms, v);
+        f |= PEOPLE_F_PHONE;
+    }
+    if (in_bool(r->body, "notify_email", false, &p->notify_email, v))
+        f |= PEOPLE_F_NOTIFY_EMAIL;
+    if (in_bool(r->body, "notify_sms", false, &p->notify_sms, v))
+        f |= PEOPLE_F_NOTIFY_SMS;
+    return f;
+}
+
+static void answer_patient(req_t *r, int status, const patient_rec *p)
+{
+    char etag[ETAG_BUF];
+    people_patient_etag(p, etag);
+    http_json_etag(r, status, render_patient(http_clinic_tz(r), p), etag);
 }
 
 void h_patient_create(req_t *r)
@@ -41,7 +59,7 @@ void h_patient_create(req_t *r)
         http_svc_problem(r, &e);
         return;
     }
-    http_json(r, 201, render_patient(http_clinic_tz(r), &p));
+    answer_patient(r, 201, &p);
 }
 
 struct patient_list {
@@ -93,31 +111,42 @@ void h_patient_get(req_t *r)
 {
     patient_rec p;
     if (load_patient(r, &p))
-        http_json(r, 200, render_patient(http_clinic_tz(r), &p));
+        answer_patient(r, 200, &p);
 }
 
+/* A merge: fields left out keep their value. The service reads the stored
+ * record, checks If-Match and merges inside its write job. */
 void h_patient_put(req_t *r)
 {
-    patient_rec p;
+    patient_rec p = {0};
     verr_t v;
+    etag_cond ifm;
     svc_err e = {0};
-    if (!load_patient(r, &p))
+    if (!http_if_match(r, &ifm))
         return;
     verr_init(&v);
-    read_patient_fields(r, &p, false, &v);
+    unsigned fields = read_patient_fields(r, &p, false, &v);
     if (http_verr_answer(r, &v))
         return;
-    if (svc_patient_update(r->app, &p, r->actor, r->now, &e) != SVC_OK) {
+    if (strlen(r->params[0]) >= sizeof p.id) { /* no id is that long */
+        http_problem(r, 404, "patient not found", NULL, NULL);
+        return;
+    }
+    memcpy(p.id, r->params[0], strlen(r->params[0]) + 1);
+    if (svc_patient_update(r->app, &p, fields, &ifm, r->actor, r->now, &e) != SVC_OK) {
         http_svc_problem(r, &e);
         return;
     }
-    http_json(r, 200, render_patient(http_clinic_tz(r), &p));
+    answer_patient(r, 200, &p);
 }
 
 void h_patient_delete(req_t *r)
 {
     svc_err e = {0};
-    if (svc_patient_delete(r->app, r->params[0], r->actor, r->now, &e) != SVC_OK) {
+    etag_cond ifm;
+    if (!http_if_match(r, &ifm))
+        return;
+    if (svc_patient_delete(r->app, r->params[0], &ifm, r->actor, r->now, &e) != SVC_OK) {
         http_svc_problem(r, &e);
         return;
     }

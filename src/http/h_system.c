@@ -106,8 +106,10 @@ void h_metrics(req_t *r)
 void h_clinic_get(req_t *r)
 {
     clinic_rec c;
+    char etag[ETAG_BUF];
     app_clinic(r->app, &c);
-    http_json(r, 200, render_clinic(&c));
+    clinic_etag(&c, etag);
+    http_json_etag(r, 200, render_clinic(&c), etag);
 }
 
 void h_clinic_put(req_t *r)
@@ -116,38 +118,55 @@ void h_clinic_put(req_t *r)
                                           "reschedule_options", "offer_hours",
                                           "reminder_hours", "confirmations", "id",
                                           "created_at", "updated_at", NULL};
-    clinic_rec c, out;
+    clinic_rec c = {0}, out;
     verr_t v;
     long long x;
-    char name[NAME_BUF], zone[65];
+    char name[NAME_BUF], zone[65], etag[ETAG_BUF];
+    unsigned f = 0;
+    etag_cond ifm;
     svc_err e = {0};
 
     static const char *const echoed[] = {"id", "created_at", "updated_at", NULL};
-    app_clinic(r->app, &c); /* fields left out keep their value */
+    if (!http_if_match(r, &ifm))
+        return;
+    /* fields left out keep their value: the service merges the ones sent
+     * (f) into the stored settings inside its write job */
     verr_init(&v);
     in_only(r->body, allowed, &v);
     in_echoed(r->body, echoed, &v);
-    if (in_name(r->body, "name", false, NAME_MAX_LEN, name, sizeof name, &v))
+    if (in_name(r->body, "name", false, NAME_MAX_LEN, name, sizeof name, &v)) {
         snprintf(c.name, sizeof c.name, "%s", name);
-    if (in_string(r->body, "timezone", false, 64, zone, sizeof zone, &v))
+        f |= CLINIC_F_NAME;
+    }
+    if (in_string(r->body, "timezone", false, 64, zone, sizeof zone, &v)) {
         snprintf(c.timezone, sizeof c.timezone, "%s", zone);
+        f |= CLINIC_F_TIMEZONE;
+    }
     if (in_int(r->body, "grace_minutes", false, 0, 1440, &x, &v)) {
         c.grace_minutes = (int)x;
         c.grace_set = true;
+        f |= CLINIC_F_GRACE;
     }
-    if (in_int(r->body, "reschedule_options", false, 1, OFFER_MAX_OPTIONS, &x, &v))
+    if (in_int(r->body, "reschedule_options", false, 1, OFFER_MAX_OPTIONS, &x, &v)) {
         c.reschedule_options = (int)x;
-    if (in_int(r->body, "offer_hours", false, 1, 720, &x, &v))
+        f |= CLINIC_F_RESCHEDULE_OPTIONS;
+    }
+    if (in_int(r->body, "offer_hours", false, 1, 720, &x, &v)) {
         c.offer_hours = (int)x;
-    in_bool(r->body, "confirmations", false, &c.confirmations, &v);
-    in_reminder_hours(r->body, c.reminder_hours, &c.nreminders, &v);
+        f |= CLINIC_F_OFFER_HOURS;
+    }
+    if (in_bool(r->body, "confirmations", false, &c.confirmations, &v))
+        f |= CLINIC_F_CONFIRMATIONS;
+    if (in_reminder_hours(r->body, c.reminder_hours, &c.nreminders, &v))
+        f |= CLINIC_F_REMINDER_HOURS;
     if (http_verr_answer(r, &v))
         return;
-    if (svc_clinic_put(r->app, &c, r->actor, r->now, &out, &e) != SVC_OK) {
+    if (svc_clinic_put(r->app, &c, f, &ifm, r->actor, r->now, &out, &e) != SVC_OK) {
         http_svc_problem(r, &e);
         return;
     }
-    http_json(r, 200, render_clinic(&out));
+    clinic_etag(&out, etag);
+    http_json_etag(r, 200, render_clinic(&out), etag);
 }
 
 void h_clock_confirm(req_t *r)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "service/app.h"
+#include "core/etag.h"
 #include "core/tz.h"
 #include "http/input.h"
 #include "store/records.h"
@@ -45,6 +46,11 @@ typedef void (*handler_fn)(req_t *r);
 
 /* Answers with a JSON body (stolen). */
 void http_json(req_t *r, int status, json_t *body);
+/* Answers with a JSON body (stolen) and an ETag header (etag.h). */
+void http_json_etag(req_t *r, int status, json_t *body, const char *etag);
+/* Reads the If-Match header into out (out->present false when not sent);
+ * answers 400 and returns false when it is malformed. */
+bool http_if_match(req_t *r, etag_cond *out);
 /* Answers with plain text. */
 void http_text(req_t *r, int status, const char *content_type, const char *body, size_t len);
 /* Answers application/problem+json. field may be NULL; errors (stolen) may

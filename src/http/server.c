@@ -82,6 +82,7 @@ static const char *reason_phrase(int status)
     case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 410: return "Gone";
+    case 412: return "Precondition Failed";
     case 413: return "Content Too Large";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
@@ -146,6 +147,22 @@ void http_json(req_t *r, int status, json_t *body)
     send_json(r, status, "application/json", NULL, body);
 }
 
+void http_json_etag(req_t *r, int status, json_t *body, const char *etag)
+{
+    char extra[ETAG_BUF + 16];
+    snprintf(extra, sizeof extra, "ETag: %s\r\n", etag);
+    send_json(r, status, "application/json", extra, body);
+}
+
+bool http_if_match(req_t *r, etag_cond *out)
+{
+    if (etag_cond_parse(mg_get_header(r->conn, "If-Match"), out))
+        return true;
+    http_problem(r, 400, "If-Match must be * or a list of entity-tags (\"...\" as sent in ETag)",
+                 "If-Match", NULL);
+    return false;
+}
+
 static const char *problem_slug(int status)
 {
     switch (status) {
@@ -156,6 +173,7 @@ static const char *problem_slug(int status)
     case 408: return "request-timeout";
     case 409: return "conflict";
     case 410: return "gone";
+    case 412: return "precondition-failed";
     case 413: return "body-too-large";
     case 415: return "unsupported-media-type";
     case 422: return "unprocessable";

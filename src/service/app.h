@@ -26,6 +26,7 @@ enum svc_status {
     SVC_NOT_FOUND = 404,
     SVC_CONFLICT = 409,
     SVC_GONE = 410,
+    SVC_PRECONDITION_FAILED = 412, /* If-Match does not match: changed meanwhile */
     SVC_UNPROCESSABLE = 422,
     SVC_UNAVAILABLE = 503,
 };

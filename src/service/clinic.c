@@ -98,8 +98,11 @@ void app_clinic_reload(app_t *app)
     if (!c)
         return;
     if (store_clinic_get(c, app->cfg.grace_minutes, &r) == STORE_OK) {
+        /* Two reloads after two changes may finish in either order: the
+         * newer revision stays (revisions only grow, migration 0008). */
         pthread_mutex_lock(&app->lock);
-        app->clinic = r;
+        if (r.rev >= app->clinic.rev)
+            app->clinic = r;
         pthread_mutex_unlock(&app->lock);
     }
     db_reader_release(app->db, c);
@@ -138,38 +141,82 @@ void app_close(app_t *app)
     pthread_mutex_destroy(&app->lock);
 }
 
+void clinic_etag(const clinic_rec *c, char *out)
+{
+    etag_format(out, ETAG_BUF, c->rev);
+}
+
 struct clinic_job {
-    clinic_rec r;
+    const clinic_rec *in;
+    unsigned fields;
+    const etag_cond *if_match;
+    int config_grace;
     int64_t now;
     const char *actor;
+    clinic_rec out;
+    svc_err *e;
 };
 
+static void merge_clinic(clinic_rec *cur, const clinic_rec *in, unsigned f)
+{
+    if (f & CLINIC_F_NAME)
+        snprintf(cur->name, sizeof cur->name, "%s", in->name);
+    if (f & CLINIC_F_TIMEZONE)
+        snprintf(cur->timezone, sizeof cur->timezone, "%s", in->timezone);
+    if (f & CLINIC_F_GRACE) {
+        cur->grace_minutes = in->grace_minutes;
+        cur->grace_set = true;
+    }
+    if (f & CLINIC_F_RESCHEDULE_OPTIONS)
+        cur->reschedule_options = in->reschedule_options;
+    if (f & CLINIC_F_OFFER_HOURS)
+        cur->offer_hours = in->offer_hours;
+    if (f & CLINIC_F_REMINDER_HOURS) {
+        memcpy(cur->reminder_hours, in->reminder_hours, sizeof cur->reminder_hours);
+        cur->nreminders = in->nreminders;
+    }
+    if (f & CLINIC_F_CONFIRMATIONS)
+        cur->confirmations = in->confirmations;
+}
+
+/* Read, check, merge and write in one job: no other write comes between. */
 static int clinic_put_job(db_conn_t *c, void *arg)
 {
     struct clinic_job *j = arg;
     clinic_rec cur;
-    if (store_clinic_get(c, j->r.grace_minutes, &cur) != STORE_OK)
-        return SVC_UNAVAILABLE;
-    j->r.created_at = cur.created_at;
-    snprintf(j->r.id, sizeof j->r.id, "%s", cur.id);
-    j->r.updated_at = j->now;
-    if (store_clinic_update(c, &j->r) != STORE_OK ||
+    char etag[ETAG_BUF];
+    if (store_clinic_get(c, j->config_grace, &cur) != STORE_OK)
+        return svc_fail(j->e, SVC_UNAVAILABLE, NULL, "storage is unavailable");
+    clinic_etag(&cur, etag);
+    if (!etag_cond_holds(j->if_match, etag))
+        return svc_fail(j->e, SVC_PRECONDITION_FAILED, NULL,
+                        "the clinic's settings were changed meanwhile (their ETag is now %s, "
+                        "If-Match did not match); load them again and redo the change",
+                        etag);
+    merge_clinic(&cur, j->in, j->fields);
+    cur.updated_at = j->now;
+    if (store_clinic_update(c, &cur) != STORE_OK ||
         store_event(c, j->now, j->actor, "clinic", cur.id, "updated", NULL) != STORE_OK)
-        return SVC_UNAVAILABLE;
+        return svc_fail(j->e, SVC_UNAVAILABLE, NULL, "storage is unavailable");
+    j->out = cur;
     return 0;
 }
 
-int svc_clinic_put(app_t *app, const clinic_rec *in, const char *actor, int64_t now,
-                   clinic_rec *out, svc_err *e)
+int svc_clinic_put(app_t *app, const clinic_rec *in, unsigned fields, const etag_cond *if_match,
+                   const char *actor, int64_t now, clinic_rec *out, svc_err *e)
 {
-    struct clinic_job j = {.r = *in, .now = now, .actor = actor};
-    if (!tz_get(in->timezone))
+    struct clinic_job j = {.in = in, .fields = fields, .if_match = if_match,
+                           .config_grace = app->cfg.grace_minutes, .now = now, .actor = actor,
+                           .e = e};
+    if ((fields & CLINIC_F_TIMEZONE) && !tz_get(in->timezone))
         return svc_fail(e, SVC_UNPROCESSABLE, "timezone", "unknown time zone \"%s\"",
                         in->timezone);
     int rc = db_write(app->db, clinic_put_job, &j);
-    if (rc != 0)
+    if (rc == DB_UNAVAILABLE)
         return svc_fail(e, SVC_UNAVAILABLE, NULL, "storage is unavailable");
+    if (rc != 0)
+        return rc;
     app_clinic_reload(app);
-    app_clinic(app, out);
+    *out = j.out;
     return SVC_OK;
 }

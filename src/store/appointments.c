@@ -39,6 +39,7 @@ static void read_appt(sqlite3_stmt *st, appt_rec *a)
     a->updated_at = sqlite3_column_int64(st, 16);
     rows_copy(st, 17, a->updated_by, sizeof a->updated_by);
     rows_copy(st, 18, a->conflict_reason, sizeof a->conflict_reason);
+    a->rev = sqlite3_column_int64(st, 19);
 }
 
 static void bind_appt(sqlite3_stmt *st, const appt_rec *a)
@@ -64,16 +65,23 @@ static void bind_appt(sqlite3_stmt *st, const appt_rec *a)
     rows_bind_opt(st, 19, a->conflict_reason);
 }
 
-int store_appt_insert(db_conn_t *c, const appt_rec *r)
+int store_appt_insert(db_conn_t *c, appt_rec *r)
 {
-    sqlite3_stmt *st = db_prepare(c, "INSERT INTO appointments (" APPT_COLS ") VALUES (?1, ?2, "
-                                     "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-                                     "?16, ?17, ?18, ?19)");
+    int64_t rev;
+    if (store_rev_bump(c, &rev) != STORE_OK)
+        return STORE_ERROR;
+    sqlite3_stmt *st = db_prepare(c, "INSERT INTO appointments (" APPT_COLS ", rev) VALUES (?1, "
+                                     "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                                     "?15, ?16, ?17, ?18, ?19, ?20)");
     if (!st)
         return STORE_ERROR;
     bind_appt(st, r);
+    sqlite3_bind_int64(st, 20, rev);
     int rc = rows_write_rc(st, sqlite3_step(st));
-    if (rc != STORE_OK || !appt_status_live(r->status))
+    if (rc != STORE_OK)
+        return rc;
+    r->rev = rev;
+    if (!appt_status_live(r->status))
         return rc;
     st = db_prepare(c, "WITH RECURSIVE u(t) AS (SELECT ?2 UNION ALL SELECT t + 300 FROM u "
                        "WHERE t + 300 < ?3) "
@@ -90,7 +98,7 @@ int store_appt_insert(db_conn_t *c, const appt_rec *r)
 
 int store_appt_get(db_conn_t *c, const char *id, appt_rec *out)
 {
-    sqlite3_stmt *st = db_prepare(c, "SELECT " APPT_COLS " FROM appointments WHERE id = ?1");
+    sqlite3_stmt *st = db_prepare(c, "SELECT " APPT_COLS ", rev FROM appointments WHERE id = ?1");
     if (!st)
         return STORE_ERROR;
     rows_bind_text(st, 1, id);
@@ -100,24 +108,31 @@ int store_appt_get(db_conn_t *c, const char *id, appt_rec *out)
     return rc;
 }
 
-int store_appt_update(db_conn_t *c, const appt_rec *r)
+int store_appt_update(db_conn_t *c, appt_rec *r)
 {
+    int64_t rev;
+    if (store_rev_bump(c, &rev) != STORE_OK)
+        return STORE_ERROR;
     sqlite3_stmt *st = db_prepare(c, "UPDATE appointments SET status = ?6, reason = ?7, "
                                      "cancel_reason = ?8, checked_in_at = ?9, completed_at = ?10, "
                                      "cancelled_at = ?11, no_show_at = ?12, "
                                      "rescheduled_from = ?13, rescheduled_to = ?14, "
-                                     "updated_at = ?17, updated_by = ?18, conflict_reason = ?19 "
-                                     "WHERE id = ?1");
+                                     "updated_at = ?17, updated_by = ?18, conflict_reason = ?19, "
+                                     "rev = ?20 WHERE id = ?1");
     if (!st)
         return STORE_ERROR;
     bind_appt(st, r);
-    return rows_update_one(st);
+    sqlite3_bind_int64(st, 20, rev);
+    int rc = rows_update_one(st);
+    if (rc == STORE_OK)
+        r->rev = rev;
+    return rc;
 }
 
 int store_appt_list(db_conn_t *c, const struct appt_filter *f,
                     void (*fn)(const appt_rec *, void *), void *ctx)
 {
-    sqlite3_stmt *st = db_prepare(c, "SELECT " APPT_COLS " FROM appointments "
+    sqlite3_stmt *st = db_prepare(c, "SELECT " APPT_COLS ", rev FROM appointments "
                                      "WHERE (?1 IS NULL OR doctor_id = ?1) "
                                      "AND (?2 IS NULL OR patient_id = ?2) "
                                      "AND (?3 IS NULL OR status = ?3) "

@@ -10,7 +10,7 @@ int store_clinic_get(db_conn_t *c, int config_grace, clinic_rec *out)
 {
     sqlite3_stmt *st = db_prepare(c, "SELECT id, name, timezone, grace_minutes, "
                                      "reschedule_options, offer_hours, created_at, updated_at, "
-                                     "reminder_hours, confirmations FROM clinic");
+                                     "reminder_hours, confirmations, rev FROM clinic");
     if (!st)
         return STORE_ERROR;
     int rc = rows_find(st);
@@ -27,6 +27,7 @@ int store_clinic_get(db_conn_t *c, int config_grace, clinic_rec *out)
     out->created_at = sqlite3_column_int64(st, 6);
     out->updated_at = sqlite3_column_int64(st, 7);
     out->confirmations = sqlite3_column_int(st, 9) != 0;
+    out->rev = sqlite3_column_int64(st, 10);
     /* reminder_hours is a JSON array written by bind_clinic: "[24,2]" */
     const char *rh = (const char *)sqlite3_column_text(st, 8);
     while (rh && *rh && out->nreminders < CLINIC_MAX_REMINDERS) {
@@ -61,28 +62,55 @@ static void bind_clinic(sqlite3_stmt *st, const clinic_rec *r)
     sqlite3_bind_int(st, 10, r->confirmations);
 }
 
-int store_clinic_insert(db_conn_t *c, const clinic_rec *r)
+int store_clinic_insert(db_conn_t *c, clinic_rec *r)
 {
+    int64_t rev;
+    if (store_rev_bump(c, &rev) != STORE_OK)
+        return STORE_ERROR;
     sqlite3_stmt *st = db_prepare(c, "INSERT INTO clinic (id, name, timezone, grace_minutes, "
                                      "reschedule_options, offer_hours, created_at, updated_at, "
-                                     "reminder_hours, confirmations) "
-                                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+                                     "reminder_hours, confirmations, rev) "
+                                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
     if (!st)
         return STORE_ERROR;
     bind_clinic(st, r);
-    return rows_write_rc(st, sqlite3_step(st));
+    sqlite3_bind_int64(st, 11, rev);
+    int rc = rows_write_rc(st, sqlite3_step(st));
+    if (rc == STORE_OK)
+        r->rev = rev;
+    return rc;
 }
 
-int store_clinic_update(db_conn_t *c, const clinic_rec *r)
+int store_clinic_update(db_conn_t *c, clinic_rec *r)
 {
+    int64_t rev;
+    if (store_rev_bump(c, &rev) != STORE_OK)
+        return STORE_ERROR;
     sqlite3_stmt *st = db_prepare(c, "UPDATE clinic SET name = ?2, timezone = ?3, "
                                      "grace_minutes = ?4, reschedule_options = ?5, "
                                      "offer_hours = ?6, updated_at = ?8, reminder_hours = ?9, "
-                                     "confirmations = ?10 WHERE id = ?1");
+                                     "confirmations = ?10, rev = ?11 WHERE id = ?1");
     if (!st)
         return STORE_ERROR;
     bind_clinic(st, r);
-    return rows_update_one(st);
+    sqlite3_bind_int64(st, 11, rev);
+    int rc = rows_update_one(st);
+    if (rc == STORE_OK)
+        r->rev = rev;
+    return rc;
+}
+
+int store_rev_bump(db_conn_t *c, int64_t *rev)
+{
+    sqlite3_stmt *st = db_prepare(c, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 "
+                                     "WHERE key = 'rev_seq' RETURNING CAST(value AS INTEGER)");
+    if (!st)
+        return STORE_ERROR;
+    int rc = rows_find(st);
+    if (rc == STORE_OK)
+        *rev = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st); /* RETURNING: the update is done when the statement ends */
+    return rc == STORE_OK ? STORE_OK : STORE_ERROR;
 }
 
 int store_meta_get_int(db_conn_t *c, const char *key, int64_t *out)

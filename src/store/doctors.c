@@ -4,7 +4,7 @@
 #include "core/timefmt.h"
 #include "store/rows.h"
 
-#define DOCTOR_COLS "id, name, email, phone, slot_minutes, created_at, updated_at"
+#define DOCTOR_COLS "id, name, email, phone, slot_minutes, created_at, updated_at, rev"
 
 static void read_doctor(sqlite3_stmt *st, doctor_rec *d)
 {
@@ -16,6 +16,7 @@ static void read_doctor(sqlite3_stmt *st, doctor_rec *d)
     d->slot_minutes = sqlite3_column_int(st, 4);
     d->created_at = sqlite3_column_int64(st, 5);
     d->updated_at = sqlite3_column_int64(st, 6);
+    d->rev = sqlite3_column_int64(st, 7);
 }
 
 static void bind_doctor(sqlite3_stmt *st, const doctor_rec *r)
@@ -29,24 +30,39 @@ static void bind_doctor(sqlite3_stmt *st, const doctor_rec *r)
     sqlite3_bind_int64(st, 7, r->updated_at);
 }
 
-int store_doctor_insert(db_conn_t *c, const doctor_rec *r)
+int store_doctor_insert(db_conn_t *c, doctor_rec *r)
 {
+    int64_t rev;
+    if (store_rev_bump(c, &rev) != STORE_OK)
+        return STORE_ERROR;
     sqlite3_stmt *st = db_prepare(c, "INSERT INTO doctors (" DOCTOR_COLS
-                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     if (!st)
         return STORE_ERROR;
     bind_doctor(st, r);
-    return rows_write_rc(st, sqlite3_step(st));
+    sqlite3_bind_int64(st, 8, rev);
+    int rc = rows_write_rc(st, sqlite3_step(st));
+    if (rc == STORE_OK)
+        r->rev = rev;
+    return rc;
 }
 
-int store_doctor_update(db_conn_t *c, const doctor_rec *r)
+int store_doctor_update(db_conn_t *c, doctor_rec *r)
 {
+    int64_t rev;
+    if (store_rev_bump(c, &rev) != STORE_OK)
+        return STORE_ERROR;
     sqlite3_stmt *st = db_prepare(c, "UPDATE doctors SET name = ?2, email = ?3, phone = ?4, "
-                                     "slot_minutes = ?5, updated_at = ?7 WHERE id = ?1");
+                                     "slot_minutes = ?5, updated_at = ?7, rev = ?8 "
+                                     "WHERE id = ?1");
     if (!st)
         return STORE_ERROR;
     bind_doctor(st, r);
-    return rows_update_one(st);
+    sqlite3_bind_int64(st, 8, rev);
+    int rc = rows_update_one(st);
+    if (rc == STORE_OK)
+        r->rev = rev;
+    return rc;
 }
 
 int store_doctor_get(db_conn_t *c, const char *id, doctor_rec *out)
@@ -104,8 +120,19 @@ int store_schedule_get(db_conn_t *c, const char *doctor_id, schedule_rec *out)
     if (rc != STORE_OK)
         return rc;
     out->slot_minutes = d.slot_minutes;
+    out->doctor_rev = d.rev;
 
-    sqlite3_stmt *st = db_prepare(c, "SELECT weekday, start_min, end_min FROM schedule_weekly "
+    sqlite3_stmt *st = db_prepare(c, "SELECT rev FROM schedule_revs WHERE doctor_id = ?1");
+    if (!st)
+        goto fail;
+    rows_bind_text(st, 1, doctor_id);
+    rc = rows_find(st);
+    if (rc == STORE_OK)
+        out->rev = sqlite3_column_int64(st, 0);
+    else if (rc != STORE_NOT_FOUND)
+        goto fail;
+
+    st = db_prepare(c, "SELECT weekday, start_min, end_min FROM schedule_weekly "
                                      "WHERE doctor_id = ?1 ORDER BY weekday, start_min");
     if (!st)
         goto fail;
@@ -159,7 +186,18 @@ fail:
 int store_schedule_replace(db_conn_t *c, const char *doctor_id, const schedule_rec *s)
 {
     char date[16];
-    sqlite3_stmt *st = db_prepare(c, "DELETE FROM schedule_weekly WHERE doctor_id = ?1");
+    int64_t rev;
+    if (store_rev_bump(c, &rev) != STORE_OK)
+        return STORE_ERROR;
+    sqlite3_stmt *st = db_prepare(c, "INSERT INTO schedule_revs (doctor_id, rev) VALUES (?1, ?2) "
+                                     "ON CONFLICT (doctor_id) DO UPDATE SET rev = excluded.rev");
+    if (!st)
+        return STORE_ERROR;
+    rows_bind_text(st, 1, doctor_id);
+    sqlite3_bind_int64(st, 2, rev);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return rows_write_rc(st, SQLITE_ERROR);
+    st = db_prepare(c, "DELETE FROM schedule_weekly WHERE doctor_id = ?1");
     if (!st)
         return STORE_ERROR;
     rows_bind_text(st, 1, doctor_id);

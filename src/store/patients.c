@@ -1,7 +1,7 @@
 /* patients.c — patients and their notification preferences. */
 #include "store/rows.h"
 
-#define PATIENT_COLS "id, name, email, phone, notify_email, notify_sms, created_at, updated_at"
+#define PATIENT_COLS "id, name, email, phone, notify_email, notify_sms, created_at, updated_at, rev"
 
 static void read_patient(sqlite3_stmt *st, patient_rec *p)
 {
@@ -14,6 +14,7 @@ static void read_patient(sqlite3_stmt *st, patient_rec *p)
     p->notify_sms = sqlite3_column_int(st, 5) != 0;
     p->created_at = sqlite3_column_int64(st, 6);
     p->updated_at = sqlite3_column_int64(st, 7);
+    p->rev = sqlite3_column_int64(st, 8);
 }
 
 static void bind_patient(sqlite3_stmt *st, const patient_rec *r)
@@ -28,25 +29,39 @@ static void bind_patient(sqlite3_stmt *st, const patient_rec *r)
     sqlite3_bind_int64(st, 8, r->updated_at);
 }
 
-int store_patient_insert(db_conn_t *c, const patient_rec *r)
+int store_patient_insert(db_conn_t *c, patient_rec *r)
 {
+    int64_t rev;
+    if (store_rev_bump(c, &rev) != STORE_OK)
+        return STORE_ERROR;
     sqlite3_stmt *st = db_prepare(c, "INSERT INTO patients (" PATIENT_COLS
-                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
     if (!st)
         return STORE_ERROR;
     bind_patient(st, r);
-    return rows_write_rc(st, sqlite3_step(st));
+    sqlite3_bind_int64(st, 9, rev);
+    int rc = rows_write_rc(st, sqlite3_step(st));
+    if (rc == STORE_OK)
+        r->rev = rev;
+    return rc;
 }
 
-int store_patient_update(db_conn_t *c, const patient_rec *r)
+int store_patient_update(db_conn_t *c, patient_rec *r)
 {
+    int64_t rev;
+    if (store_rev_bump(c, &rev) != STORE_OK)
+        return STORE_ERROR;
     sqlite3_stmt *st = db_prepare(c, "UPDATE patients SET name = ?2, email = ?3, phone = ?4, "
-                                     "notify_email = ?5, notify_sms = ?6, updated_at = ?8 "
-                                     "WHERE id = ?1");
+                                     "notify_email = ?5, notify_sms = ?6, updated_at = ?8, "
+                                     "rev = ?9 WHERE id = ?1");
     if (!st)
         return STORE_ERROR;
     bind_patient(st, r);
-    return rows_update_one(st);
+    sqlite3_bind_int64(st, 9, rev);
+    int rc = rows_update_one(st);
+    if (rc == STORE_OK)
+        r->rev = rev;
+    return rc;
 }
 
 int store_patient_get(db_conn_t *c, const char *id, patient_rec *out)

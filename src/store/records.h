@@ -38,6 +38,7 @@ typedef struct {
     int nreminders;
     bool confirmations; /* a booking sends a confirmation */
     int64_t created_at, updated_at;
+    int64_t rev; /* changes on every write of the row (migration 0008): the ETag */
 } clinic_rec;
 
 typedef struct {
@@ -47,6 +48,7 @@ typedef struct {
     char phone[PHONE_MAX_LEN + 1];
     int slot_minutes;
     int64_t created_at, updated_at;
+    int64_t rev; /* see clinic_rec */
 } doctor_rec;
 
 typedef struct {
@@ -55,6 +57,9 @@ typedef struct {
     size_t nweekly;
     sched_exception_t *exceptions;
     size_t nexceptions;
+    /* Read by store_schedule_get: the doctor's revision (slot_minutes is
+     * part of the schedule) and the schedule's own (0: never replaced). */
+    int64_t doctor_rev, rev;
 } schedule_rec;
 
 typedef struct {
@@ -64,6 +69,7 @@ typedef struct {
     char phone[PHONE_MAX_LEN + 1];
     bool notify_email, notify_sms;
     int64_t created_at, updated_at;
+    int64_t rev; /* see clinic_rec */
 } patient_rec;
 
 typedef struct {
@@ -81,6 +87,7 @@ typedef struct {
     char created_by[ACTOR_MAX_LEN + 1];
     char updated_by[ACTOR_MAX_LEN + 1];
     char conflict_reason[REASON_BUF]; /* status 'conflict': why (docs/sync.md) */
+    int64_t rev;                      /* see clinic_rec */
 } appt_rec;
 
 #define OFFER_MAX_OPTIONS 20

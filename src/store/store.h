@@ -18,16 +18,21 @@ enum store_rc { STORE_OK = 0, STORE_NOT_FOUND, STORE_CONFLICT, STORE_ERROR };
 
 /* clinic.c */
 int store_clinic_get(db_conn_t *c, int config_grace, clinic_rec *out);
-int store_clinic_insert(db_conn_t *c, const clinic_rec *r);
-int store_clinic_update(db_conn_t *c, const clinic_rec *r);
+int store_clinic_insert(db_conn_t *c, clinic_rec *r);
+int store_clinic_update(db_conn_t *c, clinic_rec *r);
+/* Advances the revision counter (meta rev_seq, migration 0008) and gives its
+ * new value: every insert and update of a clinic, doctor, patient,
+ * appointment or schedule takes one as the row's rev. The record functions
+ * below call it and set r->rev on success. */
+int store_rev_bump(db_conn_t *c, int64_t *rev);
 int store_meta_get_int(db_conn_t *c, const char *key, int64_t *out);
 int store_meta_set_int(db_conn_t *c, const char *key, int64_t value);
 int store_meta_get_text(db_conn_t *c, const char *key, char *out, size_t len);
 int store_meta_set_text(db_conn_t *c, const char *key, const char *value);
 
 /* doctors.c */
-int store_doctor_insert(db_conn_t *c, const doctor_rec *r);
-int store_doctor_update(db_conn_t *c, const doctor_rec *r);
+int store_doctor_insert(db_conn_t *c, doctor_rec *r);
+int store_doctor_update(db_conn_t *c, doctor_rec *r);
 int store_doctor_get(db_conn_t *c, const char *id, doctor_rec *out);
 /* Calls fn for every doctor, by name. */
 int store_doctor_list(db_conn_t *c, void (*fn)(const doctor_rec *, void *), void *ctx);
@@ -35,8 +40,8 @@ int store_schedule_get(db_conn_t *c, const char *doctor_id, schedule_rec *out);
 int store_schedule_replace(db_conn_t *c, const char *doctor_id, const schedule_rec *s);
 
 /* patients.c */
-int store_patient_insert(db_conn_t *c, const patient_rec *r);
-int store_patient_update(db_conn_t *c, const patient_rec *r);
+int store_patient_insert(db_conn_t *c, patient_rec *r);
+int store_patient_update(db_conn_t *c, patient_rec *r);
 int store_patient_get(db_conn_t *c, const char *id, patient_rec *out);
 /* STORE_CONFLICT when appointments or messages refer to the patient. */
 int store_patient_delete(db_conn_t *c, const char *id);
@@ -48,11 +53,11 @@ int store_patient_search(db_conn_t *c, const char *q, int limit,
 /* appointments.c */
 /* Inserts a new appointment; if it is live, claims its 5-minute units.
  * STORE_CONFLICT if any unit is already claimed by another appointment. */
-int store_appt_insert(db_conn_t *c, const appt_rec *r);
+int store_appt_insert(db_conn_t *c, appt_rec *r);
 int store_appt_get(db_conn_t *c, const char *id, appt_rec *out);
 /* Writes the status, timestamps, reasons and links of r (the trigger frees
  * the claims when it leaves the live states). */
-int store_appt_update(db_conn_t *c, const appt_rec *r);
+int store_appt_update(db_conn_t *c, appt_rec *r);
 
 struct appt_filter {
     const char *doctor_id, *patient_id, *status;

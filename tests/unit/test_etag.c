@@ -1,0 +1,86 @@
+/*
+ * test_etag.c — entity-tags and If-Match (core/etag.h, RFC 9110): the
+ * grammar (*, lists, weak tags, empty list elements), strong comparison,
+ * and what is malformed.
+ */
+#include "core/etag.h"
+#include "unit.h"
+
+static bool holds(const char *header, const char *etag)
+{
+    etag_cond c;
+    return etag_cond_parse(header, &c) && etag_cond_holds(&c, etag);
+}
+
+static bool parses(const char *header)
+{
+    etag_cond c;
+    return etag_cond_parse(header, &c);
+}
+
+static void test_format(void)
+{
+    char t[ETAG_BUF];
+    etag_format(t, sizeof t, 42);
+    CHECK_EQ_STR(t, "\"42\"");
+    etag_format2(t, sizeof t, 7, 0);
+    CHECK_EQ_STR(t, "\"7.0\"");
+}
+
+static void test_absent_and_star_hold(void)
+{
+    etag_cond c;
+    CHECK(etag_cond_parse(NULL, &c));
+    CHECK(!c.present);
+    CHECK(etag_cond_holds(&c, "\"1\""));
+    CHECK(etag_cond_holds(NULL, "\"1\""));
+    CHECK(holds("*", "\"1\""));
+    CHECK(holds("  * ", "\"1\""));
+}
+
+static void test_strong_comparison(void)
+{
+    CHECK(holds("\"12\"", "\"12\""));
+    CHECK(!holds("\"12\"", "\"13\""));
+    CHECK(!holds("\"1\"", "\"12\""));
+    CHECK(!holds("W/\"12\"", "\"12\"")); /* weak never matches strongly */
+    CHECK(holds("\"a\", \"12\"", "\"12\""));
+    CHECK(holds("W/\"12\",\"12\"", "\"12\""));
+    CHECK(holds("\"x\" ,\t\"12\"", "\"12\""));
+    CHECK(holds(", \"12\",,", "\"12\"")); /* empty list elements are allowed */
+    CHECK(holds("\"7.3\"", "\"7.3\""));
+    CHECK(!holds("\"7.3\"", "\"7.4\""));
+    CHECK(holds("\"\"", "\"\""));
+}
+
+static void test_malformed(void)
+{
+    CHECK(!parses(""));
+    CHECK(!parses(" , ,"));
+    CHECK(!parses("12"));
+    CHECK(!parses("\"12"));
+    CHECK(!parses("\"1\" \"2\""));
+    CHECK(!parses("W/"));
+    CHECK(!parses("w/\"1\""));
+    CHECK(!parses("*, \"1\""));
+    CHECK(!parses("\"1\", *"));
+    CHECK(!parses("\"a b\""));       /* no spaces inside */
+    CHECK(!parses("\"a\"b\""));
+    CHECK(parses("\"\x80\xff\""));   /* obs-text */
+    /* more tags than are kept */
+    char many[ETAG_COND_MAX * 6 + 8] = "";
+    for (int i = 0; i <= ETAG_COND_MAX; i++)
+        strcat(many, i ? ",\"1\"" : "\"1\"");
+    CHECK(!parses(many));
+    /* a tag too long to be ours is accepted, and never matches */
+    CHECK(parses("\"0123456789012345678901234567890123456789012345678901234567890\""));
+}
+
+int main(void)
+{
+    RUN(test_format);
+    RUN(test_absent_and_star_hold);
+    RUN(test_strong_comparison);
+    RUN(test_malformed);
+    return unit_summary();
+}
