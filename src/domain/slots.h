@@ -76,7 +76,10 @@ enum slot_check slots_check(const schedule_t *s, const tz_t *tz, int64_t start,
 
 /* Up to `max` free slots of duration_min (already rounded) starting in
  * [from, to), not before now, not overlapping any of the `busy` intervals
- * (any order). Caller frees *out. Returns the count, or -1 if out of memory. */
+ * (any order). A slot starting before `to` may end up to duration_min after
+ * it, so `busy` must hold every appointment overlapping
+ * [max(from, now), to + duration_min), not only those starting before `to`.
+ * Caller frees *out. Returns the count, or -1 if out of memory. */
 long slots_find(const schedule_t *s, const tz_t *tz, const interval_t *busy, size_t nbusy,
                 int64_t from, int64_t to, int duration_min, int64_t now, size_t max,
                 interval_t **out);
