@@ -203,6 +203,36 @@ static void test_slots_running_past_to_respect_later_bookings(void)
     free(v);
 }
 
+/* Round-the-clock hours never start, so where their slot grid starts must
+ * not depend on the range asked for: every slot offered for any range can be
+ * booked (25 minutes does not divide a day; Berlin's DST shift is 60 minutes,
+ * Lord Howe's 30, neither a multiple of 45). */
+static void test_never_ending_hours_have_one_grid(void)
+{
+    static const struct {
+        const char *zone;
+        int slot;
+    } cases[] = {{"UTC", 25}, {"Europe/Berlin", 45}, {"Australia/Lord_Howe", 60}};
+    sched_weekly_t w[7];
+    for (int i = 0; i < 7; i++)
+        w[i] = (sched_weekly_t){i + 1, 0, 24 * 60};
+    /* 2027-03-20 .. 2027-04-10 spans Berlin's spring and Lord Howe's autumn change */
+    int64_t base = 1805500800;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        schedule_t s = {.slot_minutes = cases[c].slot, .weekly = w, .nweekly = 7};
+        const tz_t *tz = tz_get(cases[c].zone);
+        for (int day = 0; day < 21; day++) {
+            interval_t *v = NULL;
+            int64_t from = base + day * 86400 + day * 3 * 60 * 60 % 86400;
+            long n = slots_find(&s, tz, NULL, 0, from, from + 6 * H, cases[c].slot, NOW, 100, &v);
+            CHECK(n > 0);
+            for (long i = 0; i < n; i++)
+                CHECK_EQ_INT(slots_check(&s, tz, v[i].start, cases[c].slot, NOW), SLOT_OK);
+            free(v);
+        }
+    }
+}
+
 int main(void)
 {
     RUN(test_berlin_spring_forward_day_has_no_two_oclock);
@@ -214,6 +244,7 @@ int main(void)
     RUN(test_nothing_in_the_past_and_limits);
     RUN(test_round_the_clock_hours_merge_across_midnight);
     RUN(test_slots_running_past_to_respect_later_bookings);
+    RUN(test_never_ending_hours_have_one_grid);
     tz_cache_clear();
     return unit_summary();
 }
