@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Hours that run on without a break for longer than this (round the clock)
+ * have no start in reach to count slots from: see slots.h. */
+#define LONG_STRETCH_DAYS 7
+
 int slots_round_duration(int minutes, int slot_minutes)
 {
     if (minutes <= 0 || minutes > SLOTS_MAX_DURATION_MINUTES || slot_minutes <= 0)
@@ -74,8 +78,13 @@ long slots_periods(const schedule_t *s, const tz_t *tz, int64_t from, int64_t to
     *out = NULL;
     if (to <= from)
         return 0;
-    /* Local days that can touch [from, to): a zone is at most 26 h off UTC. */
-    int64_t d0 = (from - 2 * 86400) / 86400, d1 = (to + 2 * 86400) / 86400;
+    /* Local days that can touch [from, to) (a zone is at most 26 h off UTC),
+     * and LONG_STRETCH_DAYS more on each side: a stretch that overlaps
+     * [from, to) and is cut off by the days scanned is then seen longer than
+     * LONG_STRETCH_DAYS, as it really is, and one that is not longer is seen
+     * whole, whatever the range. */
+    int64_t margin = (LONG_STRETCH_DAYS + 3) * (int64_t)86400;
+    int64_t d0 = (from - margin) / 86400, d1 = (to + margin) / 86400;
     for (int64_t d = d0; d <= d1; d++)
         if (!add_day(s, tz, d, &v, &n, &cap)) {
             free(v);
@@ -95,9 +104,13 @@ long slots_periods(const schedule_t *s, const tz_t *tz, int64_t from, int64_t to
         }
     }
     size_t k = 0; /* keep those overlapping [from, to) */
+    int64_t step = (int64_t)(s->slot_minutes > 0 ? s->slot_minutes : 1) * 60;
     for (size_t i = 0; i < m; i++)
-        if (v[i].end > from && v[i].start < to)
+        if (v[i].end > from && v[i].start < to) {
+            if (v[i].end - v[i].start > LONG_STRETCH_DAYS * (int64_t)86400) /* epoch grid */
+                v[i].start += ((step - v[i].start % step) % step + step) % step;
             v[k++] = v[i];
+        }
     if (k == 0) {
         free(v);
         return 0;

@@ -14,7 +14,10 @@
  * as one stretch.
  *
  * Slots start at the period's start and follow each other every
- * slot_minutes of real time. A booking starts on a slot, lasts a whole
+ * slot_minutes of real time. A period longer than 7 days (round-the-clock
+ * hours) has no start in reach that every range would see, so its slots are
+ * counted from the epoch instead (UTC times that are multiples of
+ * slot_minutes), the same grid whatever range is asked for. A booking starts on a slot, lasts a whole
  * number of slots (a requested duration is rounded up) and lies inside one
  * period. All times are multiples of 5 minutes, the unit of the database's
  * slot claims.
@@ -65,7 +68,8 @@ enum slot_check {
 /* Duration in minutes rounded up to whole slots; 0 if minutes is out of range. */
 int slots_round_duration(int minutes, int slot_minutes);
 
-/* The merged working periods that overlap [from, to), sorted. Caller frees
+/* The merged working periods that overlap [from, to), sorted; a period
+ * longer than 7 days starts at its first epoch grid point. Caller frees
  * *out with free(). Returns the count, or -1 if out of memory. */
 long slots_periods(const schedule_t *s, const tz_t *tz, int64_t from, int64_t to,
                    interval_t **out);
@@ -76,7 +80,10 @@ enum slot_check slots_check(const schedule_t *s, const tz_t *tz, int64_t start,
 
 /* Up to `max` free slots of duration_min (already rounded) starting in
  * [from, to), not before now, not overlapping any of the `busy` intervals
- * (any order). Caller frees *out. Returns the count, or -1 if out of memory. */
+ * (any order). A slot starting before `to` may end up to duration_min after
+ * it, so `busy` must hold every appointment overlapping
+ * [max(from, now), to + duration_min), not only those starting before `to`.
+ * Caller frees *out. Returns the count, or -1 if out of memory. */
 long slots_find(const schedule_t *s, const tz_t *tz, const interval_t *busy, size_t nbusy,
                 int64_t from, int64_t to, int duration_min, int64_t now, size_t max,
                 interval_t **out);

@@ -41,7 +41,11 @@ static long free_slots(db_conn_t *c, const tz_t *tz, const schedule_rec *s,
     if (duration == 0)
         duration = s->slot_minutes;
     duration = slots_round_duration(duration, s->slot_minutes);
-    nbusy = store_appt_busy(c, doctor_id, from < now ? now : from, to, &busy);
+    /* A slot may start just before `to` and run up to `duration` past it, so
+     * the bookings that matter are those overlapping [from, to + duration),
+     * not only those starting before `to` (issue 9). */
+    nbusy = store_appt_busy(c, doctor_id, from < now ? now : from, to + (int64_t)duration * 60,
+                            &busy);
     if (nbusy < 0)
         return -1;
     /* Suggestions (spread) should be different times, not 09:00, 09:15 and

@@ -177,6 +177,62 @@ static void test_round_the_clock_hours_merge_across_midnight(void)
     free(p);
 }
 
+/* Issue 9: a slot that starts before `to` but runs past it must not overlap a
+ * booking that starts at or after `to` (the caller passes such bookings). */
+static void test_slots_running_past_to_respect_later_bookings(void)
+{
+    sched_weekly_t w[2] = {{1, 22 * 60, 24 * 60}, {2, 0, 2 * 60}}; /* Mon 22-24, Tue 0-2 */
+    schedule_t s = {.slot_minutes = 15, .weekly = w, .nweekly = 2};
+    const tz_t *tz = tz_get("Europe/Berlin");
+    int64_t tue0 = DEC1_0900 - 9 * H; /* 2026-12-01T00:00+01:00, a Tuesday */
+    interval_t busy = {tue0, tue0 + 15 * 60}, *v = NULL;
+    /* from Monday 00:00 to Tuesday 00:00 (the end of Monday), 60 minutes */
+    long n = slots_find(&s, tz, &busy, 1, tue0 - 24 * H, tue0, 60, NOW, 100, &v);
+    CHECK_EQ_INT(n, 5); /* 22:00 .. 23:00; 23:15-23:45 overlap the booking */
+    CHECK_EQ_INT(v[0].start, tue0 - 2 * H);
+    CHECK_EQ_INT(v[n - 1].start, tue0 - H);
+    CHECK_EQ_INT(v[n - 1].end, tue0);
+    free(v);
+    /* daytime: 09:00-09:50 with a booking at 10:00 offers only 09:00 */
+    sched_weekly_t day = {2, 8 * 60, 18 * 60};
+    schedule_t d = {.slot_minutes = 15, .weekly = &day, .nweekly = 1};
+    busy = (interval_t){DEC1_0900 + H, DEC1_0900 + H + 15 * 60};
+    n = slots_find(&d, tz, &busy, 1, DEC1_0900, DEC1_0900 + 50 * 60, 60, NOW, 100, &v);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(v[0].start, DEC1_0900);
+    free(v);
+}
+
+/* Round-the-clock hours never start, so where their slot grid starts must
+ * not depend on the range asked for: every slot offered for any range can be
+ * booked (25 minutes does not divide a day; Berlin's DST shift is 60 minutes,
+ * Lord Howe's 30, neither a multiple of 45). */
+static void test_never_ending_hours_have_one_grid(void)
+{
+    static const struct {
+        const char *zone;
+        int slot;
+    } cases[] = {{"UTC", 25}, {"Europe/Berlin", 45}, {"Australia/Lord_Howe", 60}};
+    sched_weekly_t w[7];
+    for (int i = 0; i < 7; i++)
+        w[i] = (sched_weekly_t){i + 1, 0, 24 * 60};
+    /* 2027-03-20 .. 2027-04-10 spans Berlin's spring and Lord Howe's autumn change */
+    int64_t base = 1805500800;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        schedule_t s = {.slot_minutes = cases[c].slot, .weekly = w, .nweekly = 7};
+        const tz_t *tz = tz_get(cases[c].zone);
+        for (int day = 0; day < 21; day++) {
+            interval_t *v = NULL;
+            int64_t from = base + day * 86400 + day * 3 * 60 * 60 % 86400;
+            long n = slots_find(&s, tz, NULL, 0, from, from + 6 * H, cases[c].slot, NOW, 100, &v);
+            CHECK(n > 0);
+            for (long i = 0; i < n; i++)
+                CHECK_EQ_INT(slots_check(&s, tz, v[i].start, cases[c].slot, NOW), SLOT_OK);
+            free(v);
+        }
+    }
+}
+
 int main(void)
 {
     RUN(test_berlin_spring_forward_day_has_no_two_oclock);
@@ -187,6 +243,8 @@ int main(void)
     RUN(test_durations_span_slots);
     RUN(test_nothing_in_the_past_and_limits);
     RUN(test_round_the_clock_hours_merge_across_midnight);
+    RUN(test_slots_running_past_to_respect_later_bookings);
+    RUN(test_never_ending_hours_have_one_grid);
     tz_cache_clear();
     return unit_summary();
 }
