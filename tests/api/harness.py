@@ -32,11 +32,22 @@ def faketime_env(at, base=None):
     shifted (scripts/test.sh runs the suite a second time a year ahead), and
     an offset computed from it would be wrong by that much in the child."""
     env = dict(os.environ if base is None else base)
+    env.pop("FAKETIME_SHARED", None)   # a parent's start time, see own_clock()
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(at)))
     env.update({"LD_PRELOAD": FAKETIME_LIB, "FAKETIME": f"@{stamp}.{int((at % 1) * 1e6):06d}",
                 "FAKETIME_DONT_FAKE_MONOTONIC": "1", "TZ": "UTC",
                 # libfaketime comes before the ASan runtime in the ASan build
                 "ASAN_OPTIONS": env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"})
+    return env
+
+
+def own_clock(env):
+    """Drops what a child would inherit of the test runner's own faked clock
+    (scripts/test.sh runs the tests a second time with the runner shifted):
+    its FAKETIME, and FAKETIME_SHARED, with which libfaketime would count a
+    child's "@start" and speed from the runner's start instead of its own."""
+    for k in ("FAKETIME", "FAKETIME_SHARED"):
+        env.pop(k, None)
     return env
 
 
@@ -72,6 +83,10 @@ def free_port():
         return s.getsockname()[1]
 
 
+class PortTaken(AssertionError):
+    """The server could not listen on its port: another process has it."""
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status = status
@@ -98,6 +113,7 @@ class Server:
         self.clock = clock
         self.env = env or {}
         self.args = list(args)
+        self.auto_port = port is None
         self.port = port or free_port()
         self.proc = None
         self.log_path = os.path.join(self.data, f"server-{self.port}.log")
@@ -115,25 +131,58 @@ class Server:
         elif self.faketime:
             # What `faketime -f` does, without its wrapper process in between
             # (signals must reach the server itself).
+            own_clock(env)
             env["LD_PRELOAD"] = FAKETIME_LIB
             env["FAKETIME"] = "@" + self.faketime
+        if "FAKETIME_TIMESTAMP_FILE" in self.env:
+            own_clock(env)   # the file, not a faked time inherited from the runner
         env.update(self.env)
-        self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.command(), stdout=self.log, stderr=self.log, env=env)
-        if wait:
-            self.wait_ready()
+        for attempt in range(3):
+            self.log_start = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+            self.log = open(self.log_path, "ab")
+            self.proc = subprocess.Popen(self.command(), stdout=self.log, stderr=self.log, env=env)
+            if not wait:
+                return self
+            try:
+                self.wait_ready()
+                return self
+            except PortTaken:
+                # another test's process took the port between free_port()
+                # and the bind: a new one (only for a port chosen here)
+                self.proc.wait()
+                self.log.close()
+                self.proc = None
+                if not self.auto_port or attempt == 2:
+                    raise
+                self.port = free_port()
         return self
 
+    def new_log(self):
+        """What this start of the server has written to its log so far."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(self.log_start)
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
     def wait_ready(self, timeout=30):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+        """Waits for this process to say it serves on its port (another
+        process that answers there is not it), then for /api/health."""
+        serving = f"serving on http://127.0.0.1:{self.port} "
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                log = self.new_log()
+                if "cannot listen on" in log:
+                    raise PortTaken(log)
                 raise AssertionError(f"server exited with {self.proc.returncode}:\n{self.read_log()}")
-            try:
-                if self.get("/api/health").status == 200:
-                    return
-            except OSError:
-                pass
+            if serving in self.new_log():
+                try:
+                    if self.get("/api/health").status == 200:
+                        return
+                except OSError:
+                    pass
             time.sleep(0.05)
         raise AssertionError("server did not become ready:\n" + self.read_log())
 

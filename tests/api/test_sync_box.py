@@ -8,19 +8,21 @@ import subprocess
 import unittest
 
 from central import Central
-from harness import BIN, Server, outbox_env
+from harness import BIN, Clock, Server, outbox_env
 
 
 class SyncOnceTest(unittest.TestCase):
     def setUp(self):
         self.central = Central().start()
         self.addCleanup(self.central.stop)
-        self.server = Server(faketime="2026-11-30 07:00:00", env=outbox_env())
+        self.clock = Clock("2026-11-30 07:00:00")   # the box's and `clinicbox sync`'s
+        self.server = Server(clock=self.clock, env=outbox_env())
         self.addCleanup(self.server.cleanup)
 
     def sync_once(self, uri):
         return subprocess.run([BIN, "sync", "--once", "--data", self.server.data, "--set",
-                               f"mongo_uri={uri}"], capture_output=True, text=True, timeout=60)
+                               f"mongo_uri={uri}"], capture_output=True, text=True, timeout=60,
+                              env=self.clock.env())
 
     def test_reports_the_box_with_real_dates_and_counts(self):
         s = self.server.start()
@@ -31,7 +33,7 @@ class SyncOnceTest(unittest.TestCase):
         clinic = s.get("/api/clinic").json
         s.stop()
 
-        before = datetime.datetime.utcnow().replace(microsecond=0)
+        before = datetime.datetime.utcfromtimestamp(int(self.clock.now()))
         p = self.sync_once(self.central.uri)
         self.assertEqual(p.returncode, 0, p.stderr)
         boxes = list(self.central.db.boxes.find())

@@ -19,7 +19,7 @@ import pymongo
 from bson import json_util
 
 from central import Central
-from harness import BIN, Server, wait_until
+from harness import BIN, Clock, Server, wait_until
 
 NOW = "2026-11-30 07:00:00"
 BERLIN = datetime.timezone(datetime.timedelta(hours=1))
@@ -36,14 +36,14 @@ def slot(day0, i):
     return t
 
 
-def central_write_many(db, clinic, docs, by="central:pytest"):
+def central_write_many(db, clock, clinic, docs, by="central:pytest"):
     """Writes new documents [(collection, doc)] the documented way: numbers
     from the clinic's counter, the documents, then their change entries."""
     n = len(docs)
     last = db.counters.find_one_and_update({"_id": clinic}, {"$inc": {"seq": n}}, upsert=True,
                                            return_document=pymongo.ReturnDocument.AFTER)["seq"]
-    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    ms = int(now.timestamp() * 1000)
+    ms = int(clock.now()) * 1000   # the writer's clock: the box's
+    now = datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc)
     entries = {}
     for i, (coll, doc) in enumerate(docs):
         seq = last - n + 1 + i
@@ -74,7 +74,8 @@ class CrashTest(unittest.TestCase):
         self.addCleanup(central.stop)
         env = {"CLINICBOX_MONGO_URI": central.uri, "CLINICBOX_SYNC_INTERVAL_SECONDS": "1"}
         # a box that worked offline: LOCAL bookings waiting to be pushed
-        s = Server(faketime=NOW)
+        clock = Clock(NOW)   # the box's, across its restarts, and the central writer's
+        s = Server(clock=clock)
         self.addCleanup(s.cleanup)
         s.start()
         doctor, patient = s.seed()
@@ -88,7 +89,7 @@ class CrashTest(unittest.TestCase):
         s.stop()
         # first contact seeds central; then central writes CENTRAL patients and
         # a booking each (on days the box left free) while the box keeps dying
-        s = Server(data=s.data, faketime=NOW, env=env)
+        s = Server(data=s.data, clock=clock, env=env)
         s.start()
         wait_until(lambda: central.db.appointments.count_documents({}) == LOCAL, timeout=120)
         patients = [{"_id": str(uuid.uuid4()), "name": f"Central {i}", "email": None,
@@ -98,7 +99,7 @@ class CrashTest(unittest.TestCase):
                      "end": (slot(40, i) + datetime.timedelta(minutes=15)).astimezone(datetime.timezone.utc),
                      "status": "booked", "reason": None}
                     for i, p in enumerate(patients)]
-        central_write_many(central.db, clinic, [("patients", p) for p in patients] +
+        central_write_many(central.db, clock, clinic, [("patients", p) for p in patients] +
                            [("appointments", b) for b in bookings])
         # and the box keeps booking: more to push while it crashes
         more = []
@@ -112,7 +113,7 @@ class CrashTest(unittest.TestCase):
             time.sleep(rnd.uniform(0.0, 0.6))
             s.kill9()
             kills += 1
-            s = Server(data=s.data, faketime=NOW, env=env)
+            s = Server(data=s.data, clock=clock, env=env)
             s.start()
         self.addCleanup(s.cleanup)
 

@@ -21,18 +21,20 @@ import subprocess
 import unittest
 
 from central import Central
-from harness import BIN, FAKETIME_LIB, Server, notifications, wait_until
+from harness import BIN, Clock, Server, notifications, wait_until
 
-NOW = "2026-11-30 07:00:00"   # a Monday; Berlin is UTC+1
+NOW = "2026-11-30 07:00:00"   # a Monday; Berlin is UTC+1. The box, `clinicbox central` and
+                              # the test share one Clock that starts there, whatever the date.
 
 
 class Box:
     """A running box synced with a Central."""
 
-    def __init__(self, test, central, now=NOW):
+    def __init__(self, test, central, clock):
         self.central = central
-        self.server = Server(faketime=now, env={"CLINICBOX_MONGO_URI": central.uri,
-                                                "CLINICBOX_SYNC_INTERVAL_SECONDS": "3600"})
+        self.clock = clock
+        self.server = Server(clock=clock, env={"CLINICBOX_MONGO_URI": central.uri,
+                                               "CLINICBOX_SYNC_INTERVAL_SECONDS": "3600"})
         test.addCleanup(self.server.cleanup)
         self.server.start()
 
@@ -50,11 +52,13 @@ class Box:
         return st
 
 
-def central_cmd(central, *args, clinic=None, ok=True):
+def central_cmd(central, clock, *args, clinic=None, ok=True):
+    """`clinicbox central ...` as a central writer whose clock is `clock`."""
     cmd = [BIN, "central", "--uri", central.uri]
     if clinic:
         cmd += ["--clinic", clinic]
-    p = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=60)
+    p = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=60,
+                       env=clock.env())
     if ok:
         assert p.returncode == 0, p.stdout + p.stderr
         return json.loads(p.stdout) if p.stdout.strip() else None
@@ -65,14 +69,15 @@ class PullTest(unittest.TestCase):
     def setUp(self):
         self.central = Central().start()
         self.addCleanup(self.central.stop)
-        self.box = Box(self, self.central)
+        self.clock = Clock(NOW)
+        self.box = Box(self, self.central, self.clock)
         self.s = self.box.server
         self.doctor, self.patient = self.s.seed()
         self.clinic = self.s.get("/api/clinic").json["id"]
         self.box.round()
 
     def tool(self, *args, **kw):
-        return central_cmd(self.central, *args, clinic=self.clinic, **kw)
+        return central_cmd(self.central, self.clock, *args, clinic=self.clinic, **kw)
 
     def test_round_trips(self):
         db = self.central.db
@@ -276,6 +281,9 @@ class PullTest(unittest.TestCase):
         self.assertEqual(db.patients.find_one({"_id": pid})["name"], "Central Later")
 
 
+YEAR = 365 * 86400
+
+
 class ClockSkewTest(unittest.TestCase):
     """The box's clock a year ahead of the central writers' (libfaketime):
     the data still converges, and the skew is reported."""
@@ -283,15 +291,16 @@ class ClockSkewTest(unittest.TestCase):
     def test_box_a_year_ahead(self):
         central = Central().start()
         self.addCleanup(central.stop)
-        box = Box(self, central, now="2027-11-30 07:00:00")
+        writers = Clock(NOW)
+        box = Box(self, central, writers.shifted(YEAR))   # 2027-11-30 07:00 on the box
         s = box.server
         doctor, patient = s.seed()
         clinic = s.get("/api/clinic").json["id"]
         box.round()
         self.assertFalse(s.get("/api/sync/status").json["clock_skew_suspected"])
-        w = central_cmd(central, "book", "--doctor", doctor["id"], "--patient", patient["id"],
+        w = central_cmd(central, writers, "book", "--doctor", doctor["id"], "--patient", patient["id"],
                         "--start", "2027-12-01T09:00:00Z", clinic=clinic)
-        central_cmd(central, "put", "patients", patient["id"], json.dumps({"name": "Central Name"}),
+        central_cmd(central, writers, "put", "patients", patient["id"], json.dumps({"name": "Central Name"}),
                     clinic=clinic)
         mine = s.post("/api/appointments", {"doctor_id": doctor["id"], "patient_id": patient["id"],
                                             "start": "2027-12-01T11:00:00+01:00"}).json
@@ -307,7 +316,7 @@ class ClockSkewTest(unittest.TestCase):
         self.assertEqual(db.patients.find_one({"_id": patient["id"]})["name"], "Central Name")
         # a central edit made after seeing the box's year-ahead revision
         # still wins: the revision guard orders it after, whatever the clocks
-        central_cmd(central, "put", "patients", patient["id"], json.dumps({"name": "Later"}),
+        central_cmd(central, writers, "put", "patients", patient["id"], json.dumps({"name": "Later"}),
                     clinic=clinic)
         box.round()
         self.assertEqual(s.get(f"/api/patients/{patient['id']}").json["name"], "Later")
@@ -316,20 +325,16 @@ class ClockSkewTest(unittest.TestCase):
     def test_central_writer_a_year_ahead_is_clamped(self):
         central = Central().start()
         self.addCleanup(central.stop)
-        box = Box(self, central)
+        clock = Clock(NOW)
+        box = Box(self, central, clock)
         s = box.server
         doctor, patient = s.seed()
         clinic = s.get("/api/clinic").json["id"]
         box.round()
         # a central writer whose clock is a year ahead edits the patient
-        env = dict(os.environ, LD_PRELOAD=FAKETIME_LIB, FAKETIME="@2027-11-30 07:00:00",
-                   FAKETIME_DONT_FAKE_MONOTONIC="1",   # as harness.Server does, also for ASan
-                   ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0")
-        p = subprocess.run([BIN, "central", "--uri", central.uri, "--clinic", clinic, "put",
-                            "patients", patient["id"], json.dumps({"name": "From The Future"})],
-                           capture_output=True, text=True, timeout=60, env=env)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertTrue(json.loads(p.stdout)["rev"].startswith("18"), p.stdout)
+        w = central_cmd(central, clock.shifted(YEAR), "put", "patients", patient["id"],
+                        json.dumps({"name": "From The Future"}), clinic=clinic)
+        self.assertTrue(w["rev"].startswith("18"), w)
         st = box.round()
         # taken (it follows the box's revision), but reported and clamped
         self.assertTrue(st["clock_skew_suspected"], st)
@@ -341,6 +346,42 @@ class ClockSkewTest(unittest.TestCase):
         box.round()
         self.assertEqual(central.db.patients.find_one({"_id": patient["id"]})["name"], "Box Edit")
 
+    def test_box_days_behind_loses_concurrent_edits(self):
+        # What the product does (docs/sync.md, "Clocks"): concurrent edits are
+        # ordered by their hybrid-logical-clock revisions, so a box whose
+        # clock runs days behind the central writers loses an edit that is
+        # concurrent with a central one, even when it made it later in real
+        # time; it says so (clock_skew_suspected, the log). An edit made
+        # after the box has seen the central one always wins, whatever the
+        # clocks: the box's clock moves past every revision it sees.
+        central = Central().start()
+        self.addCleanup(central.stop)
+        writers = Clock(NOW)
+        box = Box(self, central, writers.shifted(-3 * 86400))   # 2026-11-27 on the box
+        s = box.server
+        doctor, patient = s.seed()
+        clinic = s.get("/api/clinic").json["id"]
+        pid = patient["id"]
+        box.round()
+        # central edits first; the box a moment later, not having seen it
+        central_cmd(central, writers, "put", "patients", pid, json.dumps({"name": "Central Name"}),
+                    clinic=clinic)
+        self.assertEqual(s.put(f"/api/patients/{pid}",
+                               {"name": "Box Name", "email": "anna@example.org"}).status, 200)
+        st = box.round()
+        box.round()
+        self.assertTrue(st["clock_skew_suspected"], st)
+        self.assertIn("ahead of the box's clock; clamped", s.read_log())
+        # the central edit won on both sides: they agree
+        self.assertEqual(s.get(f"/api/patients/{pid}").json["name"], "Central Name")
+        self.assertEqual(central.db.patients.find_one({"_id": pid})["name"], "Central Name")
+        # an edit made after seeing it wins, on both sides
+        self.assertEqual(s.put(f"/api/patients/{pid}",
+                               {"name": "Box Later", "email": "anna@example.org"}).status, 200)
+        box.round()
+        self.assertEqual(s.get(f"/api/patients/{pid}").json["name"], "Box Later")
+        self.assertEqual(central.db.patients.find_one({"_id": pid})["name"], "Box Later")
+
 
 class DigestTest(unittest.TestCase):
     """Drift that the change log cannot show: a central database restored from
@@ -351,7 +392,7 @@ class DigestTest(unittest.TestCase):
     def test_restored_backup_and_lost_change(self):
         central = Central().start()
         self.addCleanup(central.stop)
-        box = Box(self, central)
+        box = Box(self, central, Clock(NOW))
         s = box.server
         doctor, patient = s.seed()
         a = s.post("/api/appointments", {"doctor_id": doctor["id"], "patient_id": patient["id"],
@@ -389,7 +430,7 @@ class DigestTest(unittest.TestCase):
         self.assertEqual(db.appointments.find_one({"_id": a["id"]})["status"], "cancelled")
         self.assertEqual(s.get(f"/api/patients/{patient['id']}").json["phone"], "+4930123456")
         # and the two sides agree on every record
-        p = subprocess.run([BIN, "sync", "--dump", "--data", s.data], capture_output=True,
+        p = subprocess.run([BIN, "sync", "--dump", "--data", s.data], capture_output=True, env=box.clock.env(),
                            text=True, timeout=60)
         from bson import json_util
         opts = json_util.JSONOptions(tz_aware=False)

@@ -16,7 +16,7 @@ import tempfile
 import unittest
 
 from central import Central
-from harness import BIN, Server
+from harness import BIN, Clock, Server
 
 NOW = "2026-11-30 07:00:00"
 
@@ -25,19 +25,20 @@ class PushTest(unittest.TestCase):
     def setUp(self):
         self.central = Central().start()
         self.addCleanup(self.central.stop)
-        self.first = Server(faketime=NOW)
+        self.clock = Clock(NOW)   # the box's and `clinicbox sync`'s
+        self.first = Server(clock=self.clock)
         self.addCleanup(self.first.cleanup)
         self.data = self.first.data
 
     def sync_once(self, data=None):
         p = subprocess.run([BIN, "sync", "--once", "--data", data or self.data, "--set",
                             f"mongo_uri={self.central.uri}"], capture_output=True, text=True,
-                           timeout=120)
+                           timeout=120, env=self.clock.env())
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         return p
 
     def serve(self, **env):
-        s = Server(data=self.data, faketime=NOW, env=env)
+        s = Server(data=self.data, clock=self.clock, env=env)
         s.start()
         return s
 
