@@ -12,7 +12,7 @@ import threading
 import unittest
 
 from central import Central
-from harness import ServerTest
+from harness import Clock, ServerTest
 from test_sync_pull import Box, central_cmd
 
 PAIRS = 40
@@ -216,12 +216,13 @@ class ETags(ServerTest):
 
 class SyncedETags(unittest.TestCase):
     """A change that sync applies moves the ETag too (jongodb as central;
-    the box runs on the real clock)."""
+    the box and `clinicbox central` share one faked clock)."""
 
     def test_a_central_edit_moves_the_etag(self):
         central = Central().start()
         self.addCleanup(central.stop)
-        box = Box(self, central, now=None)
+        clock = Clock("2026-11-30 07:00:00")
+        box = Box(self, central, clock)
         s = box.server
         clinic = s.get("/api/clinic").json["id"]
         p = s.post("/api/patients", {"name": "Anna Müller"})
@@ -229,7 +230,7 @@ class SyncedETags(unittest.TestCase):
         path = f"/api/patients/{p.json['id']}"
         box.round()
         tag = s.get(path).headers["ETag"]
-        central_cmd(central, "put", "patients", p.json["id"],
+        central_cmd(central, clock, "put", "patients", p.json["id"],
                     json.dumps({"name": "Renamed Centrally"}), clinic=clinic)
         box.round()
         got = s.get(path)
