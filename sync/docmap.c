@@ -153,10 +153,10 @@ static int record_fields(db_conn_t *c, const struct entity *e, const char *id, b
         return STORE_ERROR;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE)
-        return STORE_NOT_FOUND;
-    if (rc != SQLITE_ROW)
-        return STORE_ERROR;
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
+    }
     for (int i = 1; i < e->nfields; i++) { /* _id is the selector */
         const struct field *f = &e->fields[i];
         bool null = sqlite3_column_type(st, i) == SQLITE_NULL;
@@ -191,6 +191,10 @@ static int record_fields(db_conn_t *c, const struct entity *e, const char *id, b
             break;
         }
     }
+    /* The row is copied into `set`: reset now, so that the statement does
+     * not hold its read transaction (and the WAL) open across the push's
+     * network calls. */
+    sqlite3_reset(st);
     return STORE_OK;
 }
 

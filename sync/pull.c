@@ -85,8 +85,11 @@ static int by_seq(const void *a, const void *b)
 /* The current documents of the records entries[0..n) name, each once, in
  * no particular order (assemble() puts them in the log's order). Returns
  * how many, -1 on error. */
+/* The documents of entries[0..n) as they are centrally, into out[0..cap).
+ * Returns how many, or -1 (err says why); more than asked for is an error,
+ * never a write past out's end. */
 static long fetch_docs(central_t *central, const char *clinic_id, struct entry *entries, long n,
-                       struct central_doc *out, char *err, size_t errlen)
+                       struct central_doc *out, long cap, char *err, size_t errlen)
 {
     long m = 0;
     bson_error_t e;
@@ -111,12 +114,25 @@ static long fetch_docs(central_t *central, const char *clinic_id, struct entry *
         mongoc_collection_t *coll = central_collection(central, docmap_collections[k]);
         mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &q, NULL, NULL);
         const bson_t *doc;
+        int got = 0;
+        bool too_many = false;
         while (mongoc_cursor_next(cur, &doc)) {
+            /* One document per id asked for: a central answering more is
+             * broken (or hostile), and must not write past out[]. */
+            if (got >= count || m >= cap) {
+                too_many = true;
+                break;
+            }
             out[m].collection = k;
             out[m].doc = bson_copy(doc);
             m++;
+            got++;
         }
-        bool failed = mongoc_cursor_error(cur, &e);
+        bool failed = !too_many && mongoc_cursor_error(cur, &e);
+        if (too_many) {
+            failed = true;
+            snprintf(e.message, sizeof e.message, "central returned more documents than asked for");
+        }
         mongoc_cursor_destroy(cur);
         mongoc_collection_destroy(coll);
         bson_destroy(&q);
@@ -281,7 +297,7 @@ static long assemble(central_t *central, const char *clinic_id, struct entry *en
             nfetch++;
         }
     if (nfetch) {
-        nfetched = fetch_docs(central, clinic_id, want, nfetch, fetched, err, errlen);
+        nfetched = fetch_docs(central, clinic_id, want, nfetch, fetched, n + 1, err, errlen);
         if (nfetched < 0) {
             nfetched = 0;
             m = -1;
@@ -495,7 +511,7 @@ bool sync_pull_records(app_t *app, central_t *central, const char *box_id, int c
         snprintf(entries[i].id, sizeof entries[i].id, "%s", ids[i]);
     }
     app_clinic(app, &clinic);
-    long m = fetch_docs(central, clinic.id, entries, n, docs, err, errlen);
+    long m = fetch_docs(central, clinic.id, entries, n, docs, n + 1, err, errlen);
     if (m < 0)
         goto out;
     struct apply_result r;

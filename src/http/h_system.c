@@ -51,9 +51,10 @@ void h_health(req_t *r)
         json_object_set_new(noshow, "reason", json_string(ns.reason));
     if (ns.last_run)
         json_object_set_new(noshow, "last_run", render_time(http_clinic_tz(r), ns.last_run));
-    json_t *body = json_pack("{s:s,s:s,s:{s:b,s:s,s:i},s:o,s:o,s:o}", "status",
+    /* No file path: the health check is for anyone who can reach the box. */
+    json_t *body = json_pack("{s:s,s:s,s:{s:b,s:i},s:o,s:o,s:o}", "status",
                              ok ? "ok" : "degraded", "version", CLINICBOX_VERSION, "db", "ok", ok,
-                             "path", db_path(r->app->db), "schema_version", migrate_latest(),
+                             "schema_version", migrate_latest(),
                              "outbox", outbox, "sync", h_sync_json(r), "noshow", noshow);
     http_json(r, ok ? 200 : 503, body);
 }

@@ -215,6 +215,25 @@ static enum send_outcome deliver(struct channel *ch, struct senders *s, notifica
     }
     if (c)
         db_reader_release(app->db, c);
+    if (rc == STORE_CONFLICT) {
+        /* An offer's message whose token went after it was claimed: the
+         * patient used the offer, or it expired, meanwhile. Its link would
+         * not work: it expires unsent. */
+        snprintf(r->status, sizeof r->status, "expired");
+        snprintf(r->last_error, sizeof r->last_error,
+                 "the offer was used or expired before it could be sent");
+        r->next_attempt_at = 0;
+        r->updated_at = app_now();
+        struct result_job xj = {r, NULL};
+        if (db_write(app->db, result_job, &xj) != 0)
+            log_error("outbox", "could not record message %s as expired", r->id);
+        pthread_mutex_lock(&ch->ob->lock);
+        ch->st.expired++;
+        pthread_mutex_unlock(&ch->ob->lock);
+        log_info("outbox", "%s message %s (%s) expired unsent: %s", r->channel, r->id,
+                 r->purpose, r->last_error);
+        return SEND_OK; /* the provider was not involved: go on with the batch */
+    }
     if (rc != STORE_OK) {
         memset(&res, 0, sizeof res);
         res.outcome = SEND_TRANSIENT;

@@ -165,7 +165,7 @@ static int insert_booking(db_conn_t *c, const clinic_rec *clinic, appt_rec *a, i
     if (store_event(c, now, actor, "appointment", a->id, "booked", data) != STORE_OK)
         return unavailable(e);
     if (clinic->confirmations) {
-        notify_what what = {PURPOSE_CONFIRMATION, NULL, NULL, 0, &p};
+        notify_what what = {PURPOSE_CONFIRMATION, NULL, NULL, 0, &p, NULL};
         if (notify_queue(c, clinic, a, &what, now, NULL) != 0)
             return unavailable(e);
     }
@@ -253,7 +253,7 @@ int booking_transition_in_tx(db_conn_t *c, const clinic_rec *clinic, appt_rec *a
         store_event(c, now, actor, "appointment", a->id, to, NULL) != STORE_OK)
         return unavailable(e);
     if (action == APPT_CANCEL && a->start > now) {
-        notify_what what = {PURPOSE_CANCELLATION, NULL, NULL, 0, NULL};
+        notify_what what = {PURPOSE_CANCELLATION, NULL, NULL, 0, NULL, NULL};
         if (notify_queue(c, clinic, a, &what, now, NULL) != 0)
             return unavailable(e);
     }
@@ -352,7 +352,7 @@ int booking_offer_in_tx(db_conn_t *c, app_t *app, const clinic_rec *clinic, cons
         return unavailable(e);
     snprintf(link, sizeof link, "%s/rebook/%s?token=%s", app->cfg.public_url, a->id, token);
 
-    notify_what what = {purpose, o, link, 0, NULL};
+    notify_what what = {purpose, o, link, 0, NULL, token};
     if (notify_queue(c, clinic, a, &what, now, out->notes) != 0)
         return unavailable(e);
     out->nnotes = NOTIFY_CHANNELS;
@@ -477,6 +477,9 @@ static int rebook_job(db_conn_t *c, void *arg)
     if (j->req->by_token &&
         store_offer_mark_used(c, o.id, j->now, j->req->option, nu->id) != STORE_OK)
         return svc_fail(j->e, SVC_CONFLICT, "offer_token", "this offer was already used");
+    /* A used offer's link is worthless: its messages forget the token. */
+    if (j->req->by_token && store_notification_drop_offer_tokens(c, old->id, o.id) != STORE_OK)
+        return unavailable(j->e);
     return 0;
 }
 

@@ -16,6 +16,7 @@
 
 #include "core/log.h"
 #include "service/booking.h"
+#include "service/notify.h"
 #include "service/reminders.h"
 #include "store/store.h"
 
@@ -67,6 +68,9 @@ static void tick(app_t *app, int64_t *saved_hw)
         log_info("noshow", "marked %ld appointment(s) as no-show", n);
     if (svc_reminder_sweep(app, wall) < 0)
         log_error("reminders", "the reminder sweep failed; it runs again on the next tick");
+    if (svc_notification_token_sweep(app, wall) < 0)
+        log_error("outbox", "could not forget the tokens of expired offers; trying again on "
+                            "the next tick");
     pthread_mutex_lock(&app->lock);
     app->noshow_last_run = wall;
     if (n > 0)

@@ -86,6 +86,19 @@ static int render(const message_facts *f, const char *purpose, bool want_email, 
     return 0;
 }
 
+/* Replaces the token in an offer's text by NOTE_TOKEN_REDACTED, in place
+ * (the token is 43 random characters, longer than the marker, and appears
+ * once, in the link). */
+static void redact_token(char *text, const char *token)
+{
+    size_t tl = token ? strlen(token) : 0, ml = strlen(NOTE_TOKEN_REDACTED);
+    char *at = tl >= ml ? strstr(text, token) : NULL;
+    if (!at)
+        return;
+    memcpy(at, NOTE_TOKEN_REDACTED, ml);
+    memmove(at + ml, at + tl, strlen(at + tl) + 1);
+}
+
 int notify_queue(db_conn_t *c, const clinic_rec *clinic, const appt_rec *a,
                  const notify_what *what, int64_t now, notification_rec *out)
 {
@@ -108,18 +121,24 @@ int notify_queue(db_conn_t *c, const clinic_rec *clinic, const appt_rec *a,
     /* Only an offer's words are written now: they carry the patient's token,
      * which exists nowhere else. Every other message is worded when it is
      * sent (notify_render), from the rows as they are then; that keeps the
-     * writer's work per booking small. */
+     * writer's work per booking small. The words are made with the real link
+     * (so that the SMS wording fits with it), then stored with the token
+     * redacted; the token is stored apart, and only for a row that is to be
+     * sent (a skipped row never has it). */
     if (what->offer) {
         if (store_doctor_get(c, a->doctor_id, &d) != STORE_OK)
             goto out;
         message_facts f = {tz, clinic, &p, &d, a, what->offer, what->link, 0};
         if (render(&f, what->purpose, true, true, now, subject, email, sms, &ics) != 0)
             goto out;
+        redact_token(email, what->token);
+        redact_token(sms, what->token);
     }
     notification_text te = {subject[0] ? subject : NULL, email, ics};
     notification_text ts = {NULL, sms, NULL};
-    if (store_notification_insert(c, &rows[0], &te) != STORE_OK ||
-        store_notification_insert(c, &rows[1], &ts) != STORE_OK)
+    const char *token = what->offer ? what->token : NULL;
+    if (store_notification_insert(c, &rows[0], &te, token) != STORE_OK ||
+        store_notification_insert(c, &rows[1], &ts, token) != STORE_OK)
         goto out;
     if (out)
         memcpy(out, rows, sizeof rows);
@@ -179,6 +198,10 @@ static int retry_job(db_conn_t *c, void *arg)
         return svc_fail(j->e, SVC_CONFLICT, NULL,
                         "only a dead or failed message can be retried (this one is %s)",
                         n->status);
+    if (n->offer_id[0] && !n->link_stored)
+        return svc_fail(j->e, SVC_CONFLICT, NULL,
+                        "the offer was used or has expired, and its rebooking link is no "
+                        "longer stored; make a new offer instead");
     snprintf(data, sizeof data, "{\"from\":\"%s\",\"attempts\":%d}", n->status, n->attempts);
     snprintf(n->status, sizeof n->status, "queued");
     n->attempts = 0;
@@ -200,4 +223,22 @@ int svc_notification_retry(app_t *app, const char *id, const char *actor, int64_
     if (rc == 0)
         outbox_kick(app);
     return rc;
+}
+
+struct token_sweep_job {
+    int64_t now;
+    long n;
+};
+
+static int token_sweep_job(db_conn_t *c, void *arg)
+{
+    struct token_sweep_job *j = arg;
+    j->n = store_notification_drop_expired_tokens(c, j->now);
+    return j->n < 0 ? -1 : 0;
+}
+
+long svc_notification_token_sweep(app_t *app, int64_t now)
+{
+    struct token_sweep_job j = {now, 0};
+    return db_write(app->db, token_sweep_job, &j) == 0 ? j.n : -1;
 }

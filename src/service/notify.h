@@ -2,7 +2,8 @@
  * notify.h — the messages a state change causes, queued inside the change's
  * own write job so that both commit together or not at all (the
  * transactional outbox). One row per channel: email and SMS. An offer's
- * words are written with it (they hold the patient's token); the others
+ * words are written with it, its link's token redacted in the stored text
+ * and kept apart (link_token) only while the message may be sent; the others
  * are worded when they are sent (notify_render). A channel the
  * patient cannot or does not want to be reached on gets a `skipped` row
  * with the reason, so nothing disappears silently.
@@ -21,6 +22,7 @@ typedef struct {
     int reminder_hours;     /* reminders only */
     const patient_rec *patient; /* the appointment's patient if the caller has
                                    it loaded already, else NULL */
+    const char *token;      /* offers only: the token in `link` */
 } notify_what;
 
 /* Queues the messages of `what` about appointment a, on the writer's
@@ -39,8 +41,13 @@ int notify_render(db_conn_t *c, const clinic_rec *clinic, const notification_rec
 
 /* Puts a dead or failed message back in the queue, due now, with its
  * attempt count reset (POST /api/notifications/{id}/retry). 409 for any
- * other status. */
+ * other status, and for an offer's message whose token is no longer stored
+ * (the offer was used or expired). */
 int svc_notification_retry(app_t *app, const char *id, const char *actor, int64_t now,
                            notification_rec *out, svc_err *e);
+
+/* Forgets the stored tokens of offers that expired at or before now (the
+ * no-show worker's tick). Returns how many messages, or -1. */
+long svc_notification_token_sweep(app_t *app, int64_t now);
 
 #endif

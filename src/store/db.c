@@ -187,9 +187,14 @@ static void run_batch(db_t *db, struct job *batch)
         }
         j->rc = j->fn(c, j->arg);
         conn_reset_all(c);
-        if (j->rc != 0)
-            exec_sql(c, "ROLLBACK TO job");
-        exec_sql(c, "RELEASE job");
+        /* If the failed job's writes cannot be undone, or the savepoint
+         * cannot be closed, what the transaction holds is not known: the
+         * whole batch fails, rather than commit a failed job's partial
+         * writes with it. */
+        if (j->rc != 0 && !exec_sql(c, "ROLLBACK TO job"))
+            ok = false;
+        if (!exec_sql(c, "RELEASE job"))
+            ok = false;
         /* Some errors (a full disk, an I/O error) make SQLite roll back the
          * whole transaction, earlier jobs' work included: then none of this
          * batch may be reported as done. */

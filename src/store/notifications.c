@@ -16,8 +16,9 @@
 #define NOTE_COLUMNS                                                                  \
     "n.id, n.appointment_id, n.offer_id, n.patient_id, n.channel, n.recipient, "      \
     "n.recipient_name, n.purpose, n.status, n.attempts, n.last_error, n.provider_id, " \
-    "n.next_attempt_at, n.sent_at, n.expires_at, n.created_at, n.updated_at"
-#define NOTE_NCOLUMNS 17
+    "n.next_attempt_at, n.sent_at, n.expires_at, n.created_at, n.updated_at, "       \
+    "n.link_token IS NOT NULL"
+#define NOTE_NCOLUMNS 18
 
 static void read_note(sqlite3_stmt *st, notification_rec *r)
 {
@@ -39,16 +40,19 @@ static void read_note(sqlite3_stmt *st, notification_rec *r)
     r->expires_at = sqlite3_column_int64(st, 14);
     r->created_at = sqlite3_column_int64(st, 15);
     r->updated_at = sqlite3_column_int64(st, 16);
+    r->link_stored = sqlite3_column_int(st, 17) != 0;
 }
 
 int store_notification_insert(db_conn_t *c, const notification_rec *r,
-                              const notification_text *t)
+                              const notification_text *t, const char *link_token)
 {
+    /* A skipped row is never sent: it never stores a token. */
     sqlite3_stmt *st = db_prepare(
         c, "INSERT INTO notifications (id, appointment_id, offer_id, patient_id, channel, "
            "recipient, recipient_name, purpose, subject, body, attachment, status, last_error, "
-           "next_attempt_at, expires_at, created_at, updated_at) "
-           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)");
+           "next_attempt_at, expires_at, created_at, updated_at, link_token) "
+           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16, "
+           "CASE WHEN ?12 IN ('sent', 'expired', 'skipped') THEN NULL ELSE ?17 END)");
     if (!st)
         return STORE_ERROR;
     rows_bind_text(st, 1, r->id);
@@ -67,6 +71,7 @@ int store_notification_insert(db_conn_t *c, const notification_rec *r,
     rows_bind_opt_int(st, 14, r->next_attempt_at);
     rows_bind_opt_int(st, 15, r->expires_at);
     sqlite3_bind_int64(st, 16, r->created_at);
+    rows_bind_opt(st, 17, link_token);
     return rows_write_rc(st, sqlite3_step(st));
 }
 
@@ -199,8 +204,13 @@ static char *dup_column(sqlite3_stmt *st, int col)
 
 int store_notification_text(db_conn_t *c, const char *id, notification_text *out)
 {
-    sqlite3_stmt *st = db_prepare(c, "SELECT subject, body, attachment FROM notifications "
-                                     "WHERE id = ?1");
+    /* The token goes back into the link (/rebook/{appointment}?token=...)
+     * only in memory, for the sender. */
+    sqlite3_stmt *st = db_prepare(
+        c, "SELECT subject, CASE WHEN link_token IS NULL THEN body ELSE "
+           "replace(body, '/rebook/' || appointment_id || '?token=" NOTE_TOKEN_REDACTED "', "
+           "'/rebook/' || appointment_id || '?token=' || link_token) END, attachment, "
+           "offer_id IS NOT NULL AND link_token IS NULL FROM notifications WHERE id = ?1");
     memset(out, 0, sizeof *out);
     if (!st)
         return STORE_ERROR;
@@ -208,6 +218,8 @@ int store_notification_text(db_conn_t *c, const char *id, notification_text *out
     int rc = rows_find(st);
     if (rc != STORE_OK)
         return rc;
+    if (sqlite3_column_int(st, 3)) /* its link would not work */
+        return STORE_CONFLICT;
     out->subject = dup_column(st, 0);
     out->body = dup_column(st, 1);
     out->attachment = dup_column(st, 2);
@@ -230,9 +242,14 @@ void notification_text_free(notification_text *t)
 
 int store_notification_update(db_conn_t *c, const notification_rec *r)
 {
+    /* Sent, expired (its purpose passed) or skipped: the message is never
+     * sent (again), so its token goes. A dead message keeps it until the
+     * offer is used or expires, so that staff can still retry it. */
     sqlite3_stmt *st = db_prepare(c, "UPDATE notifications SET status = ?2, attempts = ?3, "
                                      "last_error = ?4, next_attempt_at = ?5, sent_at = ?6, "
-                                     "provider_id = ?7, updated_at = ?8 WHERE id = ?1");
+                                     "provider_id = ?7, updated_at = ?8, "
+                                     "link_token = CASE WHEN ?2 IN ('sent', 'expired', 'skipped') "
+                                     "THEN NULL ELSE link_token END WHERE id = ?1");
     if (!st)
         return STORE_ERROR;
     rows_bind_text(st, 1, r->id);
@@ -255,6 +272,34 @@ long store_notification_requeue_sending(db_conn_t *c, const char *channel, int64
         return -1;
     rows_bind_opt(st, 1, channel);
     sqlite3_bind_int64(st, 2, now);
+    if (rows_write_rc(st, sqlite3_step(st)) != STORE_OK)
+        return -1;
+    return sqlite3_changes(sqlite3_db_handle(st));
+}
+
+int store_notification_drop_offer_tokens(db_conn_t *c, const char *appointment_id,
+                                         const char *offer_id)
+{
+    /* The offer's messages are about its appointment: found by that index. */
+    sqlite3_stmt *st = db_prepare(c, "UPDATE notifications SET link_token = NULL "
+                                     "WHERE appointment_id = ?1 AND offer_id = ?2 "
+                                     "AND link_token IS NOT NULL");
+    if (!st)
+        return STORE_ERROR;
+    rows_bind_text(st, 1, appointment_id);
+    rows_bind_text(st, 2, offer_id);
+    return rows_write_rc(st, sqlite3_step(st));
+}
+
+long store_notification_drop_expired_tokens(db_conn_t *c, int64_t now)
+{
+    /* An offer's messages expire with it (expires_at); the partial index
+     * notifications_link_token holds only the rows with a token. */
+    sqlite3_stmt *st = db_prepare(c, "UPDATE notifications SET link_token = NULL "
+                                     "WHERE link_token IS NOT NULL AND expires_at <= ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, now);
     if (rows_write_rc(st, sqlite3_step(st)) != STORE_OK)
         return -1;
     return sqlite3_changes(sqlite3_db_handle(st));

@@ -118,6 +118,8 @@ typedef struct {
     char last_error[256];
     char provider_id[320];
     int64_t next_attempt_at, sent_at, expires_at, created_at, updated_at;
+    bool link_stored; /* an offer's message whose rebooking token is still
+                         stored (link_token): it can still be sent */
 } notification_rec;
 
 typedef struct {

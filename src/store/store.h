@@ -87,9 +87,13 @@ int store_offer_by_token(db_conn_t *c, const char *token_hash, offer_rec *out);
 int store_offer_mark_used(db_conn_t *c, const char *offer_id, int64_t at, int option,
                           const char *new_appointment_id);
 /* notifications.c — the outbox queue. */
-/* Inserts r with its texts (attachment may be NULL). */
+/* Inserts r with its texts (attachment may be NULL). An offer's body holds
+ * its link with the token replaced by NOTE_TOKEN_REDACTED; link_token is the
+ * token itself, kept (column link_token) only while the message may still
+ * be sent: pass NULL for any other message and for a skipped row. */
+#define NOTE_TOKEN_REDACTED "[redacted]"
 int store_notification_insert(db_conn_t *c, const notification_rec *r,
-                              const notification_text *t);
+                              const notification_text *t, const char *link_token);
 int store_notification_get(db_conn_t *c, const char *id, notification_rec *out);
 /* Calls fn for each message in `status` (NULL or "": any), newest first, at
  * most limit; appointment_id narrows it when not NULL/"". */
@@ -120,16 +124,26 @@ long store_notification_due(db_conn_t *c, const char *channel, int64_t now,
 /* The earliest next_attempt_at of the channel's queued/failed messages, or
  * 0 if there are none. */
 int store_notification_next_due(db_conn_t *c, const char *channel, int64_t *out);
-/* The texts of a message; caller frees with notification_text_free(). */
+/* The texts of a message, an offer's with its token put back into the link
+ * while it is stored (STORE_CONFLICT for an offer's message whose token is no
+ * longer stored); caller frees with notification_text_free(). */
 int store_notification_text(db_conn_t *c, const char *id, notification_text *out);
 void notification_text_free(notification_text *t);
 /* Writes status, attempts, last_error, next_attempt_at, sent_at, provider_id
- * and updated_at of r. STORE_NOT_FOUND if no such message. */
+ * and updated_at of r; a message that becomes sent, expired or skipped loses
+ * its stored token. STORE_NOT_FOUND if no such message. */
 int store_notification_update(db_conn_t *c, const notification_rec *r);
 /* Back to queued, due now, for messages left in `sending` (after a crash)
  * of the channel, or of every channel when channel is NULL. Returns how
  * many, or -1. */
 long store_notification_requeue_sending(db_conn_t *c, const char *channel, int64_t now);
+/* Forgets the stored tokens of the messages of an offer (the patient used
+ * it). */
+int store_notification_drop_offer_tokens(db_conn_t *c, const char *appointment_id,
+                                         const char *offer_id);
+/* Forgets the stored tokens of messages whose offer expired at or before
+ * now. Returns how many, or -1. */
+long store_notification_drop_expired_tokens(db_conn_t *c, int64_t now);
 /* Whether a reminder with this purpose exists for the appointment. */
 int store_notification_exists(db_conn_t *c, const char *appointment_id, const char *purpose,
                               bool *out);

@@ -6,7 +6,9 @@
 - double booking is impossible even for SQL written by hand.
 """
 import datetime
+import hashlib
 import os
+import secrets
 import shutil
 import sqlite3
 import tempfile
@@ -159,6 +161,80 @@ class MigrateTest(unittest.TestCase):
         self.assertEqual(s2.get(f"/api/appointments/{appt_id}").status, 200)
         s2.stop()
         self.assertNotIn("applied migration", s2.read_log())
+
+    # ------------------------------------------------------------------
+    def test_upgrade_scrubs_offer_tokens(self):
+        """A schema-7 database kept offers' tokens in clear in every message
+        body. Migration 0008 keeps a token (apart, in link_token) only for a
+        message that may still be sent while its offer is live, and takes it
+        out of every body."""
+        files = [f for f in migration_files() if int(f[:4]) <= 7]
+        self.assertEqual(len(files), 7, files)
+        now = int(time.time())
+        clinic_id, doctor_id, patient_id, appt_id = (str(uuid.uuid4()) for _ in range(4))
+        start = int(local(5, 10 * 60).timestamp())
+        db = sqlite3.connect(os.path.join(self.data, "clinicbox.db"), isolation_level=None)
+        for f in files:
+            with open(os.path.join(MIGRATIONS, f), encoding="utf-8") as fh:
+                db.executescript(fh.read())
+        db.execute("PRAGMA user_version = 7")
+        db.execute("BEGIN")
+        db.execute("INSERT INTO clinic (id, name, timezone, created_at, updated_at) "
+                   "VALUES (?, 'Praxis Alt', ?, ?, ?)", (clinic_id, TZ_NAME, now, now))
+        db.execute("INSERT INTO doctors (id, name, slot_minutes, created_at, updated_at) "
+                   "VALUES (?, 'Dr. Alt', 15, ?, ?)", (doctor_id, now, now))
+        db.execute("INSERT INTO patients (id, name, email, phone, created_at, updated_at) "
+                   "VALUES (?, 'Berta Alt', 'berta@example.org', '+4915112345679', ?, ?)",
+                   (patient_id, now, now))
+        db.execute("INSERT INTO appointments (id, doctor_id, patient_id, start_utc, end_utc, status, "
+                   "created_at, created_by, updated_at, updated_by) VALUES "
+                   "(?, ?, ?, ?, ?, 'no_show', ?, 'staff', ?, 'staff')",
+                   (appt_id, doctor_id, patient_id, start, start + 1800, now, now))
+        offers = {"live": now + 3600, "used": now + 3600, "expired": now - 60}
+        offer_ids = {k: str(uuid.uuid4()) for k in offers}
+        tokens, rows, ids = {}, [], {}
+        for kind, expires in offers.items():
+            tokens[kind] = secrets.token_urlsafe(32)
+            self.assertEqual(len(tokens[kind]), 43)
+            db.execute("INSERT INTO offers (id, appointment_id, token_hash, options, created_at, "
+                       "created_by, expires_at, used_at) VALUES (?, ?, ?, '[]', ?, 'staff', ?, ?)",
+                       (offer_ids[kind], appt_id, hashlib.sha256(tokens[kind].encode()).hexdigest(), now - 120,
+                        expires, now - 30 if kind == "used" else None))
+            statuses = ["queued", "failed", "dead", "sent", "skipped", "expired"] if kind == "live" else ["queued", "dead"]
+            for status in statuses:
+                nid = ids[kind, status] = str(uuid.uuid4())
+                body = (f"Hello,\nPick one here: https://praxis.example.org/rebook/{appt_id}"
+                        f"?token={tokens[kind]}\nThis link works until Tue.\n")
+                db.execute("INSERT INTO notifications (id, appointment_id, offer_id, patient_id, channel, "
+                           "recipient, purpose, subject, body, status, next_attempt_at, expires_at, "
+                           "created_at, updated_at) VALUES (?, ?, ?, ?, 'email', 'berta@example.org', "
+                           "'no_show_offer', 'pick a new time', ?, ?, ?, ?, ?, ?)",
+                           (nid, appt_id, offer_ids[kind], patient_id, body, status, now + 86400, expires, now, now))
+                rows.append((nid, kind, status))
+        db.execute("COMMIT")
+        db.close()
+
+        s = self.server()
+        db = s.db()
+        try:
+            got = {r[0]: r[1:] for r in db.execute("SELECT id, body, link_token FROM notifications")}
+            self.assertEqual(db.execute("PRAGMA integrity_check").fetchall(), [("ok",)])
+        finally:
+            db.close()
+        for nid, kind, status in rows:
+            body, link_token = got[nid]
+            for t in tokens.values():
+                self.assertNotIn(t, body, nid)
+            self.assertIn(f"/rebook/{appt_id}?token=[redacted]\nThis link works", body, nid)
+            keep = kind == "live" and status in ("queued", "failed", "dead")
+            self.assertEqual(link_token, tokens[kind] if keep else None, nid)
+        # a dead message of the live offer can still be retried; one of the used offer cannot
+        r = s.post(f"/api/notifications/{ids['live', 'dead']}/retry")
+        self.assertEqual(r.status, 200, r)
+        r = s.post(f"/api/notifications/{ids['used', 'dead']}/retry")
+        self.assertEqual(r.status, 409, r)
+        self.assertIn("no longer stored", r.json["detail"])
+        s.stop()
 
     # ------------------------------------------------------------------
     def test_refuses_newer_schema(self):
