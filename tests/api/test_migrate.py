@@ -165,7 +165,7 @@ class MigrateTest(unittest.TestCase):
     # ------------------------------------------------------------------
     def test_upgrade_scrubs_offer_tokens(self):
         """A schema-7 database kept offers' tokens in clear in every message
-        body. Migration 0008 keeps a token (apart, in link_token) only for a
+        body. Migration 0009 keeps a token (apart, in link_token) only for a
         message that may still be sent while its offer is live, and takes it
         out of every body."""
         files = [f for f in migration_files() if int(f[:4]) <= 7]

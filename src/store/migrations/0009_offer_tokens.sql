@@ -1,4 +1,4 @@
--- 0008: an offer's rebooking token leaves the message text (issue 9, item 7).
+-- 0009: an offer's rebooking token leaves the message text (issue 9, item 7).
 --
 -- The token of an offer's link was stored in clear in notifications.body,
 -- for skipped rows too, and stayed there forever. Now the body keeps the
