@@ -8,7 +8,10 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config tzdata ca-certificates
             libsqlite3-dev libcivetweb-dev libjansson-dev libsodium-dev
             libcurl4-openssl-dev libmongoc-dev libbson-dev curl)
-test_pkgs=(python3 python3-aiosmtpd python3-pymongo faketime sqlite3 openssl)
+# python3-jsonschema and python3-yaml: the API tests check every answer
+# against docs/openapi.yaml (tests/api/openapi_check.py).
+test_pkgs=(python3 python3-aiosmtpd python3-pymongo python3-jsonschema python3-yaml
+           faketime sqlite3 openssl)
 # Commands the tests need that may come from elsewhere than Debian's
 # packages (CI machines ship their own Node.js): installed from Debian only
 # when the command is missing.

@@ -562,6 +562,18 @@ static int log_message(const struct mg_connection *conn, const char *message)
     return 1;
 }
 
+/* Registers the handlers from civetweb's init_context callback, which runs
+ * before it accepts connections: registered after mg_start() returned, a
+ * request that came in between (a client polling /api/health at start-up)
+ * was answered with civetweb's own plain-text 404. */
+static void register_handlers(const struct mg_context *cctx)
+{
+    struct mg_context *ctx = (struct mg_context *)cctx; /* the callback's type only */
+    void *app = mg_get_user_data(cctx);
+    mg_set_request_handler(ctx, "/api", dispatch, app);
+    mg_set_request_handler(ctx, "/metrics", dispatch, app);
+}
+
 struct mg_context *http_start(app_t *app)
 {
     char threads[16];
@@ -586,6 +598,7 @@ struct mg_context *http_start(app_t *app)
                              NULL};
     memset(&cb, 0, sizeof cb);
     cb.log_message = log_message;
+    cb.init_context = register_handlers;
     mg_init_library(0);
     struct mg_context *ctx = mg_start(&cb, app, options);
     if (!ctx) {
@@ -594,8 +607,6 @@ struct mg_context *http_start(app_t *app)
         mg_exit_library();
         return NULL;
     }
-    mg_set_request_handler(ctx, "/api", dispatch, app);
-    mg_set_request_handler(ctx, "/metrics", dispatch, app);
     return ctx;
 }
 

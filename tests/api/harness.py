@@ -19,6 +19,8 @@ import tempfile
 import time
 import unittest
 
+import openapi_check
+
 BIN = os.environ.get("CLINICBOX_BIN", os.path.join(os.path.dirname(__file__), "..", "..", "build", "clinicbox"))
 
 
@@ -229,9 +231,15 @@ class Server:
     def connection(self, timeout=30):
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
-    def request(self, method, path, body=None, headers=None, raw=None, conn=None, chunked=False):
+    def request(self, method, path, body=None, headers=None, raw=None, conn=None, chunked=False,
+                check_spec=True):
         """One request. body: a JSON value; raw: bytes as they are (sent with
-        Transfer-Encoding: chunked, in 4 KiB chunks, when chunked)."""
+        Transfer-Encoding: chunked, in 4 KiB chunks, when chunked).
+
+        The answer is checked against docs/openapi.yaml (tests/api/
+        openapi_check.py): operation, status, Content-Type and body schema; a
+        mismatch fails the test. check_spec=False is only for a request that
+        is not an API call by design."""
         own = conn is None
         conn = conn or self.connection()
         hdrs = dict(headers or {})
@@ -246,7 +254,10 @@ class Server:
             conn.request(method, path, body=data, headers=hdrs, encode_chunked=chunked)
             r = conn.getresponse()
             payload = r.read()
-            return Response(r.status, r.headers, payload.decode("utf-8"))
+            text = payload.decode("utf-8")
+            if check_spec:
+                openapi_check.check(method, path, r.status, r.headers, text)
+            return Response(r.status, r.headers, text)
         finally:
             if own:
                 conn.close()
