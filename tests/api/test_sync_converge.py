@@ -1006,6 +1006,19 @@ class Run:
 class RegressionTest(unittest.TestCase):
     """Fixed cases beside the random seeds: what a seed once found, kept."""
 
+    def proxied_central(self, query=""):
+        """A Central, a CutProxy in front of it, and the box's URI through it."""
+        central = Central().start()
+        self.addCleanup(central.stop)
+        base = urllib.parse.urlsplit(central.base)
+        proxy = CutProxy(base.hostname, base.port or 27017)
+        self.addCleanup(proxy.close)
+        user = base.netloc.rpartition("@")[0]
+        q = "&".join(x for x in (base.query, query) if x)
+        uri = (f"mongodb://{user + '@' if user else ''}127.0.0.1:{proxy.port}/{central.db_name}"
+               f"{'?' + q if q else ''}")
+        return central, proxy, uri
+
     def test_seed_633489(self):
         # The box's push of a rename was cut after central had answered (its
         # reply lost), and the box took the failed bulk, which named no write
@@ -1019,15 +1032,8 @@ class RegressionTest(unittest.TestCase):
     def test_push_whose_reply_is_lost_is_pushed_again(self):
         # the same bug, made deterministic: the answer to the push's update
         # (a conflict) is lost, the connection reset
-        central = Central().start()
-        self.addCleanup(central.stop)
-        base = urllib.parse.urlsplit(central.base)
-        proxy = CutProxy(base.hostname, base.port or 27017)
-        self.addCleanup(proxy.close)
-        user = base.netloc.rpartition("@")[0]
-        uri = (f"mongodb://{user + '@' if user else ''}127.0.0.1:{proxy.port}/{central.db_name}"
-               f"?{base.query + '&' if base.query else ''}serverSelectionTimeoutMS=2000"
-               "&connectTimeoutMS=2000&socketTimeoutMS=3000")
+        central, proxy, uri = self.proxied_central("serverSelectionTimeoutMS=2000"
+                                                   "&connectTimeoutMS=2000&socketTimeoutMS=3000")
         clock = Clock(NOW)
         s = Server(clock=clock, env={"CLINICBOX_MONGO_URI": uri,
                                      "CLINICBOX_SYNC_INTERVAL_SECONDS": "3600"})
@@ -1080,14 +1086,7 @@ class RegressionTest(unittest.TestCase):
         # the digests while the test made records, which central could not
         # have yet; they counted as drift ("4 to push again"). Here the
         # digests' first read is held while a patient is made.
-        central = Central().start()
-        self.addCleanup(central.stop)
-        base = urllib.parse.urlsplit(central.base)
-        proxy = CutProxy(base.hostname, base.port or 27017)
-        self.addCleanup(proxy.close)
-        user = base.netloc.rpartition("@")[0]
-        uri = (f"mongodb://{user + '@' if user else ''}127.0.0.1:{proxy.port}/{central.db_name}"
-               f"{'?' + base.query if base.query else ''}")
+        central, proxy, uri = self.proxied_central()
         s = Server(clock=Clock(NOW), env={"CLINICBOX_MONGO_URI": uri,
                                           "CLINICBOX_SYNC_INTERVAL_SECONDS": "3600"})
         self.addCleanup(s.cleanup)
