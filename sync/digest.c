@@ -294,8 +294,12 @@ static bool repair(app_t *app, central_t *central, const char *box_id, int k, st
     struct actions a = {malloc(RECORD_BATCH * sizeof *a.pull),
                         malloc(RECORD_BATCH * sizeof *a.push), 0, 0};
     bool ok = a.pull && a.push;
-    qsort(mine->v, (size_t)mine->n, sizeof *mine->v, by_id);
-    qsort(theirs->v, (size_t)theirs->n, sizeof *theirs->v, by_id);
+    /* a side with nothing on the differing days has no array at all
+     * (qsort must not be given NULL, even for no items) */
+    if (mine->n > 1)
+        qsort(mine->v, (size_t)mine->n, sizeof *mine->v, by_id);
+    if (theirs->n > 1)
+        qsort(theirs->v, (size_t)theirs->n, sizeof *theirs->v, by_id);
     long i = 0, j = 0;
     while (ok && (i < mine->n || j < theirs->n)) {
         int cmp = i == mine->n ? 1 : j == theirs->n ? -1 : strcmp(mine->v[i].id, theirs->v[j].id);
