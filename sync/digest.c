@@ -310,6 +310,10 @@ static bool repair(app_t *app, central_t *central, const char *box_id, int k, st
          * read would otherwise count as drift) */
         db_conn_t *c = db_reader(app->db);
         int pending = c ? sync_journal_has(c, docmap_collections[k], id) : -1;
+        /* a doctor's schedule is a record from the doctor's creation on,
+         * before any of its rows is journaled: the doctor's change is its */
+        if (pending == 0 && strcmp(docmap_collections[k], "schedules") == 0)
+            pending = sync_journal_has(c, "doctors", id);
         db_reader_release(app->db, c);
         if (pending < 0) {
             ok = false;
