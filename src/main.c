@@ -134,7 +134,7 @@ static int cmd_serve(const struct config *cfg, bool serve)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
-    /* libmongoc before any thread starts (it sets its environment). */
+    /* libmongoc's global state and log handler before any thread starts. */
     if (serve) {
         central_global_init();
         mongoc_ready = true;
