@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "auth/roles.h"
 #include "service/app.h"
 #include "core/etag.h"
 #include "core/tz.h"
@@ -68,6 +69,8 @@ struct route {
     const char *pattern; /* "/api/doctors/{}/schedule" */
     handler_fn fn;
     int body; /* 0: ignored, 1: optional JSON object, 2: required JSON object */
+    unsigned roles;        /* AUTH_* bits (auth/roles.h); 0 denies everyone */
+    enum auth_scope scope; /* what a doctor's {} must belong to */
 };
 
 extern const struct route http_routes[];
