@@ -232,14 +232,16 @@ class Server:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
     def request(self, method, path, body=None, headers=None, raw=None, conn=None, chunked=False,
-                check_spec=True):
+                check_spec=True, auth=True):
         """One request. body: a JSON value; raw: bytes as they are (sent with
         Transfer-Encoding: chunked, in 4 KiB chunks, when chunked).
 
         The answer is checked against docs/openapi.yaml (tests/api/
         openapi_check.py): operation, status, Content-Type and body schema; a
         mismatch fails the test. check_spec=False is only for a request that
-        is not an API call by design."""
+        is not an API call by design. auth=False sends no credentials (an
+        anonymous client); else the request carries the test's admin API
+        token unless headers name their own Authorization or Cookie."""
         own = conn is None
         conn = conn or self.connection()
         hdrs = dict(headers or {})
