@@ -10,10 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/accounts.h"
+#include "auth/cli.h"
+#include "auth/password.h"
+#include "auth/session.h"
 #include "core/config.h"
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/tz.h"
+#include "http/hostcheck.h"
 #include "http/http.h"
 #include "outbox/outbox.h"
 #include "service/app.h"
@@ -45,10 +50,17 @@ static void usage(FILE *f)
             "             each), to compare with the central database.\n"
             "  central ...  Write a clinic's records in the central MongoDB so that its\n"
             "             box picks them up (clinicbox central --help).\n"
+            "  user add|list|passwd|disable|enable  Staff accounts (--username NAME,\n"
+            "             --role admin|front_desk|doctor, --doctor ID for a doctor). The\n"
+            "             password is asked on the terminal, or read as one line from\n"
+            "             standard input when that is not a terminal.\n"
+            "  token create|list|revoke  API tokens for scripts (--name NAME, --role\n"
+            "             ROLE); create prints the token once, as its last word.\n"
+            "  routes     Print the API's routes and the roles that may call them (JSON).\n"
             "  version    Print the version.\n"
             "  help       Show this help (also --help, -h).\n"
             "\n"
-            "Options (serve, migrate, config, sync):\n"
+            "Options (serve, migrate, config, sync, user, token):\n"
             "  --config FILE      Read settings from FILE (\"key = value\" lines).\n"
             "  --data DIR         Data directory (default ./clinicbox-data).\n"
             "  --listen ADDR:PORT Address to serve on (default 127.0.0.1:8080).\n"
@@ -151,6 +163,12 @@ static int cmd_serve(const struct config *cfg, bool serve)
         app_close(&app);
         return 0;
     }
+    if (!pw_init(PW_DEFAULT_CONCURRENT, PW_DEFAULT_WAIT_MS)) {
+        log_error("main", "cannot set up password hashing");
+        goto out;
+    }
+    session_module_init();
+    hostcheck_init(cfg);
     /* Changes are journaled for the central sync whenever a mongo_uri is
      * set (a later `clinicbox sync --once` pushes them). */
     if (!sync_journal_enable(&app, cfg->mongo_uri[0] != 0)) {
@@ -175,6 +193,11 @@ static int cmd_serve(const struct config *cfg, bool serve)
         goto out;
     log_info("main", "clinicbox %s serving on http://%s with data in %s", CLINICBOX_VERSION,
              cfg->listen, db_path(app.db));
+    if (acct_setup_open(&app))
+        log_warn("main",
+                 "no admin yet: create the first one with `clinicbox user add --data %s "
+                 "--username NAME --role admin`, or open http://%s/ for the first-run setup",
+                 cfg->data, cfg->listen);
     sigwait(&set, &sig);
     log_info("main", "received signal %d, shutting down", sig);
     rc = 0;
@@ -186,8 +209,32 @@ out:
     if (mongoc_ready)
         central_global_cleanup();
     app_close(&app);
+    session_module_free();
+    hostcheck_free();
     tz_cache_clear();
     return rc;
+}
+
+/* clinicbox routes: the route table as JSON lines, for docs and tests. */
+static int cmd_routes(void)
+{
+    static const char *const scopes[] = {"", "doctor", "appointment", "patient"};
+    for (int i = 0; i < http_routes_count; i++) {
+        const struct route *rt = &http_routes[i];
+        printf("{\"method\":\"%s\",\"path\":\"%s\",\"roles\":[", rt->method, rt->pattern);
+        const char *sep = "";
+        if (rt->roles & AUTH_PUBLIC) {
+            printf("\"public\"");
+            sep = ",";
+        }
+        for (unsigned b = AUTH_ADMIN; b <= AUTH_DOCTOR; b <<= 1)
+            if (rt->roles & b) {
+                printf("%s\"%s\"", sep, auth_role_name(b));
+                sep = ",";
+            }
+        printf("],\"doctor_scope\":\"%s\"}\n", scopes[rt->scope]);
+    }
+    return 0;
 }
 
 /* clinicbox sync --once: one round, a line saying how it went. */
@@ -249,6 +296,19 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "central") == 0)
         return central_tool_main(argc - 2, argv + 2);
+    if (strcmp(cmd, "routes") == 0)
+        return cmd_routes();
+    if (strcmp(cmd, "user") == 0 || strcmp(cmd, "token") == 0) {
+        struct auth_cli_opts o;
+        if (!auth_cli_take(&argc, argv, &o) || !parse_settings(argc, argv, &cfg))
+            return 2;
+        log_init(level_of(cfg.log_level));
+        if (!ids_init()) {
+            fprintf(stderr, "clinicbox: cannot initialise libsodium\n");
+            return 1;
+        }
+        return auth_cli_run(&cfg, cmd, &o);
+    }
     bool once = false, dump = false;
     if (strcmp(cmd, "sync") == 0) {
         /* --once or --dump: the server runs its rounds itself. */

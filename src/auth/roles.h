@@ -50,6 +50,7 @@ typedef struct principal {
     int64_t user_id;                   /* users.id or api_tokens.id */
     char session_id[ID_LEN];           /* the public id of the session, else "" */
     char csrf[TOKEN_LEN];              /* the session's CSRF token, else "" */
+    int64_t created_at;                /* the session's login time, else 0 */
 } principal_t;
 
 /* "admin", "front_desk", "doctor" <-> AUTH_* bit; 0 / NULL when unknown. */

@@ -51,6 +51,7 @@ static const struct key keys[] = {
     S(mongo_uri, true),
     S(clinic_id, false),
     I(sync_interval_seconds, 1, 86400),
+    S(hostnames, false),
 };
 
 void config_defaults(struct config *cfg)

@@ -30,6 +30,7 @@ struct config {
     char mongo_uri[1024];
     char clinic_id[64];
     int sync_interval_seconds;
+    char hostnames[1024]; /* more names the box answers to, comma-separated */
 };
 
 /* Fills cfg with the defaults. */

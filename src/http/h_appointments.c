@@ -76,6 +76,13 @@ void h_appt_list(req_t *r)
         }
         f.doctor_id = doctor;
     }
+    if (r->who.role == AUTH_DOCTOR) { /* a doctor sees only their own */
+        if (f.doctor_id && strcmp(f.doctor_id, r->who.doctor_id) != 0) {
+            http_problem(r, 403, "a doctor sees only their own appointments", "doctor_id", NULL);
+            return;
+        }
+        f.doctor_id = r->who.doctor_id;
+    }
     if (http_query(r, "patient_id", patient, sizeof patient)) {
         if (!ids_valid(patient)) {
             http_problem(r, 400, "patient_id must be an id", "patient_id", NULL);

@@ -37,7 +37,10 @@ typedef struct req {
     const char *query;
     char params[HTTP_MAX_PARAMS][80]; /* the {} parts of the route */
     json_t *body;                     /* NULL when the request had none */
-    char actor[ACTOR_MAX_LEN + 1];
+    char actor[ACTOR_MAX_LEN + 1]; /* who.kind as text: user:NAME, token:NAME, ... */
+    principal_t who;                /* anonymous until authz_identify() */
+    bool tls;                       /* the connection is HTTPS */
+    const char *address;            /* the client's IP address */
     int64_t now;
     int status; /* what was answered */
     bool close; /* answered before the whole body was read: close after it */
@@ -52,6 +55,12 @@ void http_json_etag(req_t *r, int status, json_t *body, const char *etag);
 /* Reads the If-Match header into out (out->present false when not sent);
  * answers 400 and returns false when it is malformed. */
 bool http_if_match(req_t *r, etag_cond *out);
+/* Answers with a JSON body (stolen) and extra header lines ("Name: v\r\n"). */
+void http_json_headers(req_t *r, int status, json_t *body, const char *extra);
+/* Answers a problem with extra header lines. */
+void http_problem_headers(req_t *r, int status, const char *detail, const char *extra);
+/* Answers 204 with extra header lines (or NULL). */
+void http_no_content(req_t *r, const char *extra_headers);
 /* Answers with plain text. */
 void http_text(req_t *r, int status, const char *content_type, const char *body, size_t len);
 /* Answers application/problem+json. field may be NULL; errors (stolen) may
@@ -114,6 +123,23 @@ void h_sync_run(req_t *r);
  * lines in /metrics. */
 json_t *h_sync_json(req_t *r);
 void h_sync_metrics(req_t *r, FILE *f);
+
+/* Sessions, users, tokens (h_session.c, h_users.c) */
+void h_session_get(req_t *r);
+void h_session_login(req_t *r);
+void h_session_logout(req_t *r);
+void h_session_password(req_t *r);
+void h_setup(req_t *r);
+void h_user_list(req_t *r);
+void h_user_create(req_t *r);
+void h_user_change(req_t *r);
+void h_sessions_list(req_t *r);
+void h_sessions_end(req_t *r);
+void h_token_list(req_t *r);
+void h_token_create(req_t *r);
+void h_token_revoke(req_t *r);
+/* The session cookie's name: __Host-clinicbox under TLS (RFC 6265bis). */
+const char *http_cookie_name(const req_t *r);
 
 /* Starts civetweb on cfg.listen with the routes. NULL (logged) on failure. */
 struct mg_context *http_start(app_t *app);

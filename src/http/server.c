@@ -25,6 +25,7 @@
 
 #include "core/log.h"
 #include "core/timefmt.h"
+#include "http/authz.h"
 #include "http/input.h"
 #include "http/metrics.h"
 #include "http/render.h"
@@ -60,6 +61,19 @@ const struct route http_routes[] = {
     {"POST", "/api/notifications/{}/retry", h_notification_retry, 1, AUTH_DESK, SCOPE_NONE},
     {"GET", "/api/sync/status", h_sync_status, 0, AUTH_DESK, SCOPE_NONE},
     {"POST", "/api/sync/run", h_sync_run, 1, AUTH_ADMIN, SCOPE_NONE},
+    {"GET", "/api/session", h_session_get, 0, AUTH_PUBLIC, SCOPE_NONE},
+    {"POST", "/api/session", h_session_login, 2, AUTH_PUBLIC, SCOPE_NONE},
+    {"DELETE", "/api/session", h_session_logout, 0, AUTH_STAFF, SCOPE_NONE},
+    {"POST", "/api/session/password", h_session_password, 2, AUTH_STAFF, SCOPE_NONE},
+    {"POST", "/api/setup", h_setup, 2, AUTH_PUBLIC, SCOPE_NONE},
+    {"GET", "/api/users", h_user_list, 0, AUTH_ADMIN, SCOPE_NONE},
+    {"POST", "/api/users", h_user_create, 2, AUTH_ADMIN, SCOPE_NONE},
+    {"PATCH", "/api/users/{}", h_user_change, 2, AUTH_ADMIN, SCOPE_NONE},
+    {"GET", "/api/sessions", h_sessions_list, 0, AUTH_ADMIN, SCOPE_NONE},
+    {"DELETE", "/api/sessions/{}", h_sessions_end, 0, AUTH_ADMIN, SCOPE_NONE},
+    {"GET", "/api/tokens", h_token_list, 0, AUTH_ADMIN, SCOPE_NONE},
+    {"POST", "/api/tokens", h_token_create, 2, AUTH_ADMIN, SCOPE_NONE},
+    {"DELETE", "/api/tokens/{}", h_token_revoke, 0, AUTH_ADMIN, SCOPE_NONE},
 };
 const int http_routes_count = sizeof http_routes / sizeof http_routes[0];
 
@@ -76,6 +90,7 @@ static const char *reason_phrase(int status)
     case 201: return "Created";
     case 204: return "No Content";
     case 400: return "Bad Request";
+    case 401: return "Unauthorized";
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
@@ -86,6 +101,7 @@ static const char *reason_phrase(int status)
     case 413: return "Content Too Large";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
     case 503: return "Service Unavailable";
     default: return "Internal Server Error";
     }
@@ -124,6 +140,11 @@ static void send_raw(req_t *r, int status, const char *type, const char *extra_h
         force_close(r->conn);
 }
 
+void http_no_content(req_t *r, const char *extra_headers)
+{
+    send_raw(r, 204, NULL, extra_headers, NULL, 0);
+}
+
 void http_text(req_t *r, int status, const char *content_type, const char *body, size_t len)
 {
     send_raw(r, status, content_type, NULL, body, len);
@@ -140,6 +161,11 @@ static void send_json(req_t *r, int status, const char *type, const char *extra,
     }
     send_raw(r, status, type, extra, text, strlen(text));
     free(text);
+}
+
+void http_json_headers(req_t *r, int status, json_t *body, const char *extra)
+{
+    send_json(r, status, "application/json", extra, body);
 }
 
 void http_json(req_t *r, int status, json_t *body)
@@ -167,6 +193,7 @@ static const char *problem_slug(int status)
 {
     switch (status) {
     case 400: return "bad-request";
+    case 401: return "unauthorized";
     case 403: return "forbidden";
     case 404: return "not-found";
     case 405: return "method-not-allowed";
@@ -177,6 +204,7 @@ static const char *problem_slug(int status)
     case 413: return "body-too-large";
     case 415: return "unsupported-media-type";
     case 422: return "unprocessable";
+    case 429: return "too-many-requests";
     case 503: return "unavailable";
     default: return "internal";
     }
@@ -201,6 +229,12 @@ void http_problem(req_t *r, int status, const char *detail, const char *field, j
               problem_body(status, detail, field, errors));
 }
 
+void http_problem_headers(req_t *r, int status, const char *detail, const char *extra)
+{
+    send_json(r, status, "application/problem+json", extra,
+              problem_body(status, detail, NULL, NULL));
+}
+
 void http_svc_problem(req_t *r, const svc_err *e)
 {
     json_t *p = problem_body(e->status, e->detail, e->field, NULL);
@@ -216,7 +250,10 @@ void http_svc_problem(req_t *r, const svc_err *e)
         json_object_set_new(p, "alternatives", alt);
         json_object_set_new(p, "type", json_string("urn:clinicbox:problem:slot-taken"));
     }
-    send_json(r, e->status ? e->status : 503, "application/problem+json", NULL, p);
+    char extra[40] = "";
+    if (e->retry_after > 0)
+        snprintf(extra, sizeof extra, "Retry-After: %d\r\n", e->retry_after);
+    send_json(r, e->status ? e->status : 503, "application/problem+json", extra, p);
 }
 
 bool http_query(req_t *r, const char *name, char *out, size_t len)
@@ -484,19 +521,6 @@ static bool query_ok(req_t *r)
     return ok;
 }
 
-static void actor_from(req_t *r)
-{
-    /* Logins come later; until then an optional header names the person. */
-    const char *h = mg_get_header(r->conn, "X-Clinicbox-User");
-    size_t n = 0;
-    if (h)
-        for (; n < 40 && h[n]; n++)
-            r->actor[n] = isprint((unsigned char)h[n]) ? h[n] : '?';
-    r->actor[n] = '\0';
-    if (n == 0)
-        snprintf(r->actor, sizeof r->actor, "staff");
-}
-
 static int dispatch(struct mg_connection *conn, void *cbdata)
 {
     const struct mg_request_info *ri = mg_get_request_info(conn);
@@ -513,7 +537,9 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
     r.method = ri->request_method;
     r.query = ri->query_string;
     r.now = app_now();
-    actor_from(&r);
+    r.tls = ri->is_ssl != 0;
+    r.address = ri->remote_addr;
+    snprintf(r.actor, sizeof r.actor, "anonymous");
 
     const struct route *route = NULL;
     for (int i = 0; i < http_routes_count; i++) {
@@ -529,7 +555,9 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
             snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s",
                      allow[0] ? ", " : "", http_routes[i].method);
     }
-    if (!route && path_known) {
+    if (!authz_host_ok(&r)) {
+        /* answered */
+    } else if (!route && path_known) {
         char hdr[96];
         snprintf(hdr, sizeof hdr, "Allow: %s\r\n", allow);
         r.status = 405;
@@ -537,7 +565,8 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
                   problem_body(405, "this method is not allowed here", NULL, NULL));
     } else if (!route) {
         http_problem(&r, 404, "no such resource", NULL, NULL);
-    } else if (read_body(&r, ri, route->body) == 0 && query_ok(&r)) {
+    } else if (authz_request(&r, route) == 0 && read_body(&r, ri, route->body) == 0 &&
+               query_ok(&r)) {
         route->fn(&r);
         if (!r.status) {
             log_error("http", "%s %s: handler gave no answer", r.method, route->pattern);

@@ -22,12 +22,14 @@
 enum svc_status {
     SVC_OK = 0,
     SVC_BAD_REQUEST = 400,
+    SVC_UNAUTHORIZED = 401,
     SVC_FORBIDDEN = 403,
     SVC_NOT_FOUND = 404,
     SVC_CONFLICT = 409,
     SVC_GONE = 410,
     SVC_PRECONDITION_FAILED = 412, /* If-Match does not match: changed meanwhile */
     SVC_UNPROCESSABLE = 422,
+    SVC_TOO_MANY = 429, /* login attempts: wait retry_after seconds */
     SVC_UNAVAILABLE = 503,
 };
 
@@ -38,6 +40,7 @@ typedef struct {
     /* For a 409 on a slot: free alternatives next to the one asked for. */
     interval_t alternatives[5];
     int nalternatives;
+    int retry_after; /* seconds, for a 429 or 503 (0: none) */
 } svc_err;
 
 typedef struct app {

@@ -241,3 +241,17 @@ int store_appt_status_counts(db_conn_t *c, const char *const *statuses, int n, l
         db_prepare(c, "SELECT status, count(*) FROM appointments GROUP BY status"), statuses, n,
         out);
 }
+
+int store_appt_patient_sees_doctor(db_conn_t *c, const char *patient_id, const char *doctor_id,
+                                   bool *has)
+{
+    sqlite3_stmt *st = db_prepare(c, "SELECT 1 FROM appointments WHERE patient_id = ?1 "
+                                     "AND doctor_id = ?2 LIMIT 1");
+    if (!st)
+        return STORE_ERROR;
+    rows_bind_text(st, 1, patient_id);
+    rows_bind_text(st, 2, doctor_id);
+    int rc = rows_find(st);
+    *has = rc == STORE_OK;
+    return rc == STORE_NOT_FOUND ? STORE_OK : rc;
+}

@@ -9,6 +9,7 @@
 #ifndef CLINICBOX_STORE_H
 #define CLINICBOX_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "store/db.h"
@@ -79,6 +80,9 @@ long store_appt_starting(db_conn_t *c, int64_t after, int64_t until, char (*ids)
                          long max);
 /* out[i] = appointments in statuses[i]. */
 int store_appt_status_counts(db_conn_t *c, const char *const *statuses, int n, long *out);
+/* *has: the patient has (or had) an appointment with the doctor. */
+int store_appt_patient_sees_doctor(db_conn_t *c, const char *patient_id, const char *doctor_id,
+                                   bool *has);
 
 /* offers.c */
 int store_offer_insert(db_conn_t *c, const offer_rec *r, const char *token_hash,

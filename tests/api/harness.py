@@ -119,6 +119,8 @@ class Server:
         self.port = port or free_port()
         self.proc = None
         self.log_path = os.path.join(self.data, f"server-{self.port}.log")
+        self.token = None   # the test's admin API token (see admin_token())
+        self.last_env = None
 
     # -- process -------------------------------------------------------------
     def command(self):
@@ -139,6 +141,7 @@ class Server:
         if "FAKETIME_TIMESTAMP_FILE" in self.env:
             own_clock(env)   # the file, not a faked time inherited from the runner
         env.update(self.env)
+        self.last_env = env
         for attempt in range(3):
             self.log_start = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
             self.log = open(self.log_path, "ab")
@@ -147,6 +150,7 @@ class Server:
                 return self
             try:
                 self.wait_ready()
+                self.admin_token(env)
                 return self
             except PortTaken:
                 # another test's process took the port between free_port()
@@ -158,6 +162,38 @@ class Server:
                     raise
                 self.port = free_port()
         return self
+
+    def cli(self, *args, input=None, env=None, check=True):
+        """Runs `clinicbox ARGS --data DATA` as the admin on the box would
+        (on the server's clock when it has a faked one)."""
+        cmd = [BIN] + list(args) + ["--data", self.data]
+        r = subprocess.run(cmd, input=input, capture_output=True, text=True,
+                           env=env or self.last_env or dict(os.environ), timeout=120)
+        if check and r.returncode != 0:
+            raise AssertionError(f"{cmd} exited with {r.returncode}:\n{r.stdout}\n{r.stderr}")
+        return r
+
+    def admin_token(self, env=None):
+        """The test's admin API token: made once per data directory with
+        `clinicbox token create` (after the server's own start, so that
+        the server, not the command, migrates the database) and kept in
+        DATA/test-admin-token for later Servers on the same data."""
+        if self.token:
+            return self.token
+        path = os.path.join(self.data, "test-admin-token")
+        if os.path.exists(path):
+            with open(path) as f:
+                self.token = f.read().strip()
+            return self.token
+        out = self.cli("token", "create", "--name", "tests", "--role", "admin", env=env).stdout
+        self.token = out.split()[-1]
+        with open(path, "w") as f:
+            f.write(self.token)
+        return self.token
+
+    def auth_headers(self):
+        """The header that authenticates as the test's admin."""
+        return {"Authorization": f"Bearer {self.admin_token()}"}
 
     def new_log(self):
         """What this start of the server has written to its log so far."""
@@ -181,7 +217,7 @@ class Server:
                 raise AssertionError(f"server exited with {self.proc.returncode}:\n{self.read_log()}")
             if serving in self.new_log():
                 try:
-                    if self.get("/api/health").status == 200:
+                    if self.get("/api/health", auth=False).status == 200:
                         return
                 except OSError:
                     pass
@@ -245,6 +281,8 @@ class Server:
         own = conn is None
         conn = conn or self.connection()
         hdrs = dict(headers or {})
+        if auth and not any(k.lower() in ("authorization", "cookie") for k in hdrs):
+            hdrs.update(self.auth_headers())
         data = raw
         if body is not None:
             data = json.dumps(body).encode()

@@ -1,0 +1,146 @@
+/* authz.c — see authz.h. */
+#include "http/authz.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "auth/session.h"
+#include "core/log.h"
+#include "http/hostcheck.h"
+#include "store/store.h"
+
+#define CSRF_HEADER "X-CSRF-Token"
+
+const char *http_cookie_name(const req_t *r)
+{
+    return r->tls ? "__Host-clinicbox" : "clinicbox_session";
+}
+
+/* Refusals come before the body is read: the connection closes after them
+ * when a body may follow (it must not be read as the next request). */
+static int refuse(req_t *r, int status, const char *detail, const char *extra)
+{
+    const struct mg_request_info *ri = mg_get_request_info(r->conn);
+    if (ri->content_length > 0 || mg_get_header(r->conn, "Transfer-Encoding"))
+        r->close = true;
+    http_problem_headers(r, status, detail, extra);
+    return status;
+}
+
+bool authz_host_ok(req_t *r)
+{
+    const char *host = mg_get_header(r->conn, "Host");
+    if (!hostcheck_host_ok(host)) {
+        refuse(r, 403,
+               "the Host header does not name this box (add the name to the hostnames setting)",
+               NULL);
+        return false;
+    }
+    if (!hostcheck_origin_ok(mg_get_header(r->conn, "Origin"), host, r->tls)) {
+        refuse(r, 403, "the request comes from a page of another origin (Origin header)", NULL);
+        return false;
+    }
+    return true;
+}
+
+/* Credentials: an Authorization header (Bearer only), else the cookie. */
+static enum auth_result identify(req_t *r, bool *presented, bool *by_cookie)
+{
+    const char *authz = mg_get_header(r->conn, "Authorization");
+    *presented = *by_cookie = false;
+    if (authz) {
+        *presented = true;
+        if (strncasecmp(authz, "Bearer ", 7) != 0)
+            return AUTH_RESULT_UNKNOWN;
+        const char *t = authz + 7;
+        while (*t == ' ')
+            t++;
+        return token_authenticate(r->app, t, r->now, &r->who);
+    }
+    const char *cookies = mg_get_header(r->conn, "Cookie");
+    char secret[TOKEN_LEN + 8];
+    if (!cookies ||
+        mg_get_cookie(cookies, http_cookie_name(r), secret, sizeof secret) <= 0)
+        return AUTH_RESULT_UNKNOWN;
+    *presented = *by_cookie = true;
+    enum auth_result res = session_authenticate(r->app, secret, r->now, &r->who);
+    sodium_memzero(secret, sizeof secret);
+    return res;
+}
+
+/* For a doctor: does the route's {} belong to them? */
+static bool in_scope(req_t *r, enum auth_scope scope)
+{
+    if (r->who.role != AUTH_DOCTOR || scope == SCOPE_NONE)
+        return true;
+    if (scope == SCOPE_DOCTOR)
+        return strcmp(r->params[0], r->who.doctor_id) == 0;
+    db_conn_t *c = db_reader(r->app->db);
+    if (!c)
+        return false;
+    bool ok = false;
+    if (scope == SCOPE_APPOINTMENT) {
+        appt_rec a;
+        int rc = store_appt_get(c, r->params[0], &a);
+        /* an unknown id goes on to the handler's 404 */
+        ok = rc == STORE_NOT_FOUND || (rc == STORE_OK && strcmp(a.doctor_id, r->who.doctor_id) == 0);
+    } else if (scope == SCOPE_PATIENT) {
+        bool has = false;
+        ok = store_appt_patient_sees_doctor(c, r->params[0], r->who.doctor_id, &has) == STORE_OK &&
+             has;
+    }
+    db_reader_release(r->app->db, c);
+    return ok;
+}
+
+static bool is_change(const char *method)
+{
+    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+int authz_request(req_t *r, const struct route *route)
+{
+    bool presented, by_cookie;
+    enum auth_result res = identify(r, &presented, &by_cookie);
+    if (res != AUTH_RESULT_OK)
+        memset(&r->who, 0, sizeof r->who);
+    if (res == AUTH_RESULT_UNAVAILABLE)
+        return refuse(r, 503, "storage is unavailable", NULL);
+    switch (r->who.kind) {
+    case PRINCIPAL_USER: snprintf(r->actor, sizeof r->actor, "user:%s", r->who.name); break;
+    case PRINCIPAL_TOKEN: snprintf(r->actor, sizeof r->actor, "token:%s", r->who.name); break;
+    default: snprintf(r->actor, sizeof r->actor, "anonymous"); break;
+    }
+    if (route->roles & AUTH_PUBLIC)
+        goto csrf; /* credentials optional; a change by cookie still needs CSRF */
+    if (r->who.kind == PRINCIPAL_NONE) {
+        const char *detail =
+            res == AUTH_RESULT_EXPIRED ? "the session has expired: log in again"
+            : res == AUTH_RESULT_DISABLED ? "the account is disabled"
+            : presented && !by_cookie ? "the API token is not valid (revoked or mistyped)"
+            : presented ? "the session has ended: log in again"
+                        : "log in first (POST /api/session), or send an API token";
+        return refuse(r, 401, detail, "WWW-Authenticate: Bearer realm=\"clinicbox\"\r\n");
+    }
+    if (!(route->roles & r->who.role)) {
+        char detail[160];
+        snprintf(detail, sizeof detail, "the %s role may not do this",
+                 auth_role_name(r->who.role));
+        return refuse(r, 403, detail, NULL);
+    }
+    if (!in_scope(r, route->scope))
+        return refuse(r, 403, "a doctor may do this only for their own records", NULL);
+csrf:
+    if (by_cookie && r->who.kind == PRINCIPAL_USER && is_change(r->method)) {
+        const char *sent = mg_get_header(r->conn, CSRF_HEADER);
+        size_t n = strlen(r->who.csrf);
+        if (!sent || strlen(sent) != n || sodium_memcmp(sent, r->who.csrf, n) != 0)
+            return refuse(r, 403,
+                          "a change made with the session cookie needs the session's CSRF "
+                          "token in the X-CSRF-Token header (GET /api/session gives it)",
+                          NULL);
+    }
+    return 0;
+}
