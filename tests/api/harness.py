@@ -191,6 +191,23 @@ class Server:
             f.write(self.token)
         return self.token
 
+    def add_user(self, username, role, password=None, doctor=None):
+        """Adds a staff account with `clinicbox user add` (the password on
+        standard input); returns (username, password)."""
+        password = password or f"pw-{username}-Kx9!long"
+        args = ["user", "add", "--username", username, "--role", role]
+        if doctor:
+            args += ["--doctor", doctor]
+        self.cli(*args, input=password + "\n")
+        return username, password
+
+    def login(self, username, password):
+        """Logs in with POST /api/session; a Session that sends its cookie
+        (and its CSRF token on changes), as a browser would."""
+        r = self.post("/api/session", {"username": username, "password": password}, auth=False)
+        assert r.status == 201, r
+        return Session(self, r.headers["Set-Cookie"].split(";")[0], r.json["csrf_token"])
+
     def auth_headers(self):
         """The header that authenticates as the test's admin."""
         return {"Authorization": f"Bearer {self.admin_token()}"}
@@ -332,6 +349,36 @@ class Server:
                                                    "phone": "+4915112345678"})
         assert p.status == 201, p
         return d.json, p.json
+
+
+class Session:
+    """A logged-in browser: the session cookie on every request, the CSRF
+    token on every change (csrf=False leaves it out)."""
+
+    def __init__(self, server, cookie, csrf):
+        self.server, self.cookie, self.csrf = server, cookie, csrf
+
+    def request(self, method, path, body=None, headers=None, csrf=True, **kw):
+        h = {"Cookie": self.cookie}
+        if csrf and method not in ("GET", "HEAD"):
+            h["X-CSRF-Token"] = self.csrf
+        h.update(headers or {})
+        return self.server.request(method, path, body=body, headers=h, **kw)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body=body, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.request("PUT", path, body=body, **kw)
+
+    def patch(self, path, body=None, **kw):
+        return self.request("PATCH", path, body=body, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
 
 
 class ServerTest(unittest.TestCase):

@@ -41,7 +41,7 @@ class FlowTest(ServerTest):
         self.assertEqual(a["status"], "booked")
         self.assertEqual(a["start"], "2026-12-01T09:00:00+01:00")
         self.assertEqual(a["end"], "2026-12-01T09:30:00+01:00")
-        self.assertEqual(a["created_by"], "staff")
+        self.assertEqual(a["created_by"], "token:tests")   # the harness's API token
         # any offset is accepted; the answer is in clinic time
         b = self.book("2026-12-01T08:30:00Z")
         self.assertEqual(b["start"], "2026-12-01T09:30:00+01:00")
@@ -54,11 +54,13 @@ class FlowTest(ServerTest):
 
         r = self.server.post(f"/api/appointments/{a['id']}/complete")
         self.assertProblem(r, 409)
-        r = self.server.post(f"/api/appointments/{a['id']}/check-in",
-                             headers={"X-Clinicbox-User": "frontdesk-1"})
+        # The acting user is who logged in, never a header a client sets.
+        desk = self.server.login(*self.server.add_user("frontdesk-1", "front_desk"))
+        r = desk.post(f"/api/appointments/{a['id']}/check-in",
+                      headers={"X-Clinicbox-User": "someone-else"})
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json["status"], "checked_in")
-        self.assertEqual(r.json["updated_by"], "frontdesk-1")
+        self.assertEqual(r.json["updated_by"], "user:frontdesk-1")
         self.assertIn("checked_in_at", r.json)
         self.assertProblem(self.server.post(f"/api/appointments/{a['id']}/no-show"), 409)
         self.assertProblem(self.server.post(f"/api/appointments/{a['id']}/cancel"), 409)
