@@ -354,7 +354,7 @@ class Serve(TempDirTest):
                 self.assertTrue(wait_ready(proc, port), self.output(proc))
                 # An idle keep-alive connection must not hold the shutdown up.
                 conn = socket.create_connection(("127.0.0.1", port))
-                conn.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
+                conn.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
                 conn.recv(65536)
                 t0 = time.time()
                 out = self.stop(proc, sig)

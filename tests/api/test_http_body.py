@@ -68,9 +68,9 @@ class HttpBody(ServerTest):
                 s.shutdown(socket.SHUT_WR)
             return self.read_response(s)
 
-    @staticmethod
-    def head(method, path, *extra):
-        lines = [f"{method} {path} HTTP/1.1", "Host: x", "Content-Type: application/json"]
+    def head(self, method, path, *extra):
+        lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1",
+                 f"Authorization: Bearer {self.server.admin_token()}", "Content-Type: application/json"]
         lines += list(extra)
         return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
@@ -197,7 +197,8 @@ class HttpBody(ServerTest):
     def test_204_has_no_content_length_or_type(self):
         p = self.server.post("/api/patients", {"name": "To Delete"}).json
         status, headers, body = self.send_raw(
-            f"DELETE /api/patients/{p['id']} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            f"DELETE /api/patients/{p['id']} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            f"Authorization: Bearer {self.server.admin_token()}\r\n\r\n".encode())
         self.assertEqual(status, 204)
         self.assertNotIn("content-length", headers)
         self.assertNotIn("content-type", headers)
