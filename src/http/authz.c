@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "auth/credentials.h"
 #include "auth/session.h"
 #include "core/log.h"
 #include "http/hostcheck.h"
@@ -48,25 +49,18 @@ bool authz_host_ok(req_t *r)
 /* Credentials: an Authorization header (Bearer only), else the cookie. */
 static enum auth_result identify(req_t *r, bool *presented, bool *by_cookie)
 {
-    const char *authz = mg_get_header(r->conn, "Authorization");
-    *presented = *by_cookie = false;
-    if (authz) {
-        *presented = true;
-        if (strncasecmp(authz, "Bearer ", 7) != 0)
-            return AUTH_RESULT_UNKNOWN;
-        const char *t = authz + 7;
-        while (*t == ' ')
-            t++;
-        return token_authenticate(r->app, t, r->now, &r->who);
-    }
-    const char *cookies = mg_get_header(r->conn, "Cookie");
-    char secret[TOKEN_LEN + 8];
-    if (!cookies ||
-        mg_get_cookie(cookies, http_cookie_name(r), secret, sizeof secret) <= 0)
-        return AUTH_RESULT_UNKNOWN;
-    *presented = *by_cookie = true;
-    enum auth_result res = session_authenticate(r->app, secret, r->now, &r->who);
-    sodium_memzero(secret, sizeof secret);
+    struct credentials cred;
+    cred_parse(mg_get_header(r->conn, "Authorization"), mg_get_header(r->conn, "Cookie"),
+               http_cookie_name(r), &cred);
+    *presented = cred.kind != CRED_NONE;
+    *by_cookie = cred.kind == CRED_COOKIE ||
+                 (cred.kind == CRED_MALFORMED && !mg_get_header(r->conn, "Authorization"));
+    enum auth_result res = AUTH_RESULT_UNKNOWN;
+    if (cred.kind == CRED_BEARER)
+        res = token_authenticate(r->app, cred.secret, r->now, &r->who);
+    else if (cred.kind == CRED_COOKIE)
+        res = session_authenticate(r->app, cred.secret, r->now, &r->who);
+    sodium_memzero(&cred, sizeof cred);
     return res;
 }
 

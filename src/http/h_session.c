@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "auth/accounts.h"
+#include "auth/credentials.h"
 #include "auth/session.h"
 #include "core/timefmt.h"
 #include "http/http.h"
@@ -74,11 +75,10 @@ void h_session_get(req_t *r)
 {
     if (r->who.kind == PRINCIPAL_NONE) {
         /* Why not: an expired session says so (the UI tells the user). */
-        const char *cookies = mg_get_header(r->conn, "Cookie");
-        char secret[TOKEN_LEN + 8];
-        bool had = cookies && mg_get_cookie(cookies, http_cookie_name(r), secret,
-                                            sizeof secret) > 0;
-        sodium_memzero(secret, sizeof secret);
+        struct credentials cred;
+        cred_parse(NULL, mg_get_header(r->conn, "Cookie"), http_cookie_name(r), &cred);
+        bool had = cred.kind != CRED_NONE;
+        sodium_memzero(&cred, sizeof cred);
         http_json(r, 200,
                   json_pack("{s:b,s:b,s:b}", "authenticated", false, "session_ended", had,
                             "setup_required", acct_setup_open(r->app)));
