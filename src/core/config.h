@@ -30,6 +30,7 @@ struct config {
     char mongo_uri[1024];
     char clinic_id[64];
     int sync_interval_seconds;
+    char web_dir[512];
 };
 
 /* Fills cfg with the defaults. */
