@@ -11,6 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The UI's files: the source tree's web/ in a build (CMakeLists.txt), the
+ * installed location in a package. */
+#ifndef CLINICBOX_WEB_DIR
+#define CLINICBOX_WEB_DIR "./web"
+#endif
+
 enum kind { K_STR, K_INT };
 
 struct key {
@@ -52,6 +58,7 @@ static const struct key keys[] = {
     S(clinic_id, false),
     I(sync_interval_seconds, 1, 86400),
     S(hostnames, false),
+    S(web_dir, false),
 };
 
 void config_defaults(struct config *cfg)
@@ -69,6 +76,7 @@ void config_defaults(struct config *cfg)
     cfg->outbox_max_backoff_seconds = 900;
     cfg->outbox_timeout_seconds = 30;
     cfg->sync_interval_seconds = 30;
+    snprintf(cfg->web_dir, sizeof cfg->web_dir, "%s", CLINICBOX_WEB_DIR);
 }
 
 static const struct key *find_key(const char *name)

@@ -31,6 +31,7 @@ struct config {
     char clinic_id[64];
     int sync_interval_seconds;
     char hostnames[1024]; /* more names the box answers to, comma-separated */
+    char web_dir[512];
 };
 
 /* Fills cfg with the defaults. */

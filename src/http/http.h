@@ -66,6 +66,10 @@ void http_text(req_t *r, int status, const char *content_type, const char *body,
 /* Answers application/problem+json. field may be NULL; errors (stolen) may
  * be NULL or an array of {field, message}. */
 void http_problem(req_t *r, int status, const char *detail, const char *field, json_t *errors);
+/* Answers 405 (problem+json) with an Allow header listing allow ("GET, HEAD"). */
+void http_method_not_allowed(req_t *r, const char *allow);
+/* Makes civetweb close the connection once this answer is out. */
+void http_force_close(struct mg_connection *conn);
 /* Answers the problem a service function reported, with its alternatives. */
 void http_svc_problem(req_t *r, const svc_err *e);
 

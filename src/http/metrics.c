@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-static const int status_codes[] = {200, 201, 204, 400, 401, 403, 404, 405, 408, 409,
-                                   410, 413, 415, 422, 500, 503, 0};
+static const int status_codes[] = {200, 201, 204, 304, 400, 401, 403, 404, 405, 408,
+                                   409, 410, 412, 413, 414, 415, 422, 429, 500, 503, 0};
 #define NSTATUS (sizeof status_codes / sizeof status_codes[0])
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                  0.05,   0.1,   0.25,   0.5,   1,    2.5};

@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-#define METRICS_MAX_ROUTES 40
+#define METRICS_MAX_ROUTES 128
 
 /* Registers route names once at start (before threads). Returns its index. */
 int metrics_route(const char *name);

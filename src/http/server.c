@@ -9,7 +9,8 @@
  * than HTTP_MAX_DEPTH) and the query (400 for control characters in a
  * value), calls the handler and records metrics. A handler that
  * forgets to answer is caught and answered with a 500 in the log, never a
- * hung connection.
+ * hung connection. Every other path is a UI file (static.c). Every answer
+ * carries the security headers (headers.c).
  *
  * Threads: civetweb's worker threads (http_threads of them); nothing here is
  * shared but the read-only route table and the atomic metrics.
@@ -26,9 +27,11 @@
 #include "core/log.h"
 #include "core/timefmt.h"
 #include "http/authz.h"
+#include "http/headers.h"
 #include "http/input.h"
 #include "http/metrics.h"
 #include "http/render.h"
+#include "http/static.h"
 
 const struct route http_routes[] = {
     {"GET", "/api/health", h_health, 0, AUTH_PUBLIC, SCOPE_NONE},
@@ -99,6 +102,7 @@ static const char *reason_phrase(int status)
     case 410: return "Gone";
     case 412: return "Precondition Failed";
     case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
     case 429: return "Too Many Requests";
@@ -112,32 +116,36 @@ static const char *reason_phrase(int status)
  * 1.15 has no call for just that: mg_send_http_error() sets its must_close
  * flag first and then writes nothing more once a response is under way
  * (request_state is past "nothing sent"), and a 304 has no body. */
-static void force_close(struct mg_connection *conn)
+void http_force_close(struct mg_connection *conn)
 {
     mg_send_http_error(conn, 304, "%s", "");
 }
 
+/* Every answer but a UI file's (static.c) goes out here: Cache-Control:
+ * no-store and the security headers (headers.h). A HEAD request gets the
+ * headers without the body. */
 static void send_raw(req_t *r, int status, const char *type, const char *extra_headers,
                      const char *body, size_t len)
 {
+    char sec[HTTP_SECURITY_HEADERS_MAX];
+    http_security_headers(sec, sizeof sec, r->tls);
     r->status = status;
     if (status == 204) { /* no content: no Content-Length, no Content-Type */
-        mg_printf(r->conn,
-                  "HTTP/1.1 204 %s\r\nCache-Control: no-store\r\n"
-                  "X-Content-Type-Options: nosniff\r\n%s%s\r\n",
-                  reason_phrase(status), extra_headers ? extra_headers : "",
+        mg_printf(r->conn, "HTTP/1.1 204 %s\r\nCache-Control: no-store\r\n%s%s%s\r\n",
+                  reason_phrase(status), sec, extra_headers ? extra_headers : "",
                   r->close ? "Connection: close\r\n" : "");
     } else {
         mg_printf(r->conn,
                   "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                  "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n%s%s\r\n",
-                  status, reason_phrase(status), type, len, extra_headers ? extra_headers : "",
-                  r->close ? "Connection: close\r\n" : "");
-        if (len)
+                  "Cache-Control: no-store\r\n%s%s%s\r\n",
+                  status, reason_phrase(status), type, len, sec,
+                  extra_headers ? extra_headers : "", r->close ? "Connection: close\r\n" : "");
+        bool head = r->method && strcmp(r->method, "HEAD") == 0;
+        if (len && !head)
             mg_write(r->conn, body, len);
     }
     if (r->close)
-        force_close(r->conn);
+        http_force_close(r->conn);
 }
 
 void http_no_content(req_t *r, const char *extra_headers)
@@ -202,6 +210,7 @@ static const char *problem_slug(int status)
     case 410: return "gone";
     case 412: return "precondition-failed";
     case 413: return "body-too-large";
+    case 414: return "uri-too-long";
     case 415: return "unsupported-media-type";
     case 422: return "unprocessable";
     case 429: return "too-many-requests";
@@ -233,6 +242,14 @@ void http_problem_headers(req_t *r, int status, const char *detail, const char *
 {
     send_json(r, status, "application/problem+json", extra,
               problem_body(status, detail, NULL, NULL));
+}
+
+void http_method_not_allowed(req_t *r, const char *allow)
+{
+    char hdr[96];
+    snprintf(hdr, sizeof hdr, "Allow: %s\r\n", allow);
+    send_json(r, 405, "application/problem+json", hdr,
+              problem_body(405, "this method is not allowed here", NULL, NULL));
 }
 
 void http_svc_problem(req_t *r, const svc_err *e)
@@ -275,8 +292,9 @@ bool http_query(req_t *r, const char *name, char *out, size_t len)
 }
 
 /* Matches path against pattern, filling params. A parameter is one segment
- * of id characters ([A-Za-z0-9_-]); the path is civetweb's decoded but
- * uncleaned one, so "..", an encoded "/" or a NUL never reach another route. */
+ * of id characters ([A-Za-z0-9_-]); the path is the raw one (civetweb's
+ * decode_url is off, see http_start()), so "..", an encoded "/" or a NUL
+ * never reach another route: "%" is no id character. */
 static bool match(const char *pattern, const char *path, req_t *r)
 {
     int np = 0;
@@ -558,11 +576,7 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
     if (!authz_host_ok(&r)) {
         /* answered */
     } else if (!route && path_known) {
-        char hdr[96];
-        snprintf(hdr, sizeof hdr, "Allow: %s\r\n", allow);
-        r.status = 405;
-        send_json(&r, 405, "application/problem+json", hdr,
-                  problem_body(405, "this method is not allowed here", NULL, NULL));
+        http_method_not_allowed(&r, allow);
     } else if (!route) {
         http_problem(&r, 404, "no such resource", NULL, NULL);
     } else if (authz_request(&r, route) == 0 && read_body(&r, ri, route->body) == 0 &&
@@ -601,6 +615,9 @@ static void register_handlers(const struct mg_context *cctx)
     void *app = mg_get_user_data(cctx);
     mg_set_request_handler(ctx, "/api", dispatch, app);
     mg_set_request_handler(ctx, "/metrics", dispatch, app);
+    /* Everything else: the UI's files. Registered last, so that it is the
+     * last of civetweb's prefix matches ("/apix" is still dispatch's 404). */
+    mg_set_request_handler(ctx, "/", http_static_handler, app);
 }
 
 struct mg_context *http_start(app_t *app)
@@ -616,6 +633,22 @@ struct mg_context *http_start(app_t *app)
     }
     metric_unmatched = metrics_route("unmatched");
     snprintf(threads, sizeof threads, "%d", app->cfg.http_threads);
+    if (!http_static_init(app))
+        return NULL;
+    /* civetweb's own error answers (a malformed request line, headers too
+     * large) carry the security headers too. */
+    static char security_headers[HTTP_SECURITY_HEADERS_MAX];
+    http_security_headers(security_headers, sizeof security_headers, http_tls_enabled(app));
+    /* No document_root: civetweb serves no file itself (Debian's 1.15 has
+     * CVE-2025-55763 in that path); every path has a handler above, and
+     * without a root civetweb would answer 404. Directory listing, CGI and
+     * SSI are off as well, should a root ever be set; Debian's build has no
+     * Lua or Duktape (mg_check_feature), so there is nothing of theirs to
+     * turn off, and civetweb refuses their options. Paths are not decoded
+     * (decode_url): the router and webpath.c see "%2F", "%00" and "%2e" as
+     * sent. access_control_allow_methods empty: civetweb does not answer
+     * CORS preflights itself (with "*" it would allow any origin). Its form
+     * handling (mg_handle_form_request, CVE-2025-9648) is never called. */
     const char *options[] = {"listening_ports", app->cfg.listen,
                              "num_threads", threads,
                              "enable_keep_alive", "yes",
@@ -624,6 +657,12 @@ struct mg_context *http_start(app_t *app)
                               * arrive and for a write to make progress */
                              "request_timeout_ms", STRINGIFY(HTTP_BODY_DEADLINE_MS),
                              "tcp_nodelay", "1",
+                             "decode_url", "no",
+                             "enable_directory_listing", "no",
+                             "cgi_pattern", "",
+                             "ssi_pattern", "",
+                             "access_control_allow_methods", "",
+                             "additional_header", security_headers,
                              NULL};
     memset(&cb, 0, sizeof cb);
     cb.log_message = log_message;
