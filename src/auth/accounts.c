@@ -264,7 +264,7 @@ static int revoke_job(db_conn_t *c, void *arg)
     struct revoke_job *j = arg;
     int rc = store_token_revoke(c, j->name, j->now);
     if (rc == STORE_NOT_FOUND)
-        return svc_fail(j->e, SVC_NOT_FOUND, NULL, "no live token is named %s", j->name);
+        return svc_fail(j->e, SVC_NOT_FOUND, NULL, "token not found");
     return rc == STORE_OK ? SVC_OK : svc_fail(j->e, SVC_UNAVAILABLE, NULL,
                                               "storage is unavailable");
 }

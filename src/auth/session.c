@@ -243,7 +243,7 @@ int session_end(app_t *app, const char *session_id, svc_err *e)
     struct id_job j = {session_id, 0};
     int rc = db_write(app->db, delete_job, &j);
     if (rc == SVC_NOT_FOUND)
-        return svc_fail(e, SVC_NOT_FOUND, NULL, "no such session");
+        return svc_fail(e, SVC_NOT_FOUND, NULL, "session not found");
     if (rc != 0)
         return svc_fail(e, SVC_UNAVAILABLE, NULL, "storage is unavailable");
     log_info("auth", "session %s ended", session_id);

@@ -1188,7 +1188,7 @@ class BadInputFuzz(ServerClass):
                 if len(problems) >= 10:
                     break
                 payload = fuzz_payload(rng, valid, keys, ids)
-                headers = dict(JSON_CT)
+                headers = dict(JSON_CT, **self.server.auth_headers())
                 if rng.random() < 0.05:
                     headers["Content-Type"] = rng.choice(["text/plain", "application/json; charset=x",
                                                           "", "application/json5", "*/*"])

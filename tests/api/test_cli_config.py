@@ -51,9 +51,19 @@ def parse_config(out):
     return settings
 
 
-def http_get(port, path, timeout=5):
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as r:
+def http_get(port, path, timeout=5, token=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(req, timeout=timeout) as r:
         return r.status, r.read().decode("utf-8")
+
+
+def make_token(data, env=None):
+    """An admin API token for the box with this data directory."""
+    out = subprocess.run([BIN, "token", "create", "--data", data, "--name", "cli-test", "--role", "admin"],
+                         capture_output=True, text=True, check=True, env=env).stdout
+    return out.split()[-1]
 
 
 def wait_ready(proc, port, timeout=30):
@@ -305,7 +315,10 @@ class Serve(TempDirTest):
         self.assertTrue(os.path.isfile(db), f"{db} missing; cwd has {os.listdir(cwd)}")
         status, body = http_get(port, "/api/health")
         self.assertEqual(status, 200, body)
+        self.assertEqual(set(json.loads(body)), {"status", "version"}, body)  # anonymous: little
+        status, body = http_get(port, "/api/health", token=make_token(os.path.join(cwd, "clinicbox-data")))
         self.assertNotIn("path", json.loads(body)["db"], body)  # no file path for anyone who asks
+        self.assertNotIn("clinicbox.db", body)
         self.stop(proc)
         # Nothing went anywhere else: the test's temp dir holds only the work dir and logs.
         self.assertEqual(sorted(os.listdir(cwd)), ["clinicbox-data"])
@@ -371,7 +384,8 @@ class Serve(TempDirTest):
         proc = self.serve(["--config", conf, "--data", os.path.join(self.tmp, "d"),
                            "--listen", f"127.0.0.1:{port}"], env=env)
         self.assertTrue(wait_ready(proc, port), self.output(proc))
-        served = "".join(http_get(port, path)[1] for path in
+        token = make_token(os.path.join(self.tmp, "d"), env=env)
+        served = "".join(http_get(port, path, token=token)[1] for path in
                          ("/api/health", "/api/clinic", "/metrics", "/api/doctors"))
         out = self.stop(proc)
         for key, secret in SECRETS.items():

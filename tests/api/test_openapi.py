@@ -24,7 +24,7 @@ SERVER_C = os.path.join(ROOT, "src", "http", "server.c")
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 NOT_FOUND_DETAILS = {"doctor not found", "patient not found", "appointment not found",
-                     "notification not found"}
+                     "notification not found", "user not found", "session not found", "token not found"}
 MADE_UP_IDS = ["0192f3a4-5b6c-7d8e-9f01-23456789abcd", "0192f3a4-5b6c-7d8e-9f01-23456789abce",
                "0192f3a4-5b6c-7d8e-9f01-23456789abcf"]
 

@@ -221,7 +221,7 @@ class EmailTest(unittest.TestCase):
         self.assertEqual(self.server.get("/api/notifications?status=bogus").status, 400)
         with self.server.db() as db:
             (actor,) = db.execute("SELECT actor FROM events WHERE entity = 'notification' AND type = 'retry'").fetchone()
-        self.assertEqual(actor, "desk")
+        self.assertEqual(actor, "token:tests")
 
 
 if __name__ == "__main__":
