@@ -362,6 +362,19 @@ class FirstRunTest(ServerTest):
         self.assertEqual(again.status, 404, again)
         self.assertFalse(self.server.get("/api/session", auth=False).json["setup_required"])
 
+    def test_security_headers_on_every_api_answer(self):
+        for r in (self.server.get("/api/clinic"), self.server.get("/api/clinic", auth=False),
+                  self.server.get("/api/nothing-here", check_spec=False),
+                  self.server.post("/api/session", {"username": "x", "password": "y"}, auth=False)):
+            h = r.headers
+            self.assertIn("default-src 'self'", h.get("Content-Security-Policy", ""), r)
+            self.assertIn("frame-ancestors 'none'", h["Content-Security-Policy"])
+            self.assertNotIn("unsafe-inline", h["Content-Security-Policy"])
+            self.assertEqual(h.get("X-Content-Type-Options"), "nosniff")
+            self.assertEqual(h.get("Referrer-Policy"), "no-referrer")
+            self.assertEqual(h.get("Cache-Control"), "no-store")
+            self.assertNotIn("Strict-Transport-Security", h)   # plain HTTP: no HSTS promise
+
     def test_anonymous_health_says_little(self):
         r = self.server.get("/api/health", auth=False)
         self.assertEqual(r.status, 200)
