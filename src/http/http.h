@@ -19,6 +19,7 @@
 #include "core/etag.h"
 #include "core/tz.h"
 #include "http/input.h"
+#include "store/audit.h"
 #include "store/records.h"
 
 #define HTTP_MAX_BODY (64 * 1024)
@@ -44,6 +45,7 @@ typedef struct req {
     int64_t now;
     int status; /* what was answered */
     bool close; /* answered before the whole body was read: close after it */
+    char created[ID_LEN]; /* the id a 201 answer carried, for the audit trail */
 } req_t;
 
 typedef void (*handler_fn)(req_t *r);
@@ -121,6 +123,7 @@ void h_notification_retry(req_t *r);
 /* The "outbox" object of /api/health, and its lines in /metrics. */
 json_t *h_outbox_health(req_t *r, bool *ok);
 void h_outbox_metrics(req_t *r, FILE *f);
+void h_audit_list(req_t *r);
 void h_sync_status(req_t *r);
 void h_sync_run(req_t *r);
 /* The "sync" object of /api/health (and of GET /api/sync/status), and its
@@ -144,6 +147,20 @@ void h_token_create(req_t *r);
 void h_token_revoke(req_t *r);
 /* The session cookie's name: __Host-clinicbox under TLS (RFC 6265bis). */
 const char *http_cookie_name(const req_t *r);
+/* The audit trail (audit_hook.c; docs/security.md, "Audit trail").
+ * http_audit_describe() decides what of a request is recorded: true for a
+ * change or attempted change (any method but GET and HEAD) and for a read
+ * of patient data (see the list there), with e->action, e->target and
+ * e->detail filled in. Pure; r->conn is not used. */
+bool http_audit_describe(const req_t *r, const struct route *route, audit_entry *e);
+/* Records the request after its handler answered, when it is to be audited:
+ * the acting user, the client's address, the status as outcome. dispatch()
+ * calls it for every routed request. */
+void http_audit(req_t *r, const struct route *route);
+/* Records an event of the request that is not a route's own outcome
+ * (login, login_failed, logout): who and from where come from r. */
+void http_audit_event(req_t *r, const char *action, const char *target, const char *outcome,
+                      const char *detail);
 
 /* Starts civetweb on cfg.listen with the routes. NULL (logged) on failure. */
 struct mg_context *http_start(app_t *app);

@@ -77,6 +77,7 @@ const struct route http_routes[] = {
     {"GET", "/api/tokens", h_token_list, 0, AUTH_ADMIN, SCOPE_NONE},
     {"POST", "/api/tokens", h_token_create, 2, AUTH_ADMIN, SCOPE_NONE},
     {"DELETE", "/api/tokens/{}", h_token_revoke, 0, AUTH_ADMIN, SCOPE_NONE},
+    {"GET", "/api/audit", h_audit_list, 0, AUTH_ADMIN, SCOPE_NONE},
 };
 const int http_routes_count = sizeof http_routes / sizeof http_routes[0];
 
@@ -160,6 +161,13 @@ void http_text(req_t *r, int status, const char *content_type, const char *body,
 
 static void send_json(req_t *r, int status, const char *type, const char *extra, json_t *body)
 {
+    if (status == 201) { /* the new record's id, for the audit trail */
+        json_t *id = json_object_get(body, "id");
+        if (!id)
+            id = json_object_get(json_object_get(body, "appointment"), "id");
+        if (json_is_string(id))
+            snprintf(r->created, sizeof r->created, "%s", json_string_value(id));
+    }
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     if (!text) {
@@ -588,6 +596,8 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
         }
     }
     json_decref(r.body);
+    if (route)
+        http_audit(&r, route);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     metrics_request(metric, r.status, secs);
