@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "auth/accounts.h"
 #include "auth/cli.h"
@@ -23,6 +24,8 @@
 #include "outbox/outbox.h"
 #include "service/app.h"
 #include "service/noshow.h"
+#include "store/audit.h"
+#include "store/store.h"
 #include "store/migrate.h"
 #include "sync/central.h"
 #include "sync/central_tool.h"
@@ -48,6 +51,10 @@ static void usage(FILE *f)
             "             (the server does the same every sync_interval_seconds).\n"
             "  sync --dump  Print every record as the box would push it (a JSON line\n"
             "             each), to compare with the central database.\n"
+            "  audit verify  Check the audit trail's hash chain in the data directory:\n"
+            "             exit 0 and its head (seq and hash, worth noting elsewhere) when\n"
+            "             intact, 1 naming the first edited, deleted or moved entry.\n"
+            "             --expect SEQ:HASH also checks a head noted earlier.\n"
             "  central ...  Write a clinic's records in the central MongoDB so that its\n"
             "             box picks them up (clinicbox central --help).\n"
             "  user add|list|passwd|disable|enable  Staff accounts (--username NAME,\n"
@@ -60,7 +67,7 @@ static void usage(FILE *f)
             "  version    Print the version.\n"
             "  help       Show this help (also --help, -h).\n"
             "\n"
-            "Options (serve, migrate, config, sync, user, token):\n"
+            "Options (serve, migrate, config, sync, user, token, audit):\n"
             "  --config FILE      Read settings from FILE (\"key = value\" lines).\n"
             "  --data DIR         Data directory (default ./clinicbox-data).\n"
             "  --listen ADDR:PORT Address to serve on (default 127.0.0.1:8080).\n"
@@ -237,6 +244,96 @@ static int cmd_routes(void)
     return 0;
 }
 
+static void copy_entry(const audit_entry *e, void *arg)
+{
+    *(audit_entry *)arg = *e;
+}
+
+/* clinicbox audit verify: walks the audit trail's hash chain (store/audit.h)
+ * and, with --expect SEQ:HASH, checks that entry SEQ still has the hash an
+ * operator noted. Exit 0 intact, 1 broken, 2 when it cannot be checked. */
+static int cmd_audit_verify(const struct config *cfg, const char *expect)
+{
+    char path[1100], err[700], want[AUDIT_HASH_HEX] = "";
+    long long want_seq = 0;
+    audit_report rep;
+    audit_entry at = {0};
+    bool found = false, more;
+    if (expect && (sscanf(expect, "%lld:%64[0-9a-f]", &want_seq, want) != 2 ||
+                   strlen(want) != 64 || want_seq < 1)) {
+        fprintf(stderr, "clinicbox: --expect needs SEQ:HASH as printed by audit verify\n");
+        return 2;
+    }
+    snprintf(path, sizeof path, "%s/clinicbox.db", cfg->data);
+    if (access(path, F_OK) != 0) {
+        fprintf(stderr, "clinicbox: no database at %s\n", path);
+        return 2;
+    }
+    db_t *db = db_open(cfg->data, err, sizeof err);
+    if (!db) {
+        log_error("main", "%s", err);
+        return 2;
+    }
+    db_conn_t *c = db_reader(db);
+    int v = c ? audit_verify(c, &rep) : AUDIT_UNREADABLE;
+    if (v == AUDIT_INTACT && expect &&
+        store_audit_page(c, want_seq - 1, 1, copy_entry, &at, &more) == STORE_OK)
+        found = at.seq == want_seq;
+    db_reader_release(db, c);
+    db_close(db);
+    if (v == AUDIT_UNREADABLE) {
+        fprintf(stderr, "clinicbox: cannot read the audit trail in %s\n", path);
+        return 2;
+    }
+    if (v == AUDIT_BROKEN) {
+        if (rep.bad_seq)
+            printf("audit trail broken at entry %lld: %s\n", (long long)rep.bad_seq, rep.why);
+        if (rep.triggers_missing)
+            printf("audit trail unprotected: the triggers that refuse UPDATE and DELETE on "
+                   "audit_log are missing or altered\n");
+        return 1;
+    }
+    printf("%lld entries, chain intact\nhead: seq %lld hash %s\n", rep.entries,
+           (long long)rep.head_seq, rep.head_hash);
+    if (expect && (!found || strcmp(at.hash, want) != 0)) {
+        printf("audit trail broken at entry %lld: %s\n", want_seq,
+               found ? "its hash is not the one expected: the trail was rewritten from this "
+                       "entry or an earlier one"
+                     : "it is missing: the newest entries were cut off");
+        return 1;
+    }
+    if (expect)
+        printf("entry %lld has the expected hash\n", want_seq);
+    return 0;
+}
+
+/* clinicbox audit verify [--expect SEQ:HASH] and the settings' flags. */
+static int cmd_audit(int argc, char **argv)
+{
+    struct config cfg;
+    const char *expect = NULL;
+    int n = 2; /* argv without "verify" and --expect's pair */
+    if (argc < 3 || strcmp(argv[2], "verify") != 0) {
+        fprintf(stderr, "clinicbox: usage: clinicbox audit verify --data DIR "
+                        "[--expect SEQ:HASH]\n");
+        return 2;
+    }
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--expect") == 0 && i + 1 < argc)
+            expect = argv[++i];
+        else
+            argv[n++] = argv[i];
+    }
+    if (!parse_settings(n, argv, &cfg))
+        return 2;
+    log_init(level_of(cfg.log_level));
+    if (!ids_init()) {
+        log_error("main", "cannot initialise libsodium");
+        return 2;
+    }
+    return cmd_audit_verify(&cfg, expect);
+}
+
 /* clinicbox sync --once: one round, a line saying how it went. */
 static int cmd_sync_once(const struct config *cfg)
 {
@@ -309,6 +406,8 @@ int main(int argc, char **argv)
         }
         return auth_cli_run(&cfg, cmd, &o);
     }
+    if (strcmp(cmd, "audit") == 0)
+        return cmd_audit(argc, argv);
     bool once = false, dump = false;
     if (strcmp(cmd, "sync") == 0) {
         /* --once or --dump: the server runs its rounds itself. */
