@@ -29,6 +29,17 @@ static const char *const audited_reads[] = {
     "/api/notifications", NULL,
 };
 
+/* Routes recorded under a name of their own, with the account as target:
+ * the first action when the answer is a success (2xx), else the second. */
+static const struct {
+    const char *method, *pattern, *ok, *failed;
+} named[] = {
+    {"POST", "/api/session", "login", "login_failed"},
+    {"DELETE", "/api/session", "logout", "logout_failed"},
+    {"POST", "/api/session/password", "password_change", "password_change_failed"},
+    {"POST", "/api/setup", "setup", "setup_failed"},
+};
+
 static bool audited(const struct route *route)
 {
     if (strcmp(route->method, "GET") != 0 && strcmp(route->method, "HEAD") != 0)
@@ -53,6 +64,23 @@ bool http_audit_describe(const req_t *r, const struct route *route, audit_entry 
 {
     if (!audited(route))
         return false;
+    e->detail[0] = '\0';
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
+        if (strcmp(route->method, named[i].method) != 0 ||
+            strcmp(route->pattern, named[i].pattern) != 0)
+            continue;
+        bool ok = r->status >= 200 && r->status < 300;
+        snprintf(e->action, sizeof e->action, "%s", ok ? named[i].ok : named[i].failed);
+        /* The account: the username sent (a login, the setup), else the
+         * caller's. At most USERNAME_MAX characters: a longer one is no
+         * username (and may be a password typed into the wrong field). */
+        const char *name = json_string_value(json_object_get(r->body, "username"));
+        bool token = !name && r->who.kind == PRINCIPAL_TOKEN;
+        char account[USERNAME_MAX + 1];
+        copy_printable(account, sizeof account, name ? name : r->who.name);
+        snprintf(e->target, sizeof e->target, "%s:%s", token ? "token" : "user", account);
+        return true;
+    }
     snprintf(e->action, sizeof e->action, "%s %s", route->method, route->pattern);
 
     /* The record kind: the first segment after /api/, singular. */
@@ -61,7 +89,6 @@ bool http_audit_describe(const req_t *r, const struct route *route, audit_entry 
     int klen = (int)strcspn(kind, "/");
     int slen = klen > 1 && kind[klen - 1] == 's' ? klen - 1 : klen;
 
-    e->detail[0] = '\0';
     if (r->params[0][0]) { /* a record: "appointment:ID" */
         snprintf(e->target, sizeof e->target, "%.*s:%s", slen, kind, r->params[0]);
         for (int i = 1; i < HTTP_MAX_PARAMS && r->params[i][0]; i++)
@@ -90,10 +117,9 @@ static int64_t wall_ms(void)
 /* Who and from where: the acting user and the client's address. */
 static void who(req_t *r, audit_entry *e)
 {
-    const struct mg_request_info *ri = r->conn ? mg_get_request_info(r->conn) : NULL;
     e->at = wall_ms();
     copy_printable(e->actor, sizeof e->actor, r->actor);
-    copy_printable(e->address, sizeof e->address, ri ? ri->remote_addr : "");
+    copy_printable(e->address, sizeof e->address, r->address);
 }
 
 void http_audit(req_t *r, const struct route *route)

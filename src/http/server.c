@@ -161,10 +161,14 @@ void http_text(req_t *r, int status, const char *content_type, const char *body,
 
 static void send_json(req_t *r, int status, const char *type, const char *extra, json_t *body)
 {
-    if (status == 201) { /* the new record's id, for the audit trail */
+    if (status == 201) { /* the new record's id (a user's or token's name), for the audit */
         json_t *id = json_object_get(body, "id");
         if (!id)
             id = json_object_get(json_object_get(body, "appointment"), "id");
+        if (!id)
+            id = json_object_get(body, "username");
+        if (!id)
+            id = json_object_get(body, "name");
         if (json_is_string(id))
             snprintf(r->created, sizeof r->created, "%s", json_string_value(id));
     }
@@ -595,9 +599,9 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
             http_problem(&r, 500, "internal error", NULL, NULL);
         }
     }
-    json_decref(r.body);
     if (route)
-        http_audit(&r, route);
+        http_audit(&r, route); /* reads r.body for a login's username */
+    json_decref(r.body);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     metrics_request(metric, r.status, secs);

@@ -380,6 +380,52 @@ static void test_describe(void)
     CHECK(!http_audit_describe(&r, &audit, &e));
 }
 
+/* Logins, logouts and the like are named, with the account as target. */
+static void test_describe_session_events(void)
+{
+    static const struct route login = {"POST", "/api/session", NULL, 2, 0, 0};
+    static const struct route logout = {"DELETE", "/api/session", NULL, 0, 0, 0};
+    static const struct route whoami = {"GET", "/api/session", NULL, 0, 0, 0};
+    static const struct route create_user = {"POST", "/api/users", NULL, 2, 0, 0};
+    static req_t r;
+    audit_entry e;
+
+    memset(&r, 0, sizeof r);
+    r.body = json_pack("{s:s,s:s}", "username", "anna", "password", "not this one");
+    r.status = 401;
+    CHECK(http_audit_describe(&r, &login, &e));
+    CHECK_EQ_STR(e.action, "login_failed");
+    CHECK_EQ_STR(e.target, "user:anna");
+    CHECK(strstr(e.detail, "not this one") == NULL && strstr(e.target, "not this") == NULL);
+    r.status = 201;
+    CHECK(http_audit_describe(&r, &login, &e));
+    CHECK_EQ_STR(e.action, "login");
+    CHECK_EQ_STR(e.target, "user:anna");
+    json_decref(r.body);
+    /* a "username" longer than any can be (a password typed there?) is cut */
+    r.body = json_pack("{s:s}", "username", "abcdefghijklmnopqrstuvwxyz0123456789-secret");
+    r.status = 401;
+    CHECK(http_audit_describe(&r, &login, &e));
+    CHECK_EQ_STR(e.target, "user:abcdefghijklmnopqrstuvwxyz012345");
+    json_decref(r.body);
+
+    memset(&r, 0, sizeof r);
+    r.who.kind = PRINCIPAL_USER;
+    snprintf(r.who.name, sizeof r.who.name, "anna");
+    r.status = 204;
+    CHECK(http_audit_describe(&r, &logout, &e));
+    CHECK_EQ_STR(e.action, "logout");
+    CHECK_EQ_STR(e.target, "user:anna");
+    CHECK(!http_audit_describe(&r, &whoami, &e));
+
+    memset(&r, 0, sizeof r);
+    r.status = 201;
+    snprintf(r.created, sizeof r.created, "bert");
+    CHECK(http_audit_describe(&r, &create_user, &e));
+    CHECK_EQ_STR(e.action, "POST /api/users");
+    CHECK_EQ_STR(e.target, "user:bert");
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -397,5 +443,6 @@ int main(void)
     RUN(test_renumbered_after_delete);
     RUN(test_dropped_triggers);
     RUN(test_describe);
+    RUN(test_describe_session_events);
     return unit_summary();
 }
