@@ -24,11 +24,9 @@ from datetime import datetime, timedelta, timezone
 
 from harness import BIN, Server, ServerTest, wait_until
 
-# Who the test's requests act as. Until logins exist the X-Clinicbox-User
-# header names the acting user; with them, the principal the harness's
-# credentials belong to (then expect that here instead).
-ACTOR = "frontdesk-7"
-AS = {"X-Clinicbox-User": ACTOR}
+# Who the test's requests act as: the admin API token the harness makes
+# (tests/api/harness.py, admin_token: `token create --name tests`).
+ACTOR = "token:tests"
 GENESIS = "0" * 64
 
 
@@ -95,33 +93,48 @@ class AuditTest(ServerTest):
         self.pid = p.json["id"]
         self.tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).strftime("%Y-%m-%d")
 
+    def base_seq(self):
+        """The last entry of the set-up's four changes (each is written just
+        after its answer, so wait for all of them)."""
+        setup = ("PUT /api/clinic", "POST /api/doctors", "PUT /api/doctors/{}/schedule",
+                 "POST /api/patients")
+
+        def setup_done():
+            got = [e for e in all_entries(self.server) if e["action"] in setup]
+            return got if len(got) == 4 else None
+        got = wait_until(setup_done)
+        self.assertTrue(got, all_entries(self.server))
+        return max(e["seq"] for e in got)
+
     def test_changes_and_patient_reads_are_recorded(self):
         s = self.server
-        base = wait_entries(s, lambda e: e["action"] == "POST /api/patients")[-1]["seq"]
-        self.assertEqual(s.get(f"/api/patients/{self.pid}", headers=AS).status, 200)
+        base = self.base_seq()
+        self.assertEqual(s.get(f"/api/patients/{self.pid}").status, 200)
         missing = "0190d9a1-7c3e-7b2a-9c41-6a8f2e1d5b30"
-        self.assertEqual(s.get(f"/api/patients/{missing}", headers=AS).status, 404)
-        self.assertEqual(s.get("/api/patients?q=Berta", headers=AS).status, 200)
+        self.assertEqual(s.get(f"/api/patients/{missing}").status, 404)
+        self.assertEqual(s.get("/api/patients?q=Berta").status, 200)
         query = f"doctor_id={self.did}&from={self.tomorrow}"
-        self.assertEqual(s.get(f"/api/appointments?{query}", headers=AS).status, 200)
+        self.assertEqual(s.get(f"/api/appointments?{query}").status, 200)
         a = s.post("/api/appointments", {"doctor_id": self.did, "patient_id": self.pid,
-                                         "start": f"{self.tomorrow}T10:00:00Z"}, headers=AS)
+                                         "start": f"{self.tomorrow}T10:00:00Z"})
         self.assertEqual(a.status, 201, a)
         aid = a.json["id"]
-        self.assertEqual(s.get(f"/api/appointments/{aid}", headers=AS).status, 200)
-        r = s.post(f"/api/appointments/{aid}/cancel", {"reason": "called"}, headers=AS)
+        self.assertEqual(s.get(f"/api/appointments/{aid}").status, 200)
+        r = s.post(f"/api/appointments/{aid}/cancel", {"reason": "called"})
         self.assertEqual(r.status, 200, r)
         # a refused change is recorded with its outcome
-        r = s.put(f"/api/patients/{self.pid}", {"name": ""}, headers=AS)
+        r = s.put(f"/api/patients/{self.pid}", {"name": ""})
         self.assertEqual(r.status, 422, r)
         # reads that hold no patient data are not
-        self.assertEqual(s.get("/api/doctors", headers=AS).status, 200)
-        self.assertEqual(s.get("/api/clinic", headers=AS).status, 200)
+        self.assertEqual(s.get("/api/doctors").status, 200)
+        self.assertEqual(s.get("/api/clinic").status, 200)
 
         wait_entries(s, lambda e: e["action"] == "PUT /api/patients/{}")
         mine = [e for e in all_entries(s) if e["seq"] > base]
         got = [(e["action"], e["target"], e["outcome"]) for e in mine]
-        self.assertEqual(got, [
+        # in order of the answers, except that two requests' entries may
+        # commit in either order (each is written after its answer)
+        self.assertCountEqual(got, [
             ("GET /api/patients/{}", f"patient:{self.pid}", "200"),
             ("GET /api/patients/{}", f"patient:{missing}", "404"),
             ("GET /api/patients", "patients?q=Berta", "200"),
@@ -143,6 +156,39 @@ class AuditTest(ServerTest):
         self.assertNotIn("GET /api/doctors", actions)
         self.assertNotIn("GET /api/clinic", actions)
         self.assertNotIn("GET /api/audit", actions)
+
+    def test_logins_and_anonymous_attempts_are_recorded(self):
+        s = self.server
+        base = self.base_seq()
+        pw, wrong = "a long uncommon passphrase 7", "my wrong passphrase 8"
+        s.cli("user", "add", "--username", "anna", "--role", "front_desk", input=pw + "\n")
+        r = s.post("/api/session", {"username": "anna", "password": wrong}, auth=False)
+        self.assertEqual(r.status, 401, r)
+        r = s.post("/api/session", {"username": "anna", "password": pw}, auth=False)
+        self.assertEqual(r.status, 201, r)
+        cookie = r.headers["Set-Cookie"].split(";")[0]
+        as_anna = {"Cookie": cookie, "X-CSRF-Token": r.json["csrf_token"]}
+        self.assertEqual(s.get(f"/api/patients/{self.pid}", headers=as_anna).status, 200)
+        self.assertEqual(s.get("/api/audit", headers=as_anna).status, 403)  # admins only
+        self.assertEqual(s.request("DELETE", "/api/session", headers=as_anna).status, 204)
+        self.assertEqual(s.get(f"/api/patients/{self.pid}", auth=False).status, 401)
+        self.assertEqual(s.post("/api/patients", {"name": "Mallory"}, auth=False).status, 401)
+
+        wait_entries(s, lambda e: e["outcome"] == "401" and e["action"] == "POST /api/patients")
+        got = [(e["actor"], e["action"], e["target"], e["outcome"])
+               for e in all_entries(s) if e["seq"] > base]
+        self.assertCountEqual(got, [
+            ("anonymous", "login_failed", "user:anna", "401"),
+            ("user:anna", "login", "user:anna", "201"),
+            ("user:anna", "GET /api/patients/{}", f"patient:{self.pid}", "200"),
+            ("user:anna", "logout", "user:anna", "204"),
+            ("anonymous", "GET /api/patients/{}", f"patient:{self.pid}", "401"),
+            ("anonymous", "POST /api/patients", "patients", "401"),
+        ])
+        text = s.get("/api/audit").raw
+        self.assertNotIn(pw, text)
+        self.assertNotIn(wrong, text)
+        self.assertNotIn(cookie.split("=", 1)[1], text)
 
     def test_paging(self):
         for i in range(5):
