@@ -157,8 +157,9 @@ bool http_audit_describe(const req_t *r, const struct route *route, audit_entry 
  * the acting user, the client's address, the status as outcome. dispatch()
  * calls it for every routed request. */
 void http_audit(req_t *r, const struct route *route);
-/* Records an event of the request that is not a route's own outcome
- * (login, login_failed, logout): who and from where come from r. */
+/* Records an event that is not the route's own outcome (the session
+ * routes are recorded by name already, see audit_hook.c): who and from
+ * where come from r; the strings are cut to fit, non-printable bytes '?'. */
 void http_audit_event(req_t *r, const char *action, const char *target, const char *outcome,
                       const char *detail);
 
