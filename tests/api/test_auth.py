@@ -61,6 +61,7 @@ EXPECT = {
     "GET /api/tokens": {ADMIN},
     "POST /api/tokens": {ADMIN},
     "DELETE /api/tokens/{}": {ADMIN},
+    "GET /api/audit": {ADMIN},
 }
 
 
