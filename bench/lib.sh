@@ -11,7 +11,9 @@
 #                        during the run cannot mix two binaries (CLINICBOX_BUILT
 #                        says which build it was);
 #   PIDS, stop_pid PID   the processes a benchmark started, stopped at exit,
-#                        when the work dir is also removed (BENCH_KEEP=1 keeps it).
+#                        when the work dir is also removed (BENCH_KEEP=1 keeps it);
+#   bench_token DATA     authenticates as a clinic's scripts would: an admin API
+#                        token for the data dir DATA (see below).
 
 bench_args() {
     if [ $# -ne 1 ] || [ ! -d "$1" ]; then
@@ -45,6 +47,36 @@ bench_run_copies() {
     CLINICBOX_BUILT="$CLINICBOX built $(date -u -r "$CLINICBOX" '+%F %T UTC')"
     CLINICBOX="$WORK/bin/clinicbox"
     LOADGEN="$WORK/bin/bench_loadgen"
+}
+
+# bench_token DATA [--load]: sets API_TOKEN and AUTH_HEADER (for bench_loadgen
+# -H) and exports BENCH_API_TOKEN (read by the Python helpers, so the token is
+# not on their command lines) for DATA's admin API token. It is made with
+# `clinicbox token create` the first time, which must be after a server has
+# started on DATA (the server, not the command, migrates a new database; the
+# command works while the server runs), and kept in DATA/bench-api-token, so a
+# copy of DATA brings the token along with the database that knows it.
+# --load only reads a kept token (none: API_TOKEN is emptied), for a server
+# that has just been launched on a copy and is watched from its first moment.
+bench_token() {
+    local data=$1 file=$1/bench-api-token out
+    if [ ! -s "$file" ] && [ "${2:-}" != --load ]; then
+        # the token is the last word of the command's output; its log line
+        # goes to WORK/token.log
+        if ! out=$("$CLINICBOX" token create --data "$data" --name bench --role admin \
+            2>>"$WORK/token.log"); then
+            echo "bench/${0##*/}: clinicbox token create failed for $data:" >&2
+            tail -n 5 "$WORK/token.log" >&2 || true
+            return 1
+        fi
+        out=$(printf '%s\n' "$out" | awk 'NF {t = $NF} END {print t}')
+        (umask 077 && printf '%s\n' "$out" >"$file")
+    fi
+    API_TOKEN=""
+    [ ! -s "$file" ] || API_TOKEN=$(cat "$file")
+    # shellcheck disable=SC2034 # used by the drivers (bench_loadgen -H)
+    AUTH_HEADER="Authorization: Bearer $API_TOKEN"
+    export BENCH_API_TOKEN=$API_TOKEN
 }
 
 PIDS=()

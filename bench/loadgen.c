@@ -31,6 +31,10 @@
  * patients and writes their ids to a file; `wait` polls a path until it
  * answers 200; `freeport` prints a free loopback TCP port.
  *
+ * Credentials: -H 'Name: value' (repeatable) adds a header to every request
+ * of run, setup and wait, e.g. -H 'Authorization: Bearer TOKEN' with an API
+ * token from `clinicbox token create`.
+ *
  * Output: human-readable lines, plus machine-readable lines starting with
  * "RESULT " (key=value pairs) that run.sh parses.
  *
@@ -435,19 +439,21 @@ static int resolve(const char *target, struct sockaddr_in *addr, char *hostport,
     return 0;
 }
 
-/* Builds a request; returns its length. */
+/* Builds a request; returns its length. `extra` is "" or header lines,
+ * each ending in CRLF (the -H options). */
 static size_t build_request(char *buf, size_t n, const char *method, const char *path,
-                            const char *hostport, const char *body)
+                            const char *hostport, const char *extra, const char *body)
 {
     int len;
     if (body)
         len = snprintf(buf, n,
-                       "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                       "%s %s HTTP/1.1\r\nHost: %s\r\n%sContent-Type: application/json\r\n"
                        "Accept: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-                       method, path, hostport, strlen(body), body);
+                       method, path, hostport, extra, strlen(body), body);
     else
-        len = snprintf(buf, n, "%s %s HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\n\r\n",
-                       method, path, hostport);
+        len = snprintf(buf, n,
+                       "%s %s HTTP/1.1\r\nHost: %s\r\n%sAccept: application/json\r\n\r\n",
+                       method, path, hostport, extra);
     if (len < 0 || (size_t)len >= n) {
         fprintf(stderr, "loadgen: request too long\n");
         exit(1);
@@ -504,6 +510,7 @@ struct opts {
     double timeout;
     long pid;
     const char *label;
+    char *headers; /* the -H headers as "Name: value\r\n" lines; never NULL */
 };
 
 static void usage(void)
@@ -519,13 +526,40 @@ static void usage(void)
             "  bench_loadgen setup --target HOST:PORT --out FILE [--doctors 20] [--patients 64]\n"
             "        [--slot-minutes 15]\n"
             "  bench_loadgen wait --target HOST:PORT [--path /api/health] [--timeout 30] [--pid PID]\n"
-            "  bench_loadgen freeport\n");
+            "  bench_loadgen freeport\n"
+            "run, setup and wait also take -H 'Name: value' (repeatable): a header sent with\n"
+            "every request, e.g. -H 'Authorization: Bearer TOKEN'.\n");
     exit(2);
+}
+
+/* Appends one -H header to o->headers. It must be "Name: value" with a
+ * token-character name and no CR, LF or NUL, so that it cannot end the
+ * header block or smuggle another request. */
+static void add_header(struct opts *o, const char *h)
+{
+    const char *colon = strchr(h, ':');
+    size_t name_len = colon ? (size_t)(colon - h) : 0;
+    int ok = name_len > 0 && strpbrk(h, "\r\n") == NULL;
+    for (size_t i = 0; ok && i < name_len; i++)
+        ok = strchr("!#$%&'*+-.^_`|~", h[i]) != NULL ||
+             (h[i] >= '0' && h[i] <= '9') || (h[i] >= 'A' && h[i] <= 'Z') ||
+             (h[i] >= 'a' && h[i] <= 'z');
+    if (!ok) {
+        /* the value is not echoed: it may be a credential */
+        fprintf(stderr, "loadgen: -H wants one 'Name: value' line\n");
+        usage();
+    }
+    size_t have = strlen(o->headers), add = strlen(h);
+    o->headers = xrealloc(o->headers, have + add + 3);
+    memcpy(o->headers + have, h, add);
+    memcpy(o->headers + have + add, "\r\n", 3);
 }
 
 static void parse_opts(int argc, char **argv, struct opts *o)
 {
     memset(o, 0, sizeof *o);
+    o->headers = xmalloc(1);
+    o->headers[0] = '\0';
     o->clients = 64;
     o->duration = 10;
     o->warmup = 1;
@@ -591,6 +625,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
             o->pid = atol(v);
         else if (OPT("--label"))
             o->label = v;
+        else if (OPT("-H") || OPT("--header"))
+            add_header(o, v);
         else {
             fprintf(stderr, "loadgen: bad argument %s\n", a);
             usage();
@@ -678,7 +714,8 @@ static size_t make_request(struct worker *w, char *buf, size_t n)
     const struct opts *o = sh->o;
     switch (o->scenario) {
     case SC_FIXED:
-        return build_request(buf, n, o->method, o->path ? o->path : "/", sh->hostport, o->body);
+        return build_request(buf, n, o->method, o->path ? o->path : "/", sh->hostport,
+                             o->headers, o->body);
     case SC_BOOK: {
         long i = w->k * o->clients + w->id;
         w->k++;
@@ -691,7 +728,8 @@ static size_t make_request(struct worker *w, char *buf, size_t n)
                  "\"duration_minutes\":%d}",
                  sh->ids->doctors[d], sh->ids->patients[w->id % sh->ids->npatients], start,
                  o->slot_minutes);
-        return build_request(buf, n, "POST", "/api/appointments", sh->hostport, body);
+        return build_request(buf, n, "POST", "/api/appointments", sh->hostport, o->headers,
+                             body);
     }
     case SC_SLOTS: {
         int d = (int)(rng_next(&w->rng) % (uint64_t)sh->ids->ndoctors);
@@ -701,7 +739,7 @@ static size_t make_request(struct worker *w, char *buf, size_t n)
         fmt_date(sh->base + (int64_t)(day + 1) * 86400, to, sizeof to);
         snprintf(path, sizeof path, "/api/doctors/%s/available-slots?from=%s&to=%s&duration=%d",
                  sh->ids->doctors[d], from, to, o->slot_minutes);
-        return build_request(buf, n, "GET", path, sh->hostport, NULL);
+        return build_request(buf, n, "GET", path, sh->hostport, o->headers, NULL);
     }
     }
     return 0;
@@ -933,12 +971,12 @@ static int cmd_run(const struct opts *o)
 
 /* ---------------------------------------------------------------- setup */
 
-static int call(struct conn *c, const char *hostport, const char *method, const char *path,
-                const char *body, int want, char *id_out)
+static int call(struct conn *c, const char *hostport, const char *extra, const char *method,
+                const char *path, const char *body, int want, char *id_out)
 {
     char req[8192];
     struct response r;
-    size_t len = build_request(req, sizeof req, method, path, hostport, body);
+    size_t len = build_request(req, sizeof req, method, path, hostport, extra, body);
     if (http_roundtrip(c, req, len, &r) != 0) {
         fprintf(stderr, "loadgen setup: %s %s: transport error\n", method, path);
         return -1;
@@ -972,14 +1010,14 @@ static int cmd_setup(const struct opts *o)
     conn_init(&c, &addr);
     char body[2048], path[512], id[ID_LEN];
     int rc = 1;
-    if (call(&c, hostport, "PUT", "/api/clinic",
+    if (call(&c, hostport, o->headers, "PUT", "/api/clinic",
              "{\"name\":\"Bench clinic\",\"timezone\":\"UTC\",\"grace_minutes\":15}", 200,
              NULL) != 0)
         goto out;
     for (int d = 0; d < o->doctors; d++) {
         snprintf(body, sizeof body, "{\"name\":\"Dr %d\",\"slot_minutes\":%d}", d + 1,
                  o->slot_minutes);
-        if (call(&c, hostport, "POST", "/api/doctors", body, 201, id) != 0)
+        if (call(&c, hostport, o->headers, "POST", "/api/doctors", body, 201, id) != 0)
             goto out;
         fprintf(f, "doctor %s\n", id);
         snprintf(path, sizeof path, "/api/doctors/%s/schedule", id);
@@ -989,14 +1027,14 @@ static int cmd_setup(const struct opts *o)
                           "%s{\"weekday\":%d,\"start\":\"00:00\",\"end\":\"24:00\"}",
                           wd > 1 ? "," : "", wd);
         snprintf(body + n, sizeof body - (size_t)n, "],\"exceptions\":[]}");
-        if (call(&c, hostport, "PUT", path, body, 200, NULL) != 0)
+        if (call(&c, hostport, o->headers, "PUT", path, body, 200, NULL) != 0)
             goto out;
     }
     for (int p = 0; p < o->patients; p++) {
         snprintf(body, sizeof body,
                  "{\"name\":\"P %d\",\"email\":\"p%d@example.org\",\"phone\":\"+49151%08d\"}",
                  p + 1, p + 1, 10000000 + p);
-        if (call(&c, hostport, "POST", "/api/patients", body, 201, id) != 0)
+        if (call(&c, hostport, o->headers, "POST", "/api/patients", body, 201, id) != 0)
             goto out;
         fprintf(f, "patient %s\n", id);
     }
@@ -1019,7 +1057,7 @@ static int cmd_wait(const struct opts *o)
     if (resolve(o->target, &addr, hostport, sizeof hostport) != 0)
         usage();
     size_t len = build_request(req, sizeof req, "GET", o->path ? o->path : "/api/health",
-                               hostport, NULL);
+                               hostport, o->headers, NULL);
     double deadline = now_s() + o->timeout;
     struct conn c;
     conn_init(&c, &addr);
@@ -1073,12 +1111,15 @@ int main(int argc, char **argv)
         return cmd_freeport();
     struct opts o;
     parse_opts(argc, argv, &o);
+    int rc = 2;
     if (strcmp(argv[1], "run") == 0)
-        return cmd_run(&o);
-    if (strcmp(argv[1], "setup") == 0)
-        return cmd_setup(&o);
-    if (strcmp(argv[1], "wait") == 0)
-        return cmd_wait(&o);
-    usage();
-    return 2;
+        rc = cmd_run(&o);
+    else if (strcmp(argv[1], "setup") == 0)
+        rc = cmd_setup(&o);
+    else if (strcmp(argv[1], "wait") == 0)
+        rc = cmd_wait(&o);
+    else
+        usage();
+    free(o.headers);
+    return rc;
 }

@@ -10,6 +10,8 @@
 # run with Debian's /usr/bin/python3 (the "test" peers need python3-aiosmtpd).
 # All traffic is on 127.0.0.1, ports are chosen at run time, every wait is
 # bounded.
+# Every request to clinicbox sends its data dir's admin API token (made
+# with `clinicbox token create` once the server is up; bench/lib.sh).
 #
 # Phases:
 #   0. prep: clinicbox with no channel configured (no sender threads); setup
@@ -164,11 +166,13 @@ stop_peers() { # prints the peers' RESULT lines
 }
 
 # start_server DATA MODE [ENV=VALUE...]: MODE is "off" (no channel
-# configured) or "on" (both channels at the peers' ports). Sets SERVER_PID
-# and PORT.
+# configured) or "on" (both channels at the peers' ports). Sets SERVER_PID,
+# PORT and SERVER_DATA, and the API token when DATA is a copy that has one.
 start_server() {
     local data=$1 mode=$2
     shift 2
+    SERVER_DATA=$data
+    bench_token "$data" --load
     local env=(env)
     if [ "$mode" = on ]; then
         env+=("CLINICBOX_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT"
@@ -185,12 +189,15 @@ start_server() {
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
 }
+# wait_server: until the server answers; then its data dir's API token,
+# made now if it has none (every request authenticates with it).
 wait_server() {
     if ! "$LOADGEN" wait --target "127.0.0.1:$PORT" --path /api/health --timeout 30 \
         --pid "$SERVER_PID"; then
         tail -n 20 "$WORK/clinicbox.log" >&2 || true
         fail "clinicbox did not become ready"
     fi
+    bench_token "$SERVER_DATA" || fail "could not make an API token"
 }
 health() { # health FILE [--metrics]: appends one RESULT phase=health line
     "$PY" "$PEERS_PY" health --target "127.0.0.1:$PORT" "${@:2}" >>"$1"
@@ -198,8 +205,8 @@ health() { # health FILE [--metrics]: appends one RESULT phase=health line
 # book OUT IDS DATE DURATION WARMUP [FILL_TO]: bench_loadgen's book scenario.
 book() {
     local out=$1 ids=$2 date=$3 dur=$4 warm=$5 fill=${6:-0}
-    "$LOADGEN" run --target "127.0.0.1:$PORT" --clients "$CLIENTS" --duration "$dur" \
-        --warmup "$warm" --scenario book --ids "$ids" --base-date "$date" \
+    "$LOADGEN" run --target "127.0.0.1:$PORT" -H "$AUTH_HEADER" --clients "$CLIENTS" \
+        --duration "$dur" --warmup "$warm" --scenario book --ids "$ids" --base-date "$date" \
         --slot-minutes 15 --fill-to "$fill" --fill-timeout 120 | tee "$out"
 }
 
@@ -218,7 +225,7 @@ echo "-- 0. prep: $BOOKINGS bookings with no channel configured (messages stay q
 mkdir -p "$WORK/prep"
 start_server "$WORK/prep" off
 wait_server
-"$LOADGEN" setup --target "127.0.0.1:$PORT" --out "$WORK/ids.txt" --doctors "$DOCTORS" \
+"$LOADGEN" setup -H "$AUTH_HEADER" --target "127.0.0.1:$PORT" --out "$WORK/ids.txt" --doctors "$DOCTORS" \
     --patients "$CLIENTS" --slot-minutes 15 || fail "setup failed"
 book "$WORK/prep.book" "$WORK/ids.txt" "$BASE_DATE" 0.1 0 "$BOOKINGS" >/dev/null || fail "prep bookings failed"
 health "$WORK/prep.health"
@@ -296,7 +303,7 @@ echo "-- 2. outage: peers down, CLINICBOX_OUTBOX_MAX_BACKOFF_SECONDS=1, $BOOKING
 mkdir -p "$WORK/outage"
 start_server "$WORK/outage" on CLINICBOX_OUTBOX_MAX_BACKOFF_SECONDS=1
 wait_server
-"$LOADGEN" setup --target "127.0.0.1:$PORT" --out "$WORK/ids.outage.txt" --doctors "$DOCTORS" \
+"$LOADGEN" setup -H "$AUTH_HEADER" --target "127.0.0.1:$PORT" --out "$WORK/ids.outage.txt" --doctors "$DOCTORS" \
     --patients "$CLIENTS" --slot-minutes 15 >/dev/null || fail "setup failed"
 book "$WORK/outage.book" "$WORK/ids.outage.txt" "$BASE_DATE" 0.1 0 "$BOOKINGS" >/dev/null ||
     fail "outage bookings failed"

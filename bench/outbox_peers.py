@@ -2,7 +2,10 @@
 """outbox_peers.py — the Python side of bench/outbox.sh (see docs/benchmark.md).
 
 Run it with Debian's /usr/bin/python3 (the "test" peers need python3-aiosmtpd).
-Everything listens on, and talks to, 127.0.0.1 only.
+Everything listens on, and talks to, 127.0.0.1 only. Requests to clinicbox
+send the admin API token in the environment variable BENCH_API_TOKEN (made by
+bench/lib.sh's bench_token) as `Authorization: Bearer`; a 401 or 403 answer
+ends the command with an error (waiting does not make credentials valid).
 
 Commands:
 
@@ -79,6 +82,23 @@ def loopback_only(host):
     if host not in ("127.0.0.1", "localhost"):
         sys.exit(f"outbox_peers.py: refusing non-loopback host {host!r}")
     return "127.0.0.1"
+
+
+def api_headers(**extra):
+    """The headers of a request to clinicbox: JSON, and the API token."""
+    h = {"Accept": "application/json"}
+    token = os.environ.get("BENCH_API_TOKEN", "")
+    if token:
+        h["Authorization"] = f"Bearer {token}"
+    h.update(extra)
+    return h
+
+
+def refuse_unauthorized(what, status):
+    if status in (401, 403):
+        sys.exit(f"outbox_peers.py: {what} answered {status}: the API token "
+                 f"(BENCH_API_TOKEN{' is not set' if not os.environ.get('BENCH_API_TOKEN') else ''})"
+                 f" was not accepted")
 
 
 def write_file(path, data):
@@ -446,12 +466,16 @@ def cmd_load(args):
 # ---------------------------------------------------------------- health
 
 def get_health(conn):
-    conn.request("GET", "/api/health", headers={"Accept": "application/json"})
+    conn.request("GET", "/api/health", headers=api_headers())
     r = conn.getresponse()
     body = r.read()
+    refuse_unauthorized("GET /api/health", r.status)
     if r.status not in (200, 503):
         raise RuntimeError(f"/api/health answered {r.status}")
     h = json.loads(body)
+    if "outbox" not in h:   # the anonymous answer: up or down and the version
+        sys.exit("outbox_peers.py: GET /api/health has no outbox counts: the request was "
+                 "not authenticated (BENCH_API_TOKEN)")
     o = h["outbox"]
     return {"queued": o.get("queued", -1), "sending": o.get("sending", -1),
             "failed": o.get("failed", -1), "dead": o.get("dead", -1),
@@ -466,9 +490,12 @@ def target(s):
 
 
 def get_metrics(conn, names):
-    conn.request("GET", "/metrics")
+    conn.request("GET", "/metrics", headers=api_headers(Accept="text/plain"))
     r = conn.getresponse()
     text = r.read().decode("utf-8", "replace")
+    refuse_unauthorized("GET /metrics", r.status)
+    if r.status != 200:
+        raise RuntimeError(f"/metrics answered {r.status}")
     out = {}
     for line in text.splitlines():
         k, _, v = line.partition(" ")
@@ -491,9 +518,10 @@ def cmd_clinic(args):
     host, port = target(args.target)
     conn = http.client.HTTPConnection(host, port, timeout=30)
     conn.request("PUT", "/api/clinic", body=args.json.encode(),
-                 headers={"Content-Type": "application/json", "Accept": "application/json"})
+                 headers=api_headers(**{"Content-Type": "application/json"}))
     r = conn.getresponse()
     body = r.read()
+    refuse_unauthorized("PUT /api/clinic", r.status)
     if r.status != 200:
         sys.exit(f"outbox_peers.py clinic: PUT /api/clinic answered {r.status}: {body[:300]!r}")
 

@@ -11,7 +11,8 @@
 #      foreign_keys=ON) in a fresh file next to the data dir.
 #   2. bench_tiny_http (civetweb, 72 threads, keep-alive) loaded by
 #      bench_loadgen with the same client count.
-#   3. clinicbox: setup, booking (measured window, then booking on until
+#   3. clinicbox: an admin API token (clinicbox token create; every request
+#      sends it), setup, booking (measured window, then booking on until
 #      BENCH_APPOINTMENTS exist), available-slots (measured window), VmHWM.
 #   4. summary with targets and PASS/MISS.
 #
@@ -121,7 +122,9 @@ if ! "$LOADGEN" wait --target "127.0.0.1:$PORT" --path /api/health --timeout 30 
     fail "clinicbox did not become ready"
 fi
 echo "clinicbox pid $SERVER_PID listening on 127.0.0.1:$PORT, data $WORK/data"
-"$LOADGEN" setup --target "127.0.0.1:$PORT" --out "$WORK/ids.txt" --doctors "$DOCTORS" \
+# Every request authenticates, as a clinic's scripts do: an admin API token.
+bench_token "$WORK/data" || fail "could not make an API token"
+"$LOADGEN" setup -H "$AUTH_HEADER" --target "127.0.0.1:$PORT" --out "$WORK/ids.txt" --doctors "$DOCTORS" \
     --patients "$CLIENTS" --slot-minutes "$SLOT_MINUTES" || fail "setup failed"
 RSS_IDLE_KB=$(awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status")
 echo
@@ -129,7 +132,7 @@ echo
 echo "-- 3a. bookings: POST /api/appointments, base date $BASE_DATE; measured window," \
      "then booking on (throughput only) until $APPOINTMENTS bookings exist"
 "$LOADGEN" run --target "127.0.0.1:$PORT" --clients "$CLIENTS" --duration "$DURATION" \
-    --warmup "$WARMUP" --scenario book --ids "$WORK/ids.txt" --base-date "$BASE_DATE" \
+    --warmup "$WARMUP" -H "$AUTH_HEADER" --scenario book --ids "$WORK/ids.txt" --base-date "$BASE_DATE" \
     --slot-minutes "$SLOT_MINUTES" --fill-to "$APPOINTMENTS" --fill-timeout "$FILL_TIMEOUT" \
     | tee "$WORK/book.out" || echo "bench/run.sh: booking phase had no successful booking" >&2
 BOOK_RATE=$(result "$WORK/book.out" measured ok_rps)
@@ -148,7 +151,7 @@ echo
 echo "-- 3b. available slots: GET /api/doctors/{id}/available-slots, one day," \
      "random doctor, random day in $SLOT_DAYS days from $BASE_DATE"
 "$LOADGEN" run --target "127.0.0.1:$PORT" --clients "$CLIENTS" --duration "$DURATION" \
-    --warmup "$WARMUP" --scenario slots --ids "$WORK/ids.txt" --base-date "$BASE_DATE" \
+    --warmup "$WARMUP" -H "$AUTH_HEADER" --scenario slots --ids "$WORK/ids.txt" --base-date "$BASE_DATE" \
     --slot-minutes "$SLOT_MINUTES" --days "$SLOT_DAYS" \
     | tee "$WORK/slots.out" || echo "bench/run.sh: slots phase had no 200 answer" >&2
 SLOTS_RATE=$(result "$WORK/slots.out" measured ok_rps)

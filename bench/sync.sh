@@ -20,7 +20,9 @@
 # and a TCP proxy that can cut the box off are bench/sync_peers.py, run with
 # Debian's /usr/bin/python3 (it needs pymongo); the CPU snapshots are
 # bench/outbox_peers.py's. All traffic is on 127.0.0.1, ports are chosen at
-# run time, every wait is bounded. Every box runs with
+# run time, every wait is bounded. Every request to a box sends its data
+# dir's admin API token (made with `clinicbox token create` once the server
+# is up; bench/lib.sh). Every box runs with
 # CLINICBOX_SYNC_INTERVAL_SECONDS=1 and, when it has one, a mongo_uri with
 # serverSelectionTimeoutMS=2000&connectTimeoutMS=2000.
 #
@@ -307,9 +309,12 @@ proxy_set() { # proxy_set up|cut
 # ---- the box ---------------------------------------------------------------
 SERVER_PID=""
 CENTRAL_PID=""
-# start_server DATA [MONGO_URI]: sets SERVER_PID and PORT.
+# start_server DATA [MONGO_URI]: sets SERVER_PID, PORT and SERVER_DATA, and
+# the API token when DATA is a copy that has one.
 start_server() {
     local data=$1 uri=${2:-}
+    SERVER_DATA=$data
+    bench_token "$data" --load
     local env=(env "CLINICBOX_SYNC_INTERVAL_SECONDS=1")
     if [ -n "$uri" ]; then
         env+=("CLINICBOX_MONGO_URI=$uri")
@@ -320,12 +325,15 @@ start_server() {
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")
 }
+# wait_server: until the server answers; then its data dir's API token,
+# made now if it has none (every request authenticates with it).
 wait_server() {
     if ! "$LOADGEN" wait --target "127.0.0.1:$PORT" --path /api/health --timeout 30 \
         --pid "$SERVER_PID"; then
         tail -n 20 "$WORK/clinicbox.log" >&2 || true
         fail "clinicbox did not become ready"
     fi
+    bench_token "$SERVER_DATA" || fail "could not make an API token"
 }
 stop_server() { # stop_server WHAT: TERM, and how long the box took to stop
     local t0 secs
@@ -349,8 +357,8 @@ sync_watch() {
 # book OUT IDS DATE DURATION WARMUP [FILL_TO]: bench_loadgen's book scenario.
 book() {
     local out=$1 ids=$2 date=$3 dur=$4 warm=$5 fill=${6:-0}
-    "$LOADGEN" run --target "127.0.0.1:$PORT" --clients "$CLIENTS" --duration "$dur" \
-        --warmup "$warm" --scenario book --ids "$ids" --base-date "$date" \
+    "$LOADGEN" run --target "127.0.0.1:$PORT" -H "$AUTH_HEADER" --clients "$CLIENTS" \
+        --duration "$dur" --warmup "$warm" --scenario book --ids "$ids" --base-date "$date" \
         --slot-minutes 15 --fill-to "$fill" --fill-timeout 120 | tee "$out"
 }
 
@@ -376,7 +384,7 @@ echo "-- 0. prep: setup and $LOCAL bookings on a box with no mongo_uri"
 mkdir -p "$WORK/prep"
 start_server "$WORK/prep"
 wait_server
-"$LOADGEN" setup --target "127.0.0.1:$PORT" --out "$WORK/ids.txt" --doctors "$DOCTORS" \
+"$LOADGEN" setup -H "$AUTH_HEADER" --target "127.0.0.1:$PORT" --out "$WORK/ids.txt" --doctors "$DOCTORS" \
     --patients "$CLIENTS" --slot-minutes 15 || fail "setup failed"
 book "$WORK/prep.book" "$WORK/ids.txt" "$BASE_DATE" 0.1 0 "$LOCAL" >/dev/null || fail "prep bookings failed"
 stop_server "the prep"
@@ -429,7 +437,7 @@ C_URI=$(box_uri "$PROXY_PORT" "$(wdb catchup)")
 mkdir -p "$WORK/off"
 start_server "$WORK/off" "$C_URI"
 wait_server
-"$LOADGEN" setup --target "127.0.0.1:$PORT" --out "$WORK/ids.c.txt" --doctors "$DOCTORS" \
+"$LOADGEN" setup -H "$AUTH_HEADER" --target "127.0.0.1:$PORT" --out "$WORK/ids.c.txt" --doctors "$DOCTORS" \
     --patients "$CLIENTS" --slot-minutes 15 >/dev/null || fail "setup failed"
 status "$WORK/off" seeded --until synced --timeout 60 >"$WORK/p2.seed" || fail "the box did not seed its database"
 stop_server "seeding"

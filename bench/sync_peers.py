@@ -3,7 +3,10 @@
 
 Run it with Debian's /usr/bin/python3, which has pymongo. Everything listens
 on, and talks to, 127.0.0.1 only. Times printed are seconds from the moment
-the command started.
+the command started. Requests to clinicbox send the admin API token in the
+environment variable BENCH_API_TOKEN (made by bench/lib.sh's bench_token) as
+`Authorization: Bearer`; a 401 or 403 answer ends the command with an error
+(waiting does not make credentials valid).
 
 Commands:
 
@@ -230,6 +233,7 @@ class Box:
         self.db_path = os.path.join(data, "clinicbox.db") if data else None
         self.db = None
         self.pid = pid
+        self.token = os.environ.get("BENCH_API_TOKEN", "")
 
     def request(self, method, path, body=None):
         for attempt in (0, 1):
@@ -237,11 +241,18 @@ class Box:
                 if self.conn is None:
                     self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
                 hdr = {"Accept": "application/json"}
+                if self.token:
+                    hdr["Authorization"] = f"Bearer {self.token}"
                 if body is not None:
                     hdr["Content-Type"] = "application/json"
                 self.conn.request(method, path, body=body, headers=hdr)
                 r = self.conn.getresponse()
-                return r.status, r.read()
+                data = r.read()
+                if r.status in (401, 403):
+                    sys.exit(f"sync_peers.py: {method} {path} answered {r.status}: the API token "
+                             f"(BENCH_API_TOKEN{'' if self.token else ' is not set'}) was not "
+                             f"accepted: {data[:200]!r}")
+                return r.status, data
             except (OSError, http.client.HTTPException):
                 if self.conn is not None:
                     self.conn.close()
