@@ -5,15 +5,15 @@ civetweb gives each connection a worker thread until it closes. The attacker
 here binds 127.0.0.2 as its source address and keeps, from that one address,
 2 x http_threads idle keep-alive connections (each did one request, then
 idles) plus 2 x http_threads POSTs whose body (Content-Length: 1000) trickles
-one byte a second, or (the Slowloris variant) connections whose request
-headers trickle one byte a second. Every connection the server closes is
+one byte a second, or (the Slowloris variant) 4 x http_threads connections
+whose request headers trickle one byte a second. Every connection the server closes is
 opened again, so the attack holds for the whole measurement. Meanwhile a
 staff request from 127.0.0.1 (GET /api/clinic with the harness's credentials)
 must be answered within 2 s, every time, measured on the monotonic clock; the
 attacker's connections over http_max_connections_per_address must be closed
 at once, and the server must never count more than that many open.
 
-Loopback only; each test takes about 10-15 s.
+Loopback only; each attack test takes about 8-10 s.
 """
 import http.client
 import os
@@ -240,7 +240,9 @@ class ConnLimits(unittest.TestCase):
         # The attacker's cap, plus this staff connection and perhaps the
         # previous one (closed by the client, the server about to notice).
         self.assertLessEqual(max(opens), cap + 2, opens)
-        self.assertGreaterEqual(max(opens), cap, opens)   # the attack held throughout
+        # The attack held: in most samples the attacker was at its cap (the
+        # count includes this staff connection).
+        self.assertGreaterEqual(sorted(opens)[len(opens) // 2], cap, opens)
         self.assertLessEqual(attack.idle_max, cap)
         self.assertGreater(attack.refused, 0)
         self.assertGreater(attack.refused_fast, 0)
