@@ -47,7 +47,10 @@ class Attack:
         self.accepted = 0        # connections that got an answer or were held
         self.refused = 0         # connections closed without an answer
         self.refused_fast = 0    # ... within REFUSED_WITHIN of connecting
-        self.idle_now = 0        # idle keep-alive connections open right now
+        # Idle keep-alive connections open as the client sees them (it sees a
+        # close a little late, so this may briefly exceed the server's count:
+        # reported, not asserted; /metrics is what the test asserts on).
+        self.idle_now = 0
         self.idle_max = 0
         self.errors = []         # anything unexpected (asserted empty)
         kinds = [self.idle] * idle + [self.slow_body] * slow_body + [self.slow_headers] * slow_headers
@@ -243,7 +246,6 @@ class ConnLimits(unittest.TestCase):
         # The attack held: in most samples the attacker was at its cap (the
         # count includes this staff connection).
         self.assertGreaterEqual(sorted(opens)[len(opens) // 2], cap, opens)
-        self.assertLessEqual(attack.idle_max, cap)
         self.assertGreater(attack.refused, 0)
         self.assertGreater(attack.refused_fast, 0)
         self.assertGreater(refused_end, threads)
