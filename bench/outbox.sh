@@ -182,7 +182,8 @@ start_server() {
             "CLINICBOX_TWILIO_BASE_URL=http://127.0.0.1:$SMS_PORT"
             "CLINICBOX_OUTBOX_TIMEOUT_SECONDS=5")
     fi
-    env+=("$@")
+    # All clients come from 127.0.0.1: no per-address connection cap.
+    env+=("CLINICBOX_HTTP_MAX_CONNECTIONS_PER_ADDRESS=0" "$@")
     PORT=$("$LOADGEN" freeport)
     "${env[@]}" "$CLINICBOX" serve --data "$data" --listen "127.0.0.1:$PORT" \
         >>"$WORK/clinicbox.stdout" 2>>"$WORK/clinicbox.log" &

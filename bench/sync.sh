@@ -315,7 +315,8 @@ start_server() {
     local data=$1 uri=${2:-}
     SERVER_DATA=$data
     bench_token "$data" --load
-    local env=(env "CLINICBOX_SYNC_INTERVAL_SECONDS=1")
+    # All clients come from 127.0.0.1: no per-address connection cap.
+    local env=(env "CLINICBOX_SYNC_INTERVAL_SECONDS=1" "CLINICBOX_HTTP_MAX_CONNECTIONS_PER_ADDRESS=0")
     if [ -n "$uri" ]; then
         env+=("CLINICBOX_MONGO_URI=$uri")
     fi

@@ -123,6 +123,10 @@ static bool parse_settings(int argc, char **argv, struct config *cfg)
         fprintf(stderr, "clinicbox: timezone: unknown time zone \"%s\"\n", cfg->timezone);
         return false;
     }
+    if (!config_check(cfg, err, sizeof err)) {
+        fprintf(stderr, "clinicbox: %s\n", err);
+        return false;
+    }
     return true;
 }
 

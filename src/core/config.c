@@ -38,6 +38,8 @@ static const struct key keys[] = {
     I(grace_minutes, 0, 1440),
     S(timezone, false),
     I(http_threads, 4, 512),
+    I(http_keep_alive_ms, 100, 60000),
+    I(http_max_connections_per_address, 0, 511),
     I(noshow_interval_seconds, 1, 3600),
     I(clock_max_catchup_hours, 1, 8760),
     S(log_level, false),
@@ -67,7 +69,9 @@ void config_defaults(struct config *cfg)
     snprintf(cfg->data, sizeof cfg->data, "./clinicbox-data");
     snprintf(cfg->listen, sizeof cfg->listen, "127.0.0.1:8080");
     cfg->grace_minutes = 15;
-    cfg->http_threads = 72;
+    cfg->http_threads = 128;
+    cfg->http_keep_alive_ms = 2000;
+    cfg->http_max_connections_per_address = 32;
     cfg->noshow_interval_seconds = 10;
     cfg->clock_max_catchup_hours = 72;
     snprintf(cfg->log_level, sizeof cfg->log_level, "info");
@@ -205,6 +209,20 @@ bool config_load(struct config *cfg, const char *file, char *err, size_t errlen)
         const char *v = getenv(envname);
         if (v && !apply(cfg, &keys[i], v, envname, err, errlen))
             return false;
+    }
+    return true;
+}
+
+bool config_check(const struct config *cfg, char *err, size_t errlen)
+{
+    /* A cap as high as the thread count would let one address hold every
+     * worker: then the cap protects nothing. */
+    if (cfg->http_max_connections_per_address >= cfg->http_threads) {
+        snprintf(err, errlen,
+                 "http_max_connections_per_address (%d) must be less than http_threads (%d), "
+                 "or 0 for no cap",
+                 cfg->http_max_connections_per_address, cfg->http_threads);
+        return false;
     }
     return true;
 }

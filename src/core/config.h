@@ -18,6 +18,8 @@ struct config {
     int grace_minutes;
     char timezone[64];
     int http_threads;
+    int http_keep_alive_ms;
+    int http_max_connections_per_address; /* 0: no cap */
     int noshow_interval_seconds;
     int clock_max_catchup_hours;
     char log_level[8];
@@ -44,6 +46,10 @@ bool config_load(struct config *cfg, const char *file, char *err, size_t errlen)
 /* Sets one key (as from a command-line flag). Same validation as the file. */
 bool config_set(struct config *cfg, const char *key, const char *value, char *err,
                 size_t errlen);
+
+/* Checks the rules between settings (a per-address connection cap below
+ * http_threads). Returns false with a message naming the keys. */
+bool config_check(const struct config *cfg, char *err, size_t errlen);
 
 /* Writes every setting as "key = value" with secrets masked, to stdout. */
 void config_dump(const struct config *cfg);

@@ -15,7 +15,8 @@ static int nroutes;
 static unsigned long long counts[METRICS_MAX_ROUTES][NSTATUS];
 static unsigned long long hist[METRICS_MAX_ROUTES][NBUCKETS + 1];
 static unsigned long long sum_us[METRICS_MAX_ROUTES];
-static unsigned long long bookings, no_shows;
+static unsigned long long bookings, no_shows, connections_refused;
+static long connections_open;
 
 int metrics_route(const char *name)
 {
@@ -62,6 +63,16 @@ unsigned long long metrics_no_shows_marked(void)
     return __atomic_load_n(&no_shows, __ATOMIC_RELAXED);
 }
 
+void metrics_connection(int delta)
+{
+    __atomic_fetch_add(&connections_open, delta, __ATOMIC_RELAXED);
+}
+
+void metrics_connection_refused(void)
+{
+    __atomic_fetch_add(&connections_refused, 1, __ATOMIC_RELAXED);
+}
+
 static unsigned long long load(const unsigned long long *p)
 {
     return __atomic_load_n(p, __ATOMIC_RELAXED);
@@ -104,4 +115,13 @@ void metrics_write(FILE *f)
     fprintf(f, "# HELP clinicbox_bookings_total Appointments booked (including rebookings).\n"
                "# TYPE clinicbox_bookings_total counter\nclinicbox_bookings_total %llu\n",
             load(&bookings));
+    fprintf(f, "# HELP clinicbox_http_connections_open HTTP connections open (each holds a worker"
+               " thread), when http_max_connections_per_address is set.\n"
+               "# TYPE clinicbox_http_connections_open gauge\nclinicbox_http_connections_open %ld\n",
+            __atomic_load_n(&connections_open, __ATOMIC_RELAXED));
+    fprintf(f, "# HELP clinicbox_http_connections_refused_total Connections shut at once because"
+               " their address had http_max_connections_per_address open.\n"
+               "# TYPE clinicbox_http_connections_refused_total counter\n"
+               "clinicbox_http_connections_refused_total %llu\n",
+            load(&connections_refused));
 }

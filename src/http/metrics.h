@@ -17,6 +17,10 @@ void metrics_booking(void);
 void metrics_no_shows(long n);
 /* No-shows marked by staff through the API. */
 unsigned long long metrics_no_shows_marked(void);
+/* HTTP connections counted against the per-address cap: one opened (+1) or
+ * closed (-1), and one refused for being over the cap. */
+void metrics_connection(int delta);
+void metrics_connection_refused(void);
 /* Appends the request metrics to f. */
 void metrics_write(FILE *f);
 

@@ -12,8 +12,16 @@
  * hung connection. Every other path is a UI file (static.c). Every answer
  * carries the security headers (headers.c).
  *
+ * Connections (docs/security.md "Connection limits"): civetweb gives each
+ * connection a worker of its own until it closes. Keep-alive idles end after
+ * http_keep_alive_ms, request headers must be in within request_timeout_ms,
+ * a body within HTTP_BODY_DEADLINE_MS, and one client address holds at most
+ * http_max_connections_per_address connections (src/http/connlimit.c,
+ * counted in the init_connection / connection_close callbacks).
+ *
  * Threads: civetweb's worker threads (http_threads of them); nothing here is
- * shared but the read-only route table and the atomic metrics.
+ * shared but the read-only route table, the atomic metrics and the
+ * per-address connection table (which has its own lock).
  */
 #include "http/http.h"
 
@@ -27,6 +35,7 @@
 #include "core/log.h"
 #include "core/timefmt.h"
 #include "http/authz.h"
+#include "http/connlimit.h"
 #include "http/headers.h"
 #include "http/input.h"
 #include "http/metrics.h"
@@ -636,7 +645,7 @@ static void register_handlers(const struct mg_context *cctx)
 
 struct mg_context *http_start(app_t *app)
 {
-    char threads[16];
+    char threads[16], keep_alive[16];
     static char route_names[sizeof http_routes / sizeof http_routes[0]][80];
     struct mg_callbacks cb;
 
@@ -647,6 +656,7 @@ struct mg_context *http_start(app_t *app)
     }
     metric_unmatched = metrics_route("unmatched");
     snprintf(threads, sizeof threads, "%d", app->cfg.http_threads);
+    snprintf(keep_alive, sizeof keep_alive, "%d", app->cfg.http_keep_alive_ms);
     if (!http_static_init(app))
         return NULL;
     /* civetweb's own error answers (a malformed request line, headers too
@@ -666,9 +676,13 @@ struct mg_context *http_start(app_t *app)
     const char *options[] = {"listening_ports", app->cfg.listen,
                              "num_threads", threads,
                              "enable_keep_alive", "yes",
-                             "keep_alive_timeout_ms", "30000",
-                             /* also the limit for a request's headers to
-                              * arrive and for a write to make progress */
+                             /* how long a connection may idle after an
+                              * answer, its next request's headers included */
+                             "keep_alive_timeout_ms", keep_alive,
+                             /* also the limit for a connection's first
+                              * request headers to arrive (counted from the
+                              * start of waiting for them) and for a write
+                              * to make progress */
                              "request_timeout_ms", STRINGIFY(HTTP_BODY_DEADLINE_MS),
                              "tcp_nodelay", "1",
                              "decode_url", "no",
@@ -681,12 +695,19 @@ struct mg_context *http_start(app_t *app)
     memset(&cb, 0, sizeof cb);
     cb.log_message = log_message;
     cb.init_context = register_handlers;
+    if (app->cfg.http_max_connections_per_address > 0 &&
+        !connlimit_install(&cb, app->cfg.http_threads,
+                           app->cfg.http_max_connections_per_address)) {
+        log_error("http", "out of memory");
+        return NULL;
+    }
     mg_init_library(0);
     struct mg_context *ctx = mg_start(&cb, app, options);
     if (!ctx) {
         log_error("http", "cannot listen on %s (in use, or not a valid ADDR:PORT?)",
                   app->cfg.listen);
         mg_exit_library();
+        connlimit_uninstall();
         return NULL;
     }
     return ctx;
@@ -698,6 +719,7 @@ void http_stop(struct mg_context *ctx)
         return;
     mg_stop(ctx);
     mg_exit_library();
+    connlimit_uninstall();
 }
 
 const tz_t *http_clinic_tz(req_t *r)

@@ -116,6 +116,10 @@ class DbChecks:
 
 
 class RaceTest(DbChecks, ServerTest):
+    # 48 clients at once from 127.0.0.1: more than the default per-address
+    # connection cap (docs/security.md "Connection limits") lets in.
+    server_args = ("--set", "http_max_connections_per_address=64")
+
     def setUp(self):
         # As ServerTest.setUp, but the cleanup is registered before the start,
         # so a server that fails to become ready is not left running.
