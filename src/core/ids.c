@@ -48,6 +48,17 @@ void ids_token(char out[TOKEN_LEN])
     sodium_bin2base64(out, TOKEN_LEN, b, sizeof b, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
+bool ids_token_form(const char *s)
+{
+    size_t n = 0;
+    if (!s)
+        return false;
+    for (; s[n]; n++)
+        if (!isalnum((unsigned char)s[n]) && s[n] != '-' && s[n] != '_')
+            return false;
+    return n == TOKEN_LEN - 1;
+}
+
 void ids_token_hash(const char *token, char out[TOKEN_HASH_LEN])
 {
     unsigned char h[crypto_hash_sha256_BYTES];

@@ -23,7 +23,13 @@ void ids_uuid(int64_t now_ms, char out[ID_LEN]);
 bool ids_valid(const char *s);
 /* A new unguessable token (256 bits, base64url without padding). */
 void ids_token(char out[TOKEN_LEN]);
-/* Hex SHA-256 of a token, as stored in the database. */
+/* True if s has a token's form: exactly 43 base64url characters. Says
+ * nothing about whether such a token exists. */
+bool ids_token_form(const char *s);
+/* Hex SHA-256 of a token, as stored in the database. An offer is found by
+ * this hash alone (an index lookup): the secret itself is never compared
+ * character by character, so the time a wrong token takes tells nothing
+ * about the right one. */
 void ids_token_hash(const char *token, char out[TOKEN_HASH_LEN]);
 
 #endif

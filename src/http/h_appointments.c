@@ -203,35 +203,26 @@ void h_appt_reschedule(req_t *r)
 
 void h_appt_rebook(req_t *r)
 {
+    /* Staff only. A patient rebooks through the link, with its token
+     * (h_offer_link.c); staff rebooking onto an offer's option on the
+     * patient's behalf give that option's start, and are recorded as who
+     * they are. */
     static const char *const allowed[] = {"start", "offer_token", "option", NULL};
-    struct rebook_req q = {0};
+    int64_t start = 0;
     appt_rec nu, old;
     verr_t v;
-    long long opt;
     svc_err e = {0};
-    const char *actor = r->actor;
 
     verr_init(&v);
     in_only(r->body, allowed, &v);
-    bool has_start = json_object_get(r->body, "start") != NULL;
-    bool has_token = json_object_get(r->body, "offer_token") != NULL;
-    if (has_start == has_token) {
-        verr_add(&v, 400, has_start ? "offer_token" : "start",
-                 "give either start (staff) or offer_token and option (patient link)");
-    } else if (has_start) {
-        in_time(r->body, "start", true, &q.start, &v);
-        if (json_object_get(r->body, "option"))
-            verr_add(&v, 400, "option", "option goes with offer_token, not with start");
-    } else {
-        q.by_token = true;
-        in_string(r->body, "offer_token", true, TOKEN_LEN, q.token, sizeof q.token, &v);
-        if (in_int(r->body, "option", true, 1, OFFER_MAX_OPTIONS, &opt, &v))
-            q.option = (int)opt;
-        actor = "patient";
-    }
+    if (json_object_get(r->body, "offer_token") || json_object_get(r->body, "option"))
+        verr_add(&v, 400, json_object_get(r->body, "offer_token") ? "offer_token" : "option",
+                 "is not taken here: give start (an offer's option's start to rebook onto it); "
+                 "the patient's link uses POST /api/offer-link/rebook");
+    in_time(r->body, "start", true, &start, &v);
     if (http_verr_answer(r, &v))
         return;
-    if (svc_rebook(r->app, r->params[0], &q, actor, r->now, &nu, &old, &e) != SVC_OK) {
+    if (svc_rebook(r->app, r->params[0], start, r->actor, r->now, &nu, &old, &e) != SVC_OK) {
         http_svc_problem(r, &e);
         return;
     }

@@ -118,6 +118,8 @@ void h_appt_cancel(req_t *r);
 void h_appt_no_show(req_t *r);
 void h_appt_reschedule(req_t *r);
 void h_appt_rebook(req_t *r);
+void h_offer_link_view(req_t *r);
+void h_offer_link_rebook(req_t *r);
 void h_notification_list(req_t *r);
 void h_notification_retry(req_t *r);
 /* The "outbox" object of /api/health, and its lines in /metrics. */

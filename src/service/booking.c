@@ -350,7 +350,7 @@ int booking_offer_in_tx(db_conn_t *c, app_t *app, const clinic_rec *clinic, cons
     ids_token_hash(token, hash);
     if (store_offer_insert(c, o, hash, actor) != STORE_OK)
         return unavailable(e);
-    snprintf(link, sizeof link, "%s/rebook/%s?token=%s", app->cfg.public_url, a->id, token);
+    snprintf(link, sizeof link, "%s" OFFER_LINK_PATH "%s", app->cfg.public_url, token);
 
     notify_what what = {purpose, o, link, 0, NULL, token};
     if (notify_queue(c, clinic, a, &what, now, out->notes) != 0)
@@ -404,99 +404,125 @@ int svc_reschedule(app_t *app, const char *id, int options, const char *actor, i
 
 /* ---- rebook ---------------------------------------------------------------- */
 
-struct rebook_job {
-    const clinic_rec *clinic;
-    const char *id;
-    const struct rebook_req *req;
-    const char *actor;
-    int64_t now;
-    appt_rec *new_appt, *old_appt;
-    svc_err *e;
-    int64_t start; /* out: the start asked for */
-    int duration;
-};
-
-static int rebook_job(db_conn_t *c, void *arg)
+/* Moves `old` (read in this transaction) to a new appointment at `start`
+ * with the same doctor, patient, reason and length, as `actor`: the old one
+ * becomes rescheduled, pointing at the new one. Its own time is freed first,
+ * so a move within it works. offer_id/option name the offer used, or NULL. */
+static int move_appt(db_conn_t *c, const clinic_rec *clinic, appt_rec *old, int64_t start,
+                     const char *actor, const char *offer_id, int option, int64_t now,
+                     appt_rec *nu, svc_err *e)
 {
-    struct rebook_job *j = arg;
-    appt_rec *old = j->old_appt, *nu = j->new_appt;
-    offer_rec o;
     const char *to, *why;
-    char data[160];
-    int rc = store_appt_get(c, j->id, old);
-    if (rc != STORE_OK)
-        return svc_store_fail(j->e, rc, "appointment");
-
-    j->start = j->req->start;
-    if (j->req->by_token) {
-        char hash[TOKEN_HASH_LEN];
-        ids_token_hash(j->req->token, hash);
-        rc = store_offer_by_token(c, hash, &o);
-        if (rc == STORE_NOT_FOUND || (rc == STORE_OK && strcmp(o.appointment_id, old->id) != 0))
-            return svc_fail(j->e, SVC_FORBIDDEN, "offer_token",
-                            "the offer token is not valid for this appointment");
-        if (rc != STORE_OK)
-            return unavailable(j->e);
-        if (o.used_at)
-            return svc_fail(j->e, SVC_CONFLICT, "offer_token", "this offer was already used");
-        if (j->now >= o.expires_at)
-            return svc_fail(j->e, SVC_GONE, "offer_token", "this offer has expired");
-        if (j->req->option < 1 || j->req->option > o.noptions)
-            return svc_fail(j->e, SVC_UNPROCESSABLE, "option",
-                            "option must be a number from 1 to %d", o.noptions);
-        j->start = o.options[j->req->option - 1].start;
-    }
-    j->duration = (int)((old->end - old->start) / 60);
-    if (!appt_transition(old->status, APPT_REBOOK, old->start, j->clinic->grace_minutes, j->now,
-                         &to, &why))
-        return svc_fail(j->e, SVC_CONFLICT, NULL, "cannot rebook: %s (status is %s)", why,
+    char data[200];
+    int duration = (int)((old->end - old->start) / 60);
+    if (!appt_transition(old->status, APPT_REBOOK, old->start, clinic->grace_minutes, now, &to,
+                         &why))
+        return svc_fail(e, SVC_CONFLICT, NULL, "cannot rebook: %s (status is %s)", why,
                         old->status);
 
-    /* Free the old time first, so a move within its own time works. */
     snprintf(old->status, sizeof old->status, "%s", to);
-    old->updated_at = j->now;
-    snprintf(old->updated_by, sizeof old->updated_by, "%s", j->actor);
+    old->updated_at = now;
+    snprintf(old->updated_by, sizeof old->updated_by, "%s", actor);
     if (store_appt_update(c, old) != STORE_OK)
-        return unavailable(j->e);
+        return unavailable(e);
 
     memset(nu, 0, sizeof *nu);
     snprintf(nu->doctor_id, sizeof nu->doctor_id, "%s", old->doctor_id);
     snprintf(nu->patient_id, sizeof nu->patient_id, "%s", old->patient_id);
     snprintf(nu->reason, sizeof nu->reason, "%s", old->reason);
     snprintf(nu->rescheduled_from, sizeof nu->rescheduled_from, "%s", old->id);
-    nu->start = j->start;
+    nu->start = start;
     int rounded;
-    rc = insert_booking(c, j->clinic, nu, j->duration, j->actor, j->now, false, &rounded, j->e);
+    int rc = insert_booking(c, clinic, nu, duration, actor, now, false, &rounded, e);
     if (rc != 0)
         return rc;
     snprintf(old->rescheduled_to, sizeof old->rescheduled_to, "%s", nu->id);
-    snprintf(data, sizeof data, "{\"rescheduled_to\":\"%s\"}", nu->id);
+    if (offer_id)
+        snprintf(data, sizeof data, "{\"rescheduled_to\":\"%s\",\"offer_id\":\"%s\",\"option\":%d}",
+                 nu->id, offer_id, option);
+    else
+        snprintf(data, sizeof data, "{\"rescheduled_to\":\"%s\"}", nu->id);
     if (store_appt_update(c, old) != STORE_OK ||
-        store_event(c, j->now, j->actor, "appointment", old->id, "rescheduled", data) != STORE_OK)
-        return unavailable(j->e);
-    if (j->req->by_token &&
-        store_offer_mark_used(c, o.id, j->now, j->req->option, nu->id) != STORE_OK)
-        return svc_fail(j->e, SVC_CONFLICT, "offer_token", "this offer was already used");
-    /* A used offer's link is worthless: its messages forget the token. */
-    if (j->req->by_token && store_notification_drop_offer_tokens(c, old->id, o.id) != STORE_OK)
-        return unavailable(j->e);
+        store_event(c, now, actor, "appointment", old->id, "rescheduled", data) != STORE_OK)
+        return unavailable(e);
     return 0;
 }
 
-int svc_rebook(app_t *app, const char *id, const struct rebook_req *req, const char *actor,
-               int64_t now, appt_rec *new_appt, appt_rec *old_appt, svc_err *e)
+struct rebook_job {
+    const clinic_rec *clinic;
+    const char *id;
+    int64_t start;
+    const char *actor;
+    int64_t now;
+    appt_rec *new_appt, *old_appt;
+    svc_err *e;
+    int duration; /* out */
+};
+
+static int rebook_job(db_conn_t *c, void *arg)
+{
+    struct rebook_job *j = arg;
+    int rc = store_appt_get(c, j->id, j->old_appt);
+    if (rc != STORE_OK)
+        return svc_store_fail(j->e, rc, "appointment");
+    j->duration = (int)((j->old_appt->end - j->old_appt->start) / 60);
+    return move_appt(c, j->clinic, j->old_appt, j->start, j->actor, NULL, 0, j->now, j->new_appt,
+                     j->e);
+}
+
+int svc_rebook(app_t *app, const char *id, int64_t start, const char *actor, int64_t now,
+               appt_rec *new_appt, appt_rec *old_appt, svc_err *e)
 {
     clinic_rec clinic;
     app_clinic(app, &clinic);
-    struct rebook_job j = {&clinic, id, req, actor, now, new_appt, old_appt, e, 0, 0};
+    struct rebook_job j = {&clinic, id, start, actor, now, new_appt, old_appt, e, 0};
     int rc = db_write(app->db, rebook_job, &j);
     if (rc == 0)
         outbox_kick(app);
     if (rc == DB_UNAVAILABLE)
         return unavailable(e);
-    if (rc == SVC_CONFLICT && j.start)
-        fill_alternatives(app, &clinic, old_appt->doctor_id, j.start, j.duration, now, e);
+    if (rc == SVC_CONFLICT && strcmp(e->field, "start") == 0)
+        fill_alternatives(app, &clinic, old_appt->doctor_id, start, j.duration, now, e);
     return rc;
+}
+
+int booking_rebook_offer_in_tx(db_conn_t *c, const clinic_rec *clinic, const char *token,
+                               int option, const char *actor, int64_t now, offer_rec *o,
+                               appt_rec *old, appt_rec *nu, svc_err *e)
+{
+    char hash[TOKEN_HASH_LEN];
+    ids_token_hash(token, hash);
+    int rc = store_offer_by_token(c, hash, o);
+    if (rc == STORE_NOT_FOUND)
+        return svc_fail(e, SVC_NOT_FOUND, "offer_token", "no offer has this token");
+    if (rc != STORE_OK)
+        return unavailable(e);
+    /* Expiry first: past it the token is worth nothing, used or not. */
+    if (now >= o->expires_at)
+        return svc_fail(e, SVC_GONE, "offer_token", "this offer has expired");
+    if (o->used_at)
+        return svc_fail(e, SVC_CONFLICT, "offer_token", "this offer was already used");
+    if (option < 1 || option > o->noptions)
+        return o->noptions
+                   ? svc_fail(e, SVC_UNPROCESSABLE, "option",
+                              "option must be a number from 1 to %d", o->noptions)
+                   : svc_fail(e, SVC_UNPROCESSABLE, "option", "this offer has no options");
+    if (store_appt_get(c, o->appointment_id, old) != STORE_OK)
+        return unavailable(e);
+    rc = move_appt(c, clinic, old, o->options[option - 1].start, actor, o->id, option, now, nu,
+                   e);
+    if (rc != 0)
+        return rc;
+    /* Single use, in the same transaction as the move. */
+    if (store_offer_mark_used(c, o->id, now, option, nu->id) != STORE_OK)
+        return svc_fail(e, SVC_CONFLICT, "offer_token", "this offer was already used");
+    o->used_at = now;
+    o->used_option = option;
+    snprintf(o->new_appointment_id, sizeof o->new_appointment_id, "%s", nu->id);
+    /* A used offer's link is worthless: its messages forget the token. */
+    if (store_notification_drop_offer_tokens(c, old->id, o->id) != STORE_OK)
+        return unavailable(e);
+    return 0;
 }
 
 /* ---- no-show sweep ------------------------------------------------------- */

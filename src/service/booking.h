@@ -45,15 +45,20 @@ struct offer_result {
 int svc_reschedule(app_t *app, const char *id, int options, const char *actor, int64_t now,
                    struct offer_result *out, svc_err *e);
 
-struct rebook_req {
-    bool by_token;
-    int64_t start;  /* staff */
-    char token[TOKEN_LEN + 8];
-    int option;     /* patient: 1-based */
-};
+/* Staff move appointment id to a new time (same doctor, patient, reason,
+ * length); the old one becomes rescheduled. A taken time answers
+ * SVC_CONFLICT with alternatives. */
+int svc_rebook(app_t *app, const char *id, int64_t start, const char *actor, int64_t now,
+               appt_rec *new_appt, appt_rec *old_appt, svc_err *e);
 
-int svc_rebook(app_t *app, const char *id, const struct rebook_req *req, const char *actor,
-               int64_t now, appt_rec *new_appt, appt_rec *old_appt, svc_err *e);
+/* Inside a running write job: rebooks the appointment of the offer whose
+ * token is `token` onto its option `option` (1-based), as `actor`, and uses
+ * the offer up. Fills *o (as now stored), *old and *nu. Fails with 404 (no
+ * such offer), 410 (expired, used or not), 409 (used, or the appointment
+ * cannot be rebooked, or the time was taken), 422 (no such option). */
+int booking_rebook_offer_in_tx(db_conn_t *c, const clinic_rec *clinic, const char *token,
+                               int option, const char *actor, int64_t now, offer_rec *o,
+                               appt_rec *old, appt_rec *nu, svc_err *e);
 
 /* Marks every appointment still booked at start + grace as a no-show, with
  * an offer each, in batches. Returns how many were marked, -1 on a storage

@@ -204,12 +204,12 @@ static char *dup_column(sqlite3_stmt *st, int col)
 
 int store_notification_text(db_conn_t *c, const char *id, notification_text *out)
 {
-    /* The token goes back into the link (/rebook/{appointment}?token=...)
-     * only in memory, for the sender. */
+    /* The token goes back into the link ({public_url}/rebook#...) only in
+     * memory, for the sender. */
     sqlite3_stmt *st = db_prepare(
         c, "SELECT subject, CASE WHEN link_token IS NULL THEN body ELSE "
-           "replace(body, '/rebook/' || appointment_id || '?token=" NOTE_TOKEN_REDACTED "', "
-           "'/rebook/' || appointment_id || '?token=' || link_token) END, attachment, "
+           "replace(body, '" OFFER_LINK_PATH NOTE_TOKEN_REDACTED "', "
+           "'" OFFER_LINK_PATH "' || link_token) END, attachment, "
            "offer_id IS NOT NULL AND link_token IS NULL FROM notifications WHERE id = ?1");
     memset(out, 0, sizeof *out);
     if (!st)

@@ -96,6 +96,11 @@ int store_offer_mark_used(db_conn_t *c, const char *offer_id, int64_t at, int op
  * token itself, kept (column link_token) only while the message may still
  * be sent: pass NULL for any other message and for a skipped row. */
 #define NOTE_TOKEN_REDACTED "[redacted]"
+/* The patient's rebooking link is {public_url} OFFER_LINK_PATH {token}: the
+ * token is in the fragment, which browsers neither send to a server nor put
+ * in a Referer header (docs/security.md, "Patient links"). Stored bodies
+ * hold OFFER_LINK_PATH NOTE_TOKEN_REDACTED. */
+#define OFFER_LINK_PATH "/rebook#"
 int store_notification_insert(db_conn_t *c, const notification_rec *r,
                               const notification_text *t, const char *link_token);
 int store_notification_get(db_conn_t *c, const char *id, notification_rec *out);

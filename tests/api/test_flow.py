@@ -143,28 +143,37 @@ class FlowTest(ServerTest):
         self.assertRegex(token, r"^[A-Za-z0-9_-]{43}$")
         self.assertEqual(rows[1][3], token)
         for _, body in bodies.values():
-            self.assertIn(f"/rebook/{a['id']}?token=[redacted]", body)
+            self.assertIn("/rebook#[redacted]", body)
             self.assertNotIn(token, body)
         # the slot times appear in the clinic's local time
         first_local = offer["options"][0]["start"][11:16]
         self.assertIn(first_local, bodies["email"][1])
 
-        path = f"/api/appointments/{a['id']}/rebook"
-        self.assertProblem(self.server.post(path, {"offer_token": "x" * 43, "option": 1}), 403, "offer_token")
-        self.assertProblem(self.server.post(path, {"offer_token": token, "option": 4}), 422, "option")
-        r = self.server.post(path, {"offer_token": token, "option": 2})
-        self.assertEqual(r.status, 201, r)
-        self.assertEqual(r.json["appointment"]["start"], offer["options"][1]["start"])
-        self.assertEqual(r.json["appointment"]["status"], "booked")
-        self.assertEqual(r.json["appointment"]["created_by"], "patient")
-        self.assertEqual(r.json["appointment"]["rescheduled_from"], a["id"])
-        self.assertEqual(r.json["previous"]["status"], "rescheduled")
-        self.assertEqual(r.json["previous"]["rescheduled_to"], r.json["appointment"]["id"])
+        # the patient's link rebooks without a login (tests/api/test_patient_link.py)
+        path = "/api/offer-link/rebook"
+        self.assertProblem(self.server.post(path, {"offer_token": "x" * 43, "option": 1}, auth=False),
+                           404, "offer_token")
+        self.assertProblem(self.server.post(path, {"offer_token": token, "option": 4}, auth=False),
+                           422, "option")
+        # staff cannot use a token on the appointment's own route
+        self.assertProblem(self.server.post(f"/api/appointments/{a['id']}/rebook",
+                                            {"offer_token": token, "option": 2}), 400, "offer_token")
+        r = self.server.post(path, {"offer_token": token, "option": 2}, auth=False)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["chosen"], {"option": 2, **offer["options"][1]})
+        self.assertTrue(r.json["used"])
+        old = self.server.get(f"/api/appointments/{a['id']}").json
+        self.assertEqual(old["status"], "rescheduled")
+        new = self.server.get(f"/api/appointments/{old['rescheduled_to']}").json
+        self.assertEqual(new["start"], offer["options"][1]["start"])
+        self.assertEqual(new["status"], "booked")
+        self.assertEqual(new["created_by"], "patient-link")
+        self.assertEqual(new["rescheduled_from"], a["id"])
         # a used offer's token is no longer stored
         with self.server.db() as db:
             self.assertEqual(db.execute("SELECT count(*) FROM notifications WHERE link_token = ?1 "
                                         "OR instr(body, ?1) > 0", (token,)).fetchone()[0], 0)
-        self.assertProblem(self.server.post(path, {"offer_token": token, "option": 1}), 409)
+        self.assertProblem(self.server.post(path, {"offer_token": token, "option": 1}, auth=False), 409)
         # the old time is free again
         self.book(local("12-01", "09:00"))
 

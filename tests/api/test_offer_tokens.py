@@ -18,7 +18,7 @@ from harness import Server, notifications, outbox_env, wait_until
 from peers import MailSink, TwilioStandIn
 
 NOW = "2026-11-30 07:00:00"           # Mon 08:00 Berlin
-LINK = re.compile(r"https://praxis\.example\.org/rebook/([^?\s]+)\?token=([A-Za-z0-9_-]+)")
+LINK = re.compile(r"https://praxis\.example\.org/rebook#([A-Za-z0-9_-]+)")
 
 
 def token_column(db):
@@ -83,7 +83,8 @@ class TokenTest(unittest.TestCase):
         return r.json
 
     def assertRedacted(self, body, appt):
-        self.assertIn(f"/rebook/{appt['id']}?token=[redacted]", body)
+        self.assertIn("https://praxis.example.org/rebook#[redacted]", body)
+        self.assertNotIn(appt["id"], body)
 
     # ------------------------------------------------------------------
     def test_skipped_row_never_holds_it_and_a_sent_one_drops_it(self):
@@ -96,8 +97,7 @@ class TokenTest(unittest.TestCase):
         text = mail[0]["message"].get_content()
         link = LINK.search(text)
         self.assertTrue(link, text)                         # the patient got the real link
-        self.assertEqual(link.group(1), a["id"])
-        token = link.group(2)
+        token = link.group(1)
         self.assertEqual(len(token), 43)
         self.assertTrue(wait_until(lambda: all(r[2] != "queued" and r[2] != "sending"
                                                for r in offer_rows(s) if r[1] == "email")))
@@ -130,8 +130,8 @@ class TokenTest(unittest.TestCase):
             self.assertRedacted(body, a)
             self.assertNotIn(token, body)
         # the patient uses the offer (its link came some other way, say a copy)
-        r = s.post(f"/api/appointments/{a['id']}/rebook", {"offer_token": token, "option": 1})
-        self.assertEqual(r.status, 201, r)
+        r = s.post("/api/offer-link/rebook", {"offer_token": token, "option": 1}, auth=False)
+        self.assertEqual(r.status, 200, r)
         self.assertEqual(rows_holding(s, token), [])
         self.assertTrue(all(r[4] is None for r in offer_rows(s)))
         s.stop()
@@ -160,8 +160,8 @@ class TokenTest(unittest.TestCase):
         self.assertTrue(wait_until(lambda: [x for x in offer_rows(s) if x[0] == note_id and x[2] == "dead"],
                                    timeout=20))
         self.assertEqual([x[4] for x in offer_rows(s) if x[0] == note_id], [token])
-        r = s.post(f"/api/appointments/{a['id']}/rebook", {"offer_token": token, "option": 1})
-        self.assertEqual(r.status, 201, r)
+        r = s.post("/api/offer-link/rebook", {"offer_token": token, "option": 1}, auth=False)
+        self.assertEqual(r.status, 200, r)
         self.assertEqual(rows_holding(s, token), [])
         r = s.post(f"/api/notifications/{note_id}/retry")
         self.assertEqual(r.status, 409, r)
@@ -186,7 +186,7 @@ class TokenTest(unittest.TestCase):
         self.assertEqual([r[2] for r in offer_rows(s)], ["queued", "queued"])
         for r in offer_rows(s):
             self.assertRedacted(r[3], a)
-        r = s.post(f"/api/appointments/{a['id']}/rebook", {"offer_token": token, "option": 1})
+        r = s.post("/api/offer-link/rebook", {"offer_token": token, "option": 1}, auth=False)
         self.assertEqual(r.status, 410, r)
         s.stop()
         # with the channels back the messages expire, unsent
@@ -194,7 +194,7 @@ class TokenTest(unittest.TestCase):
         self.assertTrue(wait_until(lambda: [r[2] for r in offer_rows(s)] == ["expired", "expired"],
                                    timeout=20), offer_rows(s))
         self.assertFalse([m for m in self.sink.messages if "pick a new" in str(m["message"]["Subject"])])
-        self.assertFalse([m for m in self.sms.messages if "/rebook/" in m["body"]])
+        self.assertFalse([m for m in self.sms.messages if "/rebook#" in m["body"]])
         s.stop()
 
     def test_claimed_then_expired_drops_it(self):

@@ -11,7 +11,6 @@ import email.header
 import email.utils
 import re
 import unittest
-import urllib.parse
 
 from harness import Server, notifications, outbox_env, wait_until
 from peers import MailSink, TwilioStandIn, num_segments
@@ -131,21 +130,23 @@ class EmailTest(unittest.TestCase):
             day = int(local[8:10])
             hhmm = local[11:16]
             self.assertRegex(text, rf"  {i}\) \w\w\w {day:02d} \w\w\w {hhmm}\n")
-        link = re.search(r"https://praxis\.example\.org/rebook/(\S+)\?token=(\S+)", text)
+        # the token is in the fragment (after '#'), which no browser sends on
+        link = re.search(r"https://praxis\.example\.org/rebook#(\S+)", text)
         self.assertTrue(link, text)
-        self.assertEqual(link.group(1), a["id"])
+        self.assertNotIn(a["id"], link.group(0))
+        self.assertNotIn("?", link.group(0))
         # the SMS carries the same link, numbered options, in <= 2 segments
         sms = wait_until(lambda: [s for s in self.sms.messages if "New times" in s["body"]])
         self.assertTrue(sms)
         body = sms[0]["body"]
         self.assertIn(" 1) ", body)
-        self.assertIn(f"?token={link.group(2)}", body)
+        self.assertIn(link.group(0), body)
         self.assertLessEqual(num_segments(body), 2, body)
         # the patient uses the link's token: the link really works
-        token = urllib.parse.unquote(link.group(2))
-        r = self.server.post(f"/api/appointments/{a['id']}/rebook", {"offer_token": token, "option": 2})
-        self.assertEqual(r.status, 201, r)
-        self.assertEqual(r.json["appointment"]["start"], offer["options"][1]["start"])
+        token = link.group(1)
+        r = self.server.post("/api/offer-link/rebook", {"offer_token": token, "option": 2}, auth=False)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["chosen"]["start"], offer["options"][1]["start"])
         # and the new appointment is confirmed in turn
         self.mails_with("your appointment on", count=2)
 

@@ -19,7 +19,6 @@ import datetime
 import re
 import time
 import unittest
-import urllib.parse
 
 from harness import Server, notifications, outbox_env, wait_until
 from peers import _GSM7_BASIC, _GSM7_EXT, TwilioStandIn, num_segments
@@ -41,7 +40,7 @@ def is_gsm7(text):
 
 def redacted(text):
     """text with the token of a rebooking link replaced as the database keeps it."""
-    return re.sub(r"(/rebook/[^?\s]+\?token=)[A-Za-z0-9_-]{43}", r"\1[redacted]", text)
+    return re.sub(r"(/rebook#)[A-Za-z0-9_-]{43}", r"\1[redacted]", text)
 
 class SmsTest(unittest.TestCase):
     def setUp(self):
@@ -454,7 +453,7 @@ class SmsTest(unittest.TestCase):
         (sent,) = self.accepted_for(note)
         # the patient got the link with its token; the database keeps it redacted
         self.assertEqual(redacted(sent["body"]), stored)
-        self.assertIn("?token=[redacted]", stored)
+        self.assertIn("/rebook#[redacted]", stored)
         body = sent["body"]
         self.assertNotIn("[redacted]", body)
         self.assertEqual(note["provider_id"], sent["sid"])
@@ -465,9 +464,8 @@ class SmsTest(unittest.TestCase):
             self.assertRegex(body, rf" {i}\) \w\w\w {int(local[8:10]):02d} \w\w\w {local[11:16]}")
         self.assertNotIn(" 4) ", body)
         self.assertIn("please rebook Mon 30 Nov 10:00", body)
-        link = re.search(r"https://praxis\.example\.org/rebook/([^?\s]+)\?token=(\S+)", body)
+        link = re.search(r"https://praxis\.example\.org/rebook#(\S+)", body)
         self.assertTrue(link, body)
-        self.assertEqual(link.group(1), a["id"])
         # What we found: in full (the 60-character clinic name and "with Dr.
         # Łukasz Żółć") the offer needs UCS-2 and 312 code units: 5 segments.
         # The product falls back to its shorter wording, which cuts the clinic
@@ -482,10 +480,10 @@ class SmsTest(unittest.TestCase):
         self.assertNotIn(clinic, body)
         self.assertTrue(is_gsm7(body), f"the offer should be GSM-7 once the doctor's name is dropped: {body}")
         # the link in the SMS works
-        token = urllib.parse.unquote(link.group(2))
-        r = self.server.post(f"/api/appointments/{a['id']}/rebook", {"offer_token": token, "option": 2})
-        self.assertEqual(r.status, 201, r)
-        self.assertEqual(r.json["appointment"]["start"], offer["options"][1]["start"])
+        r = self.server.post("/api/offer-link/rebook", {"offer_token": link.group(1), "option": 2},
+                             auth=False)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["chosen"]["start"], offer["options"][1]["start"])
 
 
 if __name__ == "__main__":

@@ -19,10 +19,11 @@
 /* 2026-11-30T09:00Z = Mon 30 Nov 10:00 in Berlin (CET, +01:00) */
 #define APPT_START ((int64_t)1796029200)
 
-/* ~100 characters, as the real rebooking links are */
+/* ~100 characters: {public_url}/rebook#{43-character token} with a long
+ * public_url (real links are 51 characters longer than the public_url) */
 static const char LINK[] =
-    "https://praxis-am-park.example.org/rebook/"
-    "3f2b9c1e-8d47-4a6b-9e21-7c5d0a4b8f36?t=Qm9va2luZ0xpbms";
+    "https://termine.praxis-am-stadtpark.example.org/rebook#"
+    "Qm9va2luZ0xpbmtUb2tlbjQzQ2hhcmFjdGVyc0xvbmc";
 
 static const char *const ALL[] = {"confirmation", "cancellation", "reminder_24h",
                                   "reminder_2h", "reschedule_offer", "no_show_offer"};
