@@ -17,6 +17,7 @@ Berlin); the expiry test restarts it two hours later on the same data.
 """
 import re
 import unittest
+import urllib.parse
 
 from harness import Clock, Server, outbox_env, wait_until
 from peers import MailSink
@@ -385,6 +386,17 @@ class LinkInMessageTest(unittest.TestCase):
         self.assertNotIn("token=", link)
         self.assertNotIn(a["id"], link)
         self.assertEqual(text.count(token), 1)
+        # the link opens the rebooking page, without a login; the browser
+        # asks for the path only (the fragment stays with it)
+        page = s.request("GET", urllib.parse.urlsplit(link).path, auth=False, check_spec=False)
+        self.assertEqual(page.status, 200, page)
+        self.assertTrue(page.headers["Content-Type"].startswith("text/html"), page.headers)
+        self.assertIn('<script src="rebook.js"', page.raw)
+        self.assertIn('name="referrer" content="no-referrer"', page.raw)
+        script = s.request("GET", "/rebook.js", auth=False, check_spec=False)
+        self.assertEqual(script.status, 200, script)
+        for used in ("location.hash", "/api/offer-link", "/api/offer-link/rebook", 'credentials: "omit"'):
+            self.assertIn(used, script.raw)
         # what the page does with the fragment: post it
         r = s.post("/api/offer-link", {"offer_token": token}, auth=False)
         self.assertEqual(r.status, 200, r)
