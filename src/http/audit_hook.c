@@ -89,7 +89,11 @@ bool http_audit_describe(const req_t *r, const struct route *route, audit_entry 
     int klen = (int)strcspn(kind, "/");
     int slen = klen > 1 && kind[klen - 1] == 's' ? klen - 1 : klen;
 
-    if (r->params[0][0]) { /* a record: "appointment:ID" */
+    if (r->target[0]) { /* named by the handler: a route without {} (the patient link) */
+        snprintf(e->target, sizeof e->target, "%s", r->target);
+        if (r->created[0])
+            snprintf(e->detail, sizeof e->detail, "created %s", r->created);
+    } else if (r->params[0][0]) { /* a record: "appointment:ID" */
         snprintf(e->target, sizeof e->target, "%.*s:%s", slen, kind, r->params[0]);
         for (int i = 1; i < HTTP_MAX_PARAMS && r->params[i][0]; i++)
             snprintf(e->target + strlen(e->target), sizeof e->target - strlen(e->target), "/%s",

@@ -6,6 +6,7 @@
  * back. Everything an answer can show is written here, in render_view; the
  * rules are in service/offerlink.c (docs/security.md, "Patient links").
  */
+#include <sodium.h>
 #include <string.h>
 
 #include "http/http.h"
@@ -34,6 +35,17 @@ static json_t *render_view(const struct offer_link_view *v)
         v->chosen.number ? render_option(tz, &v->chosen) : json_null());
 }
 
+/* The link acts as itself, whatever credentials came along; the audit trail
+ * names the appointment it read or moved (never the token). */
+static void as_link(req_t *r, const struct offer_link_view *v)
+{
+    snprintf(r->actor, sizeof r->actor, "%s", OFFER_LINK_ACTOR);
+    if (v && v->appointment_id[0])
+        snprintf(r->target, sizeof r->target, "appointment:%s", v->appointment_id);
+    if (v && v->new_appointment_id[0])
+        snprintf(r->created, sizeof r->created, "%s", v->new_appointment_id);
+}
+
 /* The token from the body: a string of a token's form (400 otherwise, 422
  * when too long or empty). Its value never goes into an answer. */
 static void read_token(req_t *r, char *token, size_t len, verr_t *v)
@@ -51,12 +63,16 @@ void h_offer_link_view(req_t *r)
     struct offer_link_view view;
     verr_t v;
     svc_err e = {0};
+    as_link(r, NULL);
     verr_init(&v);
     in_only(r->body, allowed, &v);
     read_token(r, token, sizeof token, &v);
     if (http_verr_answer(r, &v))
         return;
-    if (svc_offer_link_view(r->app, token, r->now, &view, &e) != SVC_OK)
+    int rc = svc_offer_link_view(r->app, token, r->now, &view, &e);
+    sodium_memzero(token, sizeof token);
+    as_link(r, &view);
+    if (rc != SVC_OK)
         http_svc_problem(r, &e);
     else
         http_json(r, 200, render_view(&view));
@@ -70,13 +86,17 @@ void h_offer_link_rebook(req_t *r)
     long long option = 0;
     verr_t v;
     svc_err e = {0};
+    as_link(r, NULL);
     verr_init(&v);
     in_only(r->body, allowed, &v);
     read_token(r, token, sizeof token, &v);
     in_int(r->body, "option", true, 1, OFFER_MAX_OPTIONS, &option, &v);
     if (http_verr_answer(r, &v))
         return;
-    if (svc_offer_link_rebook(r->app, token, (int)option, r->now, &view, &e) != SVC_OK) {
+    int rc = svc_offer_link_rebook(r->app, token, (int)option, r->now, &view, &e);
+    sodium_memzero(token, sizeof token);
+    as_link(r, &view);
+    if (rc != SVC_OK) {
         http_svc_problem(r, &e);
         return;
     }

@@ -46,6 +46,8 @@ typedef struct req {
     int status; /* what was answered */
     bool close; /* answered before the whole body was read: close after it */
     char created[ID_LEN]; /* the id a 201 answer carried, for the audit trail */
+    char target[ID_LEN + 16]; /* "kind:ID" a handler of a route without {} acted
+                                 on (the patient link), for the audit trail */
 } req_t;
 
 typedef void (*handler_fn)(req_t *r);

@@ -31,6 +31,7 @@ static int fill_view(db_conn_t *c, const clinic_rec *clinic, const offer_rec *o,
     doctor_rec d;
     const char *to, *why;
     memset(v, 0, sizeof *v);
+    snprintf(v->appointment_id, sizeof v->appointment_id, "%s", a->id);
     if (store_doctor_get(c, a->doctor_id, &d) != STORE_OK)
         return -1;
     snprintf(v->clinic_name, sizeof v->clinic_name, "%s", clinic->name);
@@ -101,6 +102,7 @@ int svc_offer_link_view(app_t *app, const char *token, int64_t now, struct offer
     int rc = SVC_OK;
 
     app_clinic(app, &clinic);
+    memset(out, 0, sizeof *out);
     ids_token_hash(token, hash);
     db_conn_t *c = db_reader(app->db);
     if (!c)
@@ -110,8 +112,10 @@ int svc_offer_link_view(app_t *app, const char *token, int64_t now, struct offer
         rc = svc_fail(e, SVC_NOT_FOUND, "offer_token", "no offer has this token");
     else if (got != STORE_OK)
         rc = unavailable(e);
-    else if (now >= o.expires_at)
+    else if (now >= o.expires_at) {
+        snprintf(out->appointment_id, sizeof out->appointment_id, "%s", o.appointment_id);
         rc = svc_fail(e, SVC_GONE, "offer_token", "this offer has expired");
+    }
     else if (store_appt_get(c, o.appointment_id, &a) != STORE_OK ||
              fill_view(c, &clinic, &o, &a, now, out) != 0 ||
              fill_free_options(c, &clinic, &o, &a, now, out) != 0)
@@ -134,12 +138,18 @@ static int link_rebook_job(db_conn_t *c, void *arg)
     struct link_rebook_job *j = arg;
     offer_rec o;
     appt_rec old, nu;
+    memset(&o, 0, sizeof o);
+    memset(j->out, 0, sizeof *j->out);
     int rc = booking_rebook_offer_in_tx(c, j->clinic, j->token, j->option, OFFER_LINK_ACTOR,
                                         j->now, &o, &old, &nu, j->e);
-    if (rc != 0)
+    if (rc != 0) {
+        /* o is filled as far as the token found an offer */
+        snprintf(j->out->appointment_id, sizeof j->out->appointment_id, "%s", o.appointment_id);
         return rc;
+    }
     if (fill_view(c, j->clinic, &o, &old, j->now, j->out) != 0)
         return unavailable(j->e);
+    snprintf(j->out->new_appointment_id, sizeof j->out->new_appointment_id, "%s", nu.id);
     return 0;
 }
 

@@ -40,14 +40,20 @@ struct offer_link_view {
     struct offer_link_option options[OFFER_MAX_OPTIONS]; /* still free ones */
     int noptions;
     struct offer_link_option chosen; /* when used: the option taken */
+    /* For the audit trail only, never shown: the appointment the offer is
+     * about ("" when no offer was found) and the one a rebook made. */
+    char appointment_id[ID_LEN];
+    char new_appointment_id[ID_LEN];
 };
 
-/* What the link's page shows. */
+/* What the link's page shows. out->appointment_id is set whenever an offer
+ * was found, also when the answer is a failure (410). */
 int svc_offer_link_view(app_t *app, const char *token, int64_t now, struct offer_link_view *out,
                         svc_err *e);
 
 /* Rebooks onto option `option` (1-based) and uses the offer up; *out is the
- * view afterwards (used, with the option chosen). */
+ * view afterwards (used, with the option chosen). On a failure after the
+ * offer was found, only out->appointment_id is set. */
 int svc_offer_link_rebook(app_t *app, const char *token, int option, int64_t now,
                           struct offer_link_view *out, svc_err *e);
 

@@ -44,6 +44,8 @@ EXPECT = {
     "POST /api/appointments/{}/no-show": {ADMIN, DESK},
     "POST /api/appointments/{}/reschedule": {ADMIN, DESK},
     "POST /api/appointments/{}/rebook": {ADMIN, DESK},
+    "POST /api/offer-link": {PUBLIC},
+    "POST /api/offer-link/rebook": {PUBLIC},
     "GET /api/notifications": {ADMIN, DESK},
     "POST /api/notifications/{}/retry": {ADMIN, DESK},
     "GET /api/sync/status": {ADMIN, DESK},

@@ -110,6 +110,20 @@ class PatientLinkTest(unittest.TestCase):
         finally:
             db.close()
 
+    def audit(self):
+        """(actor, address, action, target, outcome, detail) of every audit entry."""
+        db = self.server.db()
+        try:
+            return db.execute("SELECT actor, address, action, target, outcome, detail FROM audit_log "
+                              "ORDER BY seq").fetchall()
+        finally:
+            db.close()
+
+    def audit_of_link(self):
+        """(actor, address, action, target, outcome, detail) of the link's entries."""
+        return [(a[0], a[1], a[2], a[3], a[4], a[5]) for a in self.audit()
+                if a[2].startswith("POST /api/offer-link")]
+
     def assertProblem(self, r, status, field=None):
         self.assertEqual(r.status, status, r)
         self.assertEqual(r.headers.get("Content-Type"), "application/problem+json", r)
@@ -252,6 +266,17 @@ class PatientLinkTest(unittest.TestCase):
                                         (token,)).fetchone()[0], 0)
         finally:
             db.close()
+        # the audit trail (written just after each answer): what the link
+        # did, to which appointment, as the link (not as the API token that
+        # came along), and never the token
+        rows = wait_until(lambda: len(self.audit_of_link()) >= 5 and self.audit_of_link(), timeout=10)
+        target = f"appointment:{old['id']}"
+        self.assertEqual([(actor, action, tgt, outcome, detail)
+                          for actor, _, action, tgt, outcome, detail in rows or []],
+                         [("patient-link", "POST /api/offer-link/rebook", target, "200", f"created {new['id']}")]
+                         + [("patient-link", "POST /api/offer-link/rebook", target, "409", "")] * 3
+                         + [("patient-link", "POST /api/offer-link", target, "200", "")])
+        self.assertFalse([row for row in self.audit() if token[:12] in str(row)])
 
     def test_expired_offer_is_gone(self):
         s = self.boot()
