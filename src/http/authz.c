@@ -19,12 +19,16 @@ const char *http_cookie_name(const req_t *r)
     return r->tls ? "__Host-clinicbox" : "clinicbox_session";
 }
 
-/* Refusals come before the body is read: the connection closes after them
- * when a body may follow (it must not be read as the next request). */
+/* Refusals come before the body is read. A body of up to HTTP_MAX_BODY is
+ * read and dropped first, so that a client still sending it gets the answer
+ * rather than a reset; otherwise (chunked, too big, too slow) the
+ * connection closes after the answer (what is left must not be read as the
+ * next request). */
 static int refuse(req_t *r, int status, const char *detail, const char *extra)
 {
     const struct mg_request_info *ri = mg_get_request_info(r->conn);
-    if (ri->content_length > 0 || mg_get_header(r->conn, "Transfer-Encoding"))
+    if ((ri->content_length > 0 || mg_get_header(r->conn, "Transfer-Encoding")) &&
+        !http_drain_body(r))
         r->close = true;
     http_problem_headers(r, status, detail, extra);
     return status;

@@ -63,6 +63,11 @@ bool http_if_match(req_t *r, etag_cond *out);
 void http_json_headers(req_t *r, int status, json_t *body, const char *extra);
 /* Answers a problem with extra header lines. */
 void http_problem_headers(req_t *r, int status, const char *detail, const char *extra);
+/* Reads and drops a request body that is not going to be used (an answer
+ * refused before it was read), so that the client can finish sending and
+ * read the answer, and the connection stays usable: true when it all came
+ * within the body deadline. Chunked or over HTTP_MAX_BODY: false at once. */
+bool http_drain_body(req_t *r);
 /* Answers 204 with extra header lines (or NULL). */
 void http_no_content(req_t *r, const char *extra_headers);
 /* Answers with plain text. */

@@ -401,6 +401,27 @@ static int64_t mono_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+bool http_drain_body(req_t *r)
+{
+    const struct mg_request_info *ri = mg_get_request_info(r->conn);
+    long long left = ri->content_length;
+    if (mg_get_header(r->conn, "Transfer-Encoding") || left > HTTP_MAX_BODY)
+        return false;
+    int64_t deadline = mono_ms() + HTTP_BODY_DEADLINE_MS;
+    char buf[512];
+    while (left > 0) {
+        /* small pieces, as in read_body(): a trickle cannot stretch a read */
+        size_t want = left < (long long)sizeof buf ? (size_t)left : sizeof buf;
+        if (want > 64)
+            want = 64;
+        int n = mg_read(r->conn, buf, want);
+        if (n <= 0 || mono_ms() > deadline)
+            return false;
+        left -= n;
+    }
+    return true;
+}
+
 /* Reads and parses the body. Returns 0, or the status it answered with.
  * The handler is called only when the whole body arrived: all
  * Content-Length bytes, or a chunked body up to its last (0) chunk. */
