@@ -60,8 +60,17 @@ struct slot {
     int count; /* 0: free slot */
 };
 
+/* How long a connection over the cap waits for one of its address's
+ * connections to finish closing before it is refused. A client that makes
+ * a new connection for every request (curl in a loop, scripts) closes each
+ * one before the next, but the worker that held it may not have run
+ * connection_close yet on a busy box: this absorbs that lag, while a worker
+ * is held by an over-cap connection for at most this long. */
+#define CONNLIMIT_GRACE_MS 50
+
 struct connlimit {
     pthread_mutex_t mu;
+    pthread_cond_t freed; /* a counted connection closed */
     int nslots, cap;
     struct slot *slots;
     int64_t last_log_ms;
@@ -82,6 +91,11 @@ connlimit *connlimit_new(int slots, int cap)
     t->nslots = slots > 0 ? slots : 1;
     t->cap = cap > 0 ? cap : 1;
     pthread_mutex_init(&t->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&t->freed, &ca);
+    pthread_condattr_destroy(&ca);
     return t;
 }
 
@@ -90,6 +104,7 @@ void connlimit_free(connlimit *t)
     if (!t)
         return;
     pthread_mutex_destroy(&t->mu);
+    pthread_cond_destroy(&t->freed);
     free(t->slots);
     free(t);
 }
@@ -105,8 +120,18 @@ static struct slot *find(connlimit *t, const char *addr)
 connlimit_verdict connlimit_acquire(connlimit *t, const char *addr)
 {
     connlimit_verdict v = CONNLIMIT_UNTRACKED;
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += CONNLIMIT_GRACE_MS * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
     pthread_mutex_lock(&t->mu);
     struct slot *s = find(t, addr);
+    while (s && s->count >= t->cap &&
+           pthread_cond_timedwait(&t->freed, &t->mu, &until) == 0)
+        s = find(t, addr);
     if (s) {
         if (s->count >= t->cap) {
             v = CONNLIMIT_OVER;
@@ -136,8 +161,10 @@ void connlimit_release(connlimit *t, const char *addr)
 {
     pthread_mutex_lock(&t->mu);
     struct slot *s = find(t, addr);
-    if (s)
+    if (s) {
         s->count--;
+        pthread_cond_broadcast(&t->freed);
+    }
     pthread_mutex_unlock(&t->mu);
 }
 
