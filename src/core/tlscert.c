@@ -245,6 +245,11 @@ bool tlscert_make_self_signed(const char *cert_path, const char *key_path,
     const char *step = "make a key";
 
     snprintf(cn, sizeof cn, "%s", common_name && *common_name ? common_name : "clinicbox");
+    for (const char *p = cn; *p; p++)
+        if (*p < 0x20 || *p > 0x7E) { /* a host name of bytes no one can read */
+            snprintf(cn, sizeof cn, "clinicbox");
+            break;
+        }
     key = EVP_EC_gen("P-256");
     if (!key)
         goto fail;

@@ -40,7 +40,8 @@ typedef struct {
 bool tlscert_san_list(const char *hostname, const char *listen, char *out, size_t outlen);
 
 /* Makes a new EC P-256 key and a self-signed certificate for it (CN =
- * common_name, O = clinicbox, the given subjectAltName, CA:FALSE,
+ * common_name (cut to 64 characters; "clinicbox" when empty or not
+ * printable ASCII), O = clinicbox, the given subjectAltName, CA:FALSE,
  * serverAuth), valid from now - TLSCERT_BACKDATE_DAYS for TLSCERT_DAYS
  * days, signed with SHA-256. Writes the key to key_path (PKCS#8 PEM, mode
  * 0600) and then the certificate to cert_path (PEM, 0644). false with a
