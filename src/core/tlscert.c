@@ -144,6 +144,20 @@ static bool san_add(char *out, size_t outlen, const char *kind, const char *valu
     return true;
 }
 
+/* A name or an address as it is: IP: or DNS: (wildcards are left out). */
+static bool san_add_name(char *out, size_t outlen, const char *name, size_t n)
+{
+    char host[256];
+    unsigned char addr[16];
+    if (n == 0 || n >= sizeof host)
+        return true;
+    memcpy(host, name, n);
+    host[n] = '\0';
+    if (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1)
+        return san_add(out, outlen, "IP", host, n);
+    return dns_name_ok(host, n) ? san_add(out, outlen, "DNS", host, n) : true;
+}
+
 /* One listening_ports item: "[::1]:8443", "10.0.0.5:8443s", "8443". */
 static bool san_add_listen_item(char *out, size_t outlen, const char *item, size_t n)
 {
@@ -183,7 +197,8 @@ static bool san_add_listen_item(char *out, size_t outlen, const char *item, size
     return dns_name_ok(host, hl) ? san_add(out, outlen, "DNS", host, hl) : true;
 }
 
-bool tlscert_san_list(const char *hostname, const char *listen, char *out, size_t outlen)
+bool tlscert_san_list(const char *hostname, const char *listen, const char *names, char *out,
+                      size_t outlen)
 {
     if (!outlen)
         return false;
@@ -213,6 +228,22 @@ bool tlscert_san_list(const char *hostname, const char *listen, char *out, size_
         if (!san_add_listen_item(out, outlen, item, n))
             return false;
         p = item + n;
+        if (*p == ',')
+            p++;
+    }
+    for (const char *p = names ? names : ""; *p;) {
+        size_t n = strcspn(p, ",");
+        const char *name = p;
+        size_t len = n;
+        while (len && *name == ' ') {
+            name++;
+            len--;
+        }
+        while (len && name[len - 1] == ' ')
+            len--;
+        if (!san_add_name(out, outlen, name, len))
+            return false;
+        p += n;
         if (*p == ',')
             p++;
     }

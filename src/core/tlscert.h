@@ -34,10 +34,13 @@ typedef struct {
 /* The subjectAltName a self-signed certificate gets, in OpenSSL's config
  * syntax ("DNS:box,DNS:box.local,DNS:localhost,IP:127.0.0.1,IP:::1,..."):
  * the host name and its first label + ".local" (mDNS), localhost, the
- * loopback addresses and each specific (not wildcard) address in `listen`
- * (civetweb's listening_ports syntax, comma-separated). A host name with
- * characters outside [A-Za-z0-9.-] is left out. false if out is too small. */
-bool tlscert_san_list(const char *hostname, const char *listen, char *out, size_t outlen);
+ * loopback addresses, each specific (not wildcard) address in `listen`
+ * (civetweb's listening_ports syntax, comma-separated) and each of `names`
+ * (the `hostnames` setting: names or addresses, comma-separated). A name
+ * with characters outside [A-Za-z0-9.-] is left out. false if out is too
+ * small. */
+bool tlscert_san_list(const char *hostname, const char *listen, const char *names, char *out,
+                      size_t outlen);
 
 /* Makes a new EC P-256 key and a self-signed certificate for it (CN =
  * common_name (cut to 64 characters; "clinicbox" when empty or not

@@ -97,7 +97,7 @@ static int first_port(const char *listen)
 static bool self_signed(const struct config *cfg, int64_t now, char *cert, size_t certlen,
                         char *key, size_t keylen, char *err, size_t errlen)
 {
-    char dir[530], host[256] = "", san[1200];
+    char dir[530], host[256] = "", san[4096];
     struct stat st;
     snprintf(dir, sizeof dir, "%s/tls", cfg->data);
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
@@ -125,7 +125,7 @@ static bool self_signed(const struct config *cfg, int64_t now, char *cert, size_
         why = have_cert ? "its key is missing" : "the certificate is missing";
     }
     gethostname(host, sizeof host - 1);
-    if (!tlscert_san_list(host, cfg->listen, san, sizeof san)) {
+    if (!tlscert_san_list(host, cfg->listen, cfg->hostnames, san, sizeof san)) {
         snprintf(err, errlen, "too many names for the certificate (listen = %s)", cfg->listen);
         return false;
     }

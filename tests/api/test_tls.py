@@ -185,6 +185,7 @@ class SelfSigned(TlsCase):
         self.assertEqual(r.json["self_signed"], True)
         self.assertIn("O=clinicbox", r.json["subject"])
         self.assertEqual(r.json["issuer"], r.json["subject"])
+        self.assertTrue(r.headers.get("Strict-Transport-Security"), "HSTS under TLS")
 
         # Plain HTTP on the HTTPS port gets no HTTP answer.
         with socket.create_connection(("127.0.0.1", s.port), timeout=10) as c:

@@ -46,20 +46,26 @@ static char *slurp(const char *p)
 static void test_san_list(void)
 {
     char out[512];
-    CHECK(tlscert_san_list("box", "127.0.0.1:8443", out, sizeof out));
+    CHECK(tlscert_san_list("box", "127.0.0.1:8443", NULL, out, sizeof out));
     CHECK_EQ_STR(out, "DNS:box,DNS:box.local,DNS:localhost,IP:127.0.0.1,IP:::1");
     /* wildcards and a bare port add nothing; specific addresses do */
-    CHECK(tlscert_san_list("box.praxis.lan", "0.0.0.0:443,[::]:443,8443", out, sizeof out));
+    CHECK(tlscert_san_list("box.praxis.lan", "0.0.0.0:443,[::]:443,8443", "", out, sizeof out));
     CHECK_EQ_STR(out, "DNS:box.praxis.lan,DNS:box.local,DNS:localhost,IP:127.0.0.1,IP:::1");
-    CHECK(tlscert_san_list("box", "192.168.1.5:443s, [fe80::1]:443,[::1]:8443", out, sizeof out));
+    CHECK(tlscert_san_list("box", "192.168.1.5:443s, [fe80::1]:443,[::1]:8443", NULL, out,
+                           sizeof out));
     CHECK_EQ_STR(out, "DNS:box,DNS:box.local,DNS:localhost,IP:127.0.0.1,IP:::1,"
                       "IP:192.168.1.5,IP:fe80::1");
+    /* the hostnames setting: names and addresses, spaces around commas */
+    CHECK(tlscert_san_list("box", "", "termine.praxis.de, 10.0.0.7 ,box,*.evil,fd00::2", out,
+                           sizeof out));
+    CHECK_EQ_STR(out, "DNS:box,DNS:box.local,DNS:localhost,IP:127.0.0.1,IP:::1,"
+                      "DNS:termine.praxis.de,IP:10.0.0.7,IP:fd00::2");
     /* a host name that would not be a DNS name (or could inject entries) */
-    CHECK(tlscert_san_list("bad,DNS:evil", "", out, sizeof out));
+    CHECK(tlscert_san_list("bad,DNS:evil", "", NULL, out, sizeof out));
     CHECK_EQ_STR(out, "DNS:localhost,IP:127.0.0.1,IP:::1");
-    CHECK(tlscert_san_list("localhost", NULL, out, sizeof out));
+    CHECK(tlscert_san_list("localhost", NULL, NULL, out, sizeof out));
     CHECK_EQ_STR(out, "DNS:localhost,IP:127.0.0.1,IP:::1");
-    CHECK(!tlscert_san_list("box", "", out, 20));
+    CHECK(!tlscert_san_list("box", "", NULL, out, 20));
 }
 
 static void test_make_and_load(void)
