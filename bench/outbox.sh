@@ -185,7 +185,7 @@ start_server() {
     # All clients come from 127.0.0.1: no per-address connection cap.
     env+=("CLINICBOX_HTTP_MAX_CONNECTIONS_PER_ADDRESS=0" "$@")
     PORT=$("$LOADGEN" freeport)
-    "${env[@]}" "$CLINICBOX" serve --data "$data" --listen "127.0.0.1:$PORT" \
+    "${env[@]}" "$CLINICBOX" serve --data "$data" --listen "127.0.0.1:$PORT" --set tls=off \
         >>"$WORK/clinicbox.stdout" 2>>"$WORK/clinicbox.log" &
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")

@@ -113,8 +113,9 @@ echo
 echo "-- 3. clinicbox ($CLINICBOX)"
 PORT=$("$LOADGEN" freeport)
 # All clients come from 127.0.0.1: no per-address connection cap (what is
-# measured is throughput, not the limits of docs/security.md).
-"$CLINICBOX" serve --data "$WORK/data" --listen "127.0.0.1:$PORT" \
+# measured is throughput, not the limits of docs/security.md). Plain HTTP
+# (tls=off): the load generator speaks no TLS, like tiny_http.
+"$CLINICBOX" serve --data "$WORK/data" --listen "127.0.0.1:$PORT" --set tls=off \
     --set http_max_connections_per_address=0 >"$WORK/clinicbox.stdout" 2>"$WORK/clinicbox.log" &
 SERVER_PID=$!
 PIDS+=("$SERVER_PID")

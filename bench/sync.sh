@@ -321,7 +321,7 @@ start_server() {
         env+=("CLINICBOX_MONGO_URI=$uri")
     fi
     PORT=$("$LOADGEN" freeport)
-    "${env[@]}" "$CLINICBOX" serve --data "$data" --listen "127.0.0.1:$PORT" \
+    "${env[@]}" "$CLINICBOX" serve --data "$data" --listen "127.0.0.1:$PORT" --set tls=off \
         >>"$WORK/clinicbox.stdout" 2>>"$WORK/clinicbox.log" &
     SERVER_PID=$!
     PIDS+=("$SERVER_PID")

@@ -5,9 +5,12 @@
 # Runs apt-get only when something is missing (as root, or through sudo).
 set -euo pipefail
 
+# libssl-dev: OpenSSL's headers and libcrypto/libssl for pkg-config; the
+# server makes its certificate with libcrypto and builds the libssl.so shim
+# that lets Debian's libcivetweb load OpenSSL 3 (src/shim/).
 build_pkgs=(build-essential cmake pkg-config tzdata ca-certificates
             libsqlite3-dev libcivetweb-dev libjansson-dev libsodium-dev
-            libcurl4-openssl-dev libmongoc-dev libbson-dev curl)
+            libcurl4-openssl-dev libmongoc-dev libbson-dev libssl-dev curl)
 # python3-jsonschema and python3-yaml: the API tests check every answer
 # against docs/openapi.yaml (tests/api/openapi_check.py).
 test_pkgs=(python3 python3-aiosmtpd python3-pymongo python3-jsonschema python3-yaml

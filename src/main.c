@@ -21,6 +21,7 @@
 #include "core/tz.h"
 #include "http/hostcheck.h"
 #include "http/http.h"
+#include "http/tls.h"
 #include "outbox/outbox.h"
 #include "service/app.h"
 #include "service/noshow.h"
@@ -70,7 +71,8 @@ static void usage(FILE *f)
             "Options (serve, migrate, config, sync, user, token, audit):\n"
             "  --config FILE      Read settings from FILE (\"key = value\" lines).\n"
             "  --data DIR         Data directory (default ./clinicbox-data).\n"
-            "  --listen ADDR:PORT Address to serve on (default 127.0.0.1:8080).\n"
+            "  --listen ADDR:PORT Address to serve on (default 127.0.0.1:8080), HTTPS\n"
+            "                     unless --set tls=off (docs/security.md).\n"
             "  --set KEY=VALUE    Any other setting, as in the config file.\n"
             "\n"
             "Every setting also has an environment variable, CLINICBOX_<KEY> in capitals;\n"
@@ -202,13 +204,17 @@ static int cmd_serve(const struct config *cfg, bool serve)
     http = http_start(&app);
     if (!http)
         goto out;
-    log_info("main", "clinicbox %s serving on http://%s with data in %s", CLINICBOX_VERSION,
-             cfg->listen, db_path(app.db));
+    const tlscert_info *cert = http_tls_info();
+    const char *scheme = cert ? "https" : "http";
+    log_info("main", "clinicbox %s serving on %s://%s with data in %s%s%s", CLINICBOX_VERSION,
+             scheme, cfg->listen, db_path(app.db),
+             cert ? "; certificate SHA-256 fingerprint " : "",
+             cert ? cert->fingerprint_sha256 : "");
     if (acct_setup_open(&app))
         log_warn("main",
                  "no admin yet: create the first one with `clinicbox user add --data %s "
-                 "--username NAME --role admin`, or open http://%s/ for the first-run setup",
-                 cfg->data, cfg->listen);
+                 "--username NAME --role admin`, or open %s://%s/ for the first-run setup",
+                 cfg->data, scheme, cfg->listen);
     sigwait(&set, &sig);
     log_info("main", "received signal %d, shutting down", sig);
     rc = 0;

@@ -17,7 +17,7 @@
 #define CLINICBOX_WEB_DIR "./web"
 #endif
 
-enum kind { K_STR, K_INT };
+enum kind { K_STR, K_INT, K_BOOL };
 
 struct key {
     const char *name;
@@ -31,6 +31,7 @@ struct key {
 
 #define S(n, sec) {#n, "CLINICBOX_" #n, K_STR, offsetof(struct config, n), sizeof(((struct config *)0)->n), 0, 0, sec}
 #define I(n, lo, hi) {#n, "CLINICBOX_" #n, K_INT, offsetof(struct config, n), 0, lo, hi, false}
+#define B(n) {#n, "CLINICBOX_" #n, K_BOOL, offsetof(struct config, n), 0, 0, 0, false}
 
 static const struct key keys[] = {
     S(data, false),
@@ -52,6 +53,10 @@ static const struct key keys[] = {
     S(twilio_from, false),
     S(twilio_base_url, false),
     S(tls_ca_file, false),
+    B(tls),
+    S(tls_cert, false),
+    S(tls_key, false),
+    S(tls_redirect_listen, false),
     I(outbox_max_attempts, 1, 1000),
     I(outbox_max_backoff_seconds, 1, 86400),
     I(outbox_timeout_seconds, 1, 600),
@@ -81,6 +86,7 @@ void config_defaults(struct config *cfg)
     cfg->outbox_timeout_seconds = 30;
     cfg->sync_interval_seconds = 30;
     snprintf(cfg->web_dir, sizeof cfg->web_dir, "%s", CLINICBOX_WEB_DIR);
+    cfg->tls = true;
 }
 
 static const struct key *find_key(const char *name)
@@ -112,6 +118,14 @@ static bool apply(struct config *cfg, const struct key *k, const char *value, co
             snprintf(err, errlen, "%s: log_level must be error, warn, info or debug", where);
             return false;
         }
+        return true;
+    }
+    if (k->kind == K_BOOL) {
+        if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0) {
+            snprintf(err, errlen, "%s: %s must be on or off, not \"%s\"", where, k->name, value);
+            return false;
+        }
+        *(bool *)field = strcmp(value, "on") == 0;
         return true;
     }
     char *end = NULL;
@@ -234,6 +248,8 @@ void config_dump(const struct config *cfg)
         const char *field = (const char *)cfg + k->offset;
         if (k->kind == K_INT)
             printf("%s = %d\n", k->name, *(const int *)field);
+        else if (k->kind == K_BOOL)
+            printf("%s = %s\n", k->name, *(const bool *)field ? "on" : "off");
         else if (k->secret && *field)
             printf("%s = (set, hidden)\n", k->name);
         else

@@ -27,6 +27,9 @@ struct config {
     char twilio_account_sid[128], twilio_auth_token[128], twilio_from[64];
     char twilio_base_url[512];
     char tls_ca_file[512];
+    bool tls;                      /* serve HTTPS (docs/security.md, TLS) */
+    char tls_cert[512], tls_key[512];
+    char tls_redirect_listen[128];
     int outbox_max_attempts, outbox_max_backoff_seconds, outbox_timeout_seconds;
     char public_url[512];
     char mongo_uri[1024];

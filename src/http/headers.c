@@ -28,8 +28,5 @@ size_t http_security_headers(char *buf, size_t len, bool tls)
 
 bool http_tls_enabled(const app_t *app)
 {
-    /* The `tls` setting comes with HTTPS (issue 10, item 6); until it is
-     * merged the server speaks plain HTTP only. */
-    (void)app;
-    return false;
+    return app->cfg.tls; /* the server then speaks HTTPS only (tls.c) */
 }

@@ -41,6 +41,7 @@
 #include "http/metrics.h"
 #include "http/render.h"
 #include "http/static.h"
+#include "http/tls.h"
 
 const struct route http_routes[] = {
     {"GET", "/api/health", h_health, 0, AUTH_PUBLIC, SCOPE_NONE},
@@ -89,6 +90,7 @@ const struct route http_routes[] = {
     {"POST", "/api/tokens", h_token_create, 2, AUTH_ADMIN, SCOPE_NONE},
     {"DELETE", "/api/tokens/{}", h_token_revoke, 0, AUTH_ADMIN, SCOPE_NONE},
     {"GET", "/api/audit", h_audit_list, 0, AUTH_ADMIN, SCOPE_NONE},
+    {"GET", "/api/tls", h_tls, 0, AUTH_ADMIN, SCOPE_NONE},
 };
 const int http_routes_count = sizeof http_routes / sizeof http_routes[0];
 
@@ -696,25 +698,25 @@ struct mg_context *http_start(app_t *app)
      * sent. access_control_allow_methods empty: civetweb does not answer
      * CORS preflights itself (with "*" it would allow any origin). Its form
      * handling (mg_handle_form_request, CVE-2025-9648) is never called. */
-    const char *options[] = {"listening_ports", app->cfg.listen,
-                             "num_threads", threads,
-                             "enable_keep_alive", "yes",
-                             /* how long a connection may idle after an
-                              * answer, its next request's headers included */
-                             "keep_alive_timeout_ms", keep_alive,
-                             /* also the limit for a connection's first
-                              * request headers to arrive (counted from the
-                              * start of waiting for them) and for a write
-                              * to make progress */
-                             "request_timeout_ms", STRINGIFY(HTTP_BODY_DEADLINE_MS),
-                             "tcp_nodelay", "1",
-                             "decode_url", "no",
-                             "enable_directory_listing", "no",
-                             "cgi_pattern", "",
-                             "ssi_pattern", "",
-                             "access_control_allow_methods", "",
-                             "additional_header", security_headers,
-                             NULL};
+    const char *options[40] = {"listening_ports", app->cfg.listen,
+                               "num_threads", threads,
+                               "enable_keep_alive", "yes",
+                               /* how long a connection may idle after an
+                                * answer, its next request's headers included */
+                               "keep_alive_timeout_ms", keep_alive,
+                               /* also the limit for a connection's first
+                                * request headers to arrive (counted from the
+                                * start of waiting for them) and for a write
+                                * to make progress */
+                               "request_timeout_ms", STRINGIFY(HTTP_BODY_DEADLINE_MS),
+                               "tcp_nodelay", "1",
+                               "decode_url", "no",
+                               "enable_directory_listing", "no",
+                               "cgi_pattern", "",
+                               "ssi_pattern", "",
+                               "access_control_allow_methods", "",
+                               "additional_header", security_headers,
+                               NULL};
     memset(&cb, 0, sizeof cb);
     cb.log_message = log_message;
     cb.init_context = register_handlers;
@@ -724,14 +726,44 @@ struct mg_context *http_start(app_t *app)
         log_error("http", "out of memory");
         return NULL;
     }
-    mg_init_library(0);
-    struct mg_context *ctx = mg_start(&cb, app, options);
-    if (!ctx) {
-        log_error("http", "cannot listen on %s (in use, or not a valid ADDR:PORT?)",
-                  app->cfg.listen);
+    int nopt = 0;
+    while (options[nopt])
+        nopt++;
+    /* With TLS on, civetweb must have loaded OpenSSL (at run time, by the
+     * names libssl.so and libcrypto.so, src/shim/): never plain HTTP instead. */
+    unsigned want = app->cfg.tls ? MG_FEATURES_TLS : 0;
+    if ((mg_init_library(want) & want) != want) {
+        log_error("http", "tls is on but civetweb could not load OpenSSL (as libssl.so and "
+                          "libcrypto.so: the shims in clinicbox's lib/clinicbox over libssl3, "
+                          "src/shim/): not starting (tls = off serves plain HTTP)");
         mg_exit_library();
         connlimit_uninstall();
         return NULL;
+    }
+    if (!http_tls_prepare(&app->cfg, app_now(), options, &nopt,
+                          (int)(sizeof options / sizeof options[0]))) {
+        mg_exit_library();
+        connlimit_uninstall();
+        return NULL;
+    }
+    char why[256] = "";
+    struct mg_init_data init = {&cb, app, options};
+    struct mg_error_data error = {NULL, why, sizeof why};
+    struct mg_context *ctx = mg_start2(&init, &error);
+    http_tls_forget_key();
+    if (!ctx && app->cfg.tls && strstr(why, "SSL")) {
+        log_error("http", "cannot start HTTPS on %s: %s (the lines above say why)",
+                  app->cfg.listen, why);
+    } else if (!ctx) {
+        log_error("http", "cannot listen on %s (in use, or not a valid ADDR:PORT?)",
+                  app->cfg.listen);
+    } else if (!http_tls_redirect_start(&app->cfg)) {
+        mg_stop(ctx);
+        ctx = NULL;
+    }
+    if (!ctx) {
+        mg_exit_library();
+        connlimit_uninstall();
     }
     return ctx;
 }
@@ -740,6 +772,7 @@ void http_stop(struct mg_context *ctx)
 {
     if (!ctx)
         return;
+    http_tls_stop();
     mg_stop(ctx);
     mg_exit_library();
     connlimit_uninstall();

@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import ssl
 import subprocess
 import tempfile
 import time
@@ -105,10 +106,18 @@ class Server:
     """One clinicbox process. Keep the data directory across restarts by
     passing the same `data` to a new Server."""
 
-    def __init__(self, data=None, faketime=None, env=None, args=(), port=None, clock=None):
+    def __init__(self, data=None, faketime=None, env=None, args=(), port=None, clock=None,
+                 tls=False, cafile=None):
         """faketime: an absolute start ("YYYY-MM-DD HH:MM:SS", libfaketime's
         modifiers allowed) for this process alone; clock: a Clock that the
-        server shares with the test's other parties (restarts keep it)."""
+        server shares with the test's other parties (restarts keep it).
+        tls: serve HTTPS (the box's default) instead of plain HTTP (the
+        harness's default, `--set tls=off`); requests then trust only
+        cafile, by default the self-signed certificate the box keeps in
+        DATA/tls/cert.pem."""
+        self.tls = tls
+        self.cafile = cafile
+        self.https = False   # what this start of the server said it serves
         self.own_data = data is None
         self.data = data or tempfile.mkdtemp(prefix="clinicbox-test-")
         self.faketime = faketime
@@ -124,7 +133,9 @@ class Server:
 
     # -- process -------------------------------------------------------------
     def command(self):
-        return [BIN, "serve", "--data", self.data, "--listen", f"127.0.0.1:{self.port}"] + self.args
+        tls = [] if self.tls else ["--set", "tls=off"]   # args given later win
+        return ([BIN, "serve", "--data", self.data, "--listen", f"127.0.0.1:{self.port}"] + tls
+                + self.args)
 
     def start(self, wait=True):
         env = dict(os.environ)
@@ -224,7 +235,6 @@ class Server:
     def wait_ready(self, timeout=30):
         """Waits for this process to say it serves on its port (another
         process that answers there is not it), then for /api/health."""
-        serving = f"serving on http://127.0.0.1:{self.port} "
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -232,7 +242,11 @@ class Server:
                 if "cannot listen on" in log:
                     raise PortTaken(log)
                 raise AssertionError(f"server exited with {self.proc.returncode}:\n{self.read_log()}")
-            if serving in self.new_log():
+            log = self.new_log()
+            said = [scheme for scheme in ("http", "https")
+                    if f"serving on {scheme}://127.0.0.1:{self.port} " in log]
+            if said:
+                self.https = said[0] == "https"
                 try:
                     if self.get("/api/health", auth=False).status == 200:
                         return
@@ -281,7 +295,17 @@ class Server:
             return ""
 
     # -- HTTP ------------------------------------------------------------------
+    def ssl_context(self):
+        """A client context that trusts only the server's certificate (and
+        checks the name 127.0.0.1 against it), TLS 1.2 or later."""
+        ctx = ssl.create_default_context(cafile=self.cafile or os.path.join(self.data, "tls", "cert.pem"))
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        return ctx
+
     def connection(self, timeout=30):
+        if self.https:
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout,
+                                               context=self.ssl_context())
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
     def request(self, method, path, body=None, headers=None, raw=None, conn=None, chunked=False,

@@ -64,6 +64,7 @@ EXPECT = {
     "POST /api/tokens": {ADMIN},
     "DELETE /api/tokens/{}": {ADMIN},
     "GET /api/audit": {ADMIN},
+    "GET /api/tls": {ADMIN},
 }
 
 

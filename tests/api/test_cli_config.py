@@ -30,9 +30,11 @@ SECRETS = {
 
 
 def clean_env(**extra):
-    """The environment without any CLINICBOX_* setting of the caller."""
+    """The environment without any CLINICBOX_* setting of the caller, and
+    plain HTTP (tls off) for the servers these tests talk to with urllib."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLINICBOX_")}
     env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0:detect_leaks=1"
+    env["CLINICBOX_TLS"] = "off"
     env.update(extra)
     return env
 
