@@ -65,7 +65,7 @@ class NoShowTest(unittest.TestCase):
                          [("email", "queued", "no_show_offer"), ("sms", "queued", "no_show_offer")])
         self.assertIn("We missed you", notes[0][3])
         self.assertIn("1)", notes[0][3])
-        self.assertIn("token=", notes[1][3])
+        self.assertIn("/rebook#[redacted]", notes[1][3])   # the token only in link_token
         health = s.get("/api/health").json
         self.assertFalse(health["noshow"]["held"])
         self.assertGreaterEqual(health["noshow"]["total"], 1)
