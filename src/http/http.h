@@ -19,6 +19,7 @@
 #include "core/etag.h"
 #include "core/tz.h"
 #include "http/input.h"
+#include "http/router.h"
 #include "store/records.h"
 
 #define HTTP_MAX_BODY (64 * 1024)
@@ -35,7 +36,7 @@ typedef struct req {
     app_t *app;
     const char *method;
     const char *query;
-    char params[HTTP_MAX_PARAMS][80]; /* the {} parts of the route */
+    char params[HTTP_MAX_PARAMS][HTTP_ROUTE_PARAM_LEN]; /* the {} parts of the route */
     json_t *body;                     /* NULL when the request had none */
     char actor[ACTOR_MAX_LEN + 1];
     int64_t now;

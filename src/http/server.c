@@ -28,6 +28,7 @@
 #include "http/input.h"
 #include "http/metrics.h"
 #include "http/render.h"
+#include "http/router.h"
 
 const struct route http_routes[] = {
     {"GET", "/api/health", h_health, 0, AUTH_PUBLIC, SCOPE_NONE},
@@ -235,30 +236,6 @@ bool http_query(req_t *r, const char *name, char *out, size_t len)
         snprintf(out, len, "%s", buf);
     free(buf);
     return n >= 0;
-}
-
-/* Matches path against pattern, filling params. A parameter is one segment
- * of id characters ([A-Za-z0-9_-]); the path is civetweb's decoded but
- * uncleaned one, so "..", an encoded "/" or a NUL never reach another route. */
-static bool match(const char *pattern, const char *path, req_t *r)
-{
-    int np = 0;
-    while (*pattern && *path) {
-        if (pattern[0] == '{' && pattern[1] == '}') {
-            size_t n = 0;
-            while (isalnum((unsigned char)path[n]) || path[n] == '-' || path[n] == '_')
-                n++;
-            if (n == 0 || n >= sizeof r->params[0] || np >= HTTP_MAX_PARAMS)
-                return false;
-            memcpy(r->params[np], path, n);
-            r->params[np++][n] = '\0';
-            path += n;
-            pattern += 2;
-        } else if (*pattern++ != *path++) {
-            return false;
-        }
-    }
-    return !*pattern && !*path;
 }
 
 static bool json_content_type(const char *ct)
@@ -517,7 +494,9 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
 
     const struct route *route = NULL;
     for (int i = 0; i < http_routes_count; i++) {
-        if (!ri->local_uri_raw || !match(http_routes[i].pattern, ri->local_uri_raw, &r))
+        if (!ri->local_uri_raw ||
+            !http_route_match(http_routes[i].pattern, ri->local_uri_raw, r.params,
+                              HTTP_MAX_PARAMS))
             continue;
         path_known = true;
         if (strcmp(http_routes[i].method, r.method) == 0) {
