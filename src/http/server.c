@@ -25,6 +25,7 @@
 
 #include "core/log.h"
 #include "core/timefmt.h"
+#include "http/body.h"
 #include "http/input.h"
 #include "http/metrics.h"
 #include "http/render.h"
@@ -238,16 +239,6 @@ bool http_query(req_t *r, const char *name, char *out, size_t len)
     return n >= 0;
 }
 
-static bool json_content_type(const char *ct)
-{
-    if (!ct)
-        return false;
-    while (*ct == ' ')
-        ct++;
-    size_t n = strcspn(ct, "; ");
-    return (n == 16 && strncasecmp(ct, "application/json", 16) == 0);
-}
-
 /* An answer given before the whole body was read: the connection is closed
  * after it (what is left of the body must not be read as a next request). */
 static int body_problem(req_t *r, int status, const char *detail)
@@ -257,34 +248,13 @@ static int body_problem(req_t *r, int status, const char *detail)
     return status;
 }
 
-/* Refuses framing that two readers could take differently (RFC 9112 6.3):
- * Content-Length together with Transfer-Encoding, two Transfer-Encoding
- * headers, or Content-Length headers with different values. civetweb would
- * silently prefer chunked and read only the first Content-Length. */
+/* Refuses ambiguous framing (body.h): civetweb would silently prefer
+ * chunked and read only the first Content-Length. */
 static int check_framing(req_t *r, const struct mg_request_info *ri)
 {
-    const char *cl = NULL;
-    int nte = 0;
-    for (int i = 0; i < ri->num_headers; i++) {
-        const char *name = ri->http_headers[i].name, *value = ri->http_headers[i].value;
-        if (!name)
-            continue;
-        if (strcasecmp(name, "Transfer-Encoding") == 0) {
-            nte++;
-        } else if (strcasecmp(name, "Content-Length") == 0) {
-            if (cl && strcmp(cl, value ? value : "") != 0)
-                return body_problem(r, 400, "the request has Content-Length headers that differ");
-            cl = value ? value : "";
-            if (!*cl || strspn(cl, "0123456789") != strlen(cl))
-                return body_problem(r, 400, "Content-Length must be a decimal number");
-        }
-    }
-    if (nte > 1)
-        return body_problem(r, 400, "the request has more than one Transfer-Encoding header");
-    if (nte && cl)
-        return body_problem(r, 400,
-                            "the request has both Content-Length and Transfer-Encoding");
-    return 0;
+    const char *detail = NULL;
+    int status = http_body_framing(ri->http_headers, ri->num_headers, &detail);
+    return status ? body_problem(r, status, detail) : 0;
 }
 
 /* Bytes asked of one mg_read(). civetweb keeps a read going while bytes
@@ -310,7 +280,6 @@ static int read_body(req_t *r, const struct mg_request_info *ri, int mode)
     bool chunked = te && strcasecmp(te, "chunked") == 0;
     char *buf = NULL;
     size_t len = 0;
-    json_error_t jerr;
     char msg[300];
 
     int framing = check_framing(r, ri);
@@ -375,46 +344,12 @@ static int read_body(req_t *r, const struct mg_request_info *ri, int mode)
                             chunked ? "the chunked body ended before its last chunk"
                                     : "the body ended before its declared Content-Length");
     }
-    size_t start = 0;
-    while (start < len && isspace((unsigned char)buf[start]))
-        start++;
-    if (start == len) {
-        free(buf);
-        if (mode == 2) {
-            http_problem(r, 400, "a JSON object body is required", NULL, NULL);
-            return 400;
-        }
-        return 0;
-    }
-    if (mode == 0) {
-        free(buf);
-        return 0;
-    }
-    if (!json_content_type(mg_get_header(r->conn, "Content-Type"))) {
-        free(buf);
-        http_problem(r, 415, "the body must be JSON with Content-Type: application/json", NULL,
-                     NULL);
-        return 415;
-    }
-    if (!input_depth_ok(buf, len, HTTP_MAX_DEPTH)) {
-        free(buf);
-        snprintf(msg, sizeof msg, "the JSON is nested deeper than %d levels", HTTP_MAX_DEPTH);
-        http_problem(r, 400, msg, NULL, NULL);
-        return 400;
-    }
-    r->body = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    int status = http_body_parse(buf, len, mode, mg_get_header(r->conn, "Content-Type"),
+                                 &r->body, msg, sizeof msg);
     free(buf);
-    if (!r->body) {
-        snprintf(msg, sizeof msg, "malformed JSON at line %d, column %d: %s", jerr.line,
-                 jerr.column, jerr.text);
-        http_problem(r, 400, msg, NULL, NULL);
-        return 400;
-    }
-    if (!json_is_object(r->body)) {
-        http_problem(r, 400, "the body must be a JSON object", NULL, NULL);
-        return 400;
-    }
-    return 0;
+    if (status)
+        http_problem(r, status, msg, NULL, NULL);
+    return status;
 }
 
 /* Refuses a query whose values, once decoded, hold a NUL or another
