@@ -4,6 +4,8 @@
 #   scripts/fuzz.sh short [TARGET...]          each target 25 s (the stage of scripts/test.sh)
 #   scripts/fuzz.sh long [SECONDS] [TARGET...] each target SECONDS (default 300)
 #   scripts/fuzz.sh replay [TARGET...]         the seeds and regression inputs once each
+#   scripts/fuzz.sh coverage [TARGET...]       line and branch coverage of each target's own
+#                                              sources by its corpus (llvm-cov, build-fuzz/coverage)
 # A run starts from the seeds in tests/fuzz/corpus/<target>/ plus what
 # earlier runs found (build-fuzz/corpus/<target>/, kept, never committed).
 # A crash, sanitizer report, leak, timeout (10 s for one input) or a broken
@@ -24,9 +26,9 @@ case $mode in
       shift
     fi
     ;;
-  replay) secs=0 ;;
+  replay | coverage) secs=0 ;;
   *)
-    echo "usage: scripts/fuzz.sh short|long [SECONDS]|replay [TARGET...]" >&2
+    echo "usage: scripts/fuzz.sh short|long [SECONDS]|replay|coverage [TARGET...]" >&2
     exit 2
     ;;
 esac
@@ -60,6 +62,44 @@ max_len() {
     *) echo 4096 ;;
   esac
 }
+
+# The sources a target is about, for `coverage`.
+sources() {
+  case $1 in
+    request) echo src/http/body.c src/http/input.c src/core/etag.c ;;
+    router) echo src/http/router.c ;;
+    config) echo src/core/config.c ;;
+    rfc3339) echo src/core/timefmt.c ;;
+    tzif) echo src/core/tz.c ;;
+    docmap) echo sync/docmap.c sync/hlc.c ;;
+    *) echo "tests/fuzz/fuzz_$1.c" ;;
+  esac
+}
+
+# Coverage: the same targets built once more with clang's source-based
+# coverage, each run once over its corpus (the seeds and what runs found).
+# llvm-cov counts lines and branches of the source, which libFuzzer's cov:
+# (instrumented edges, sanitizer checks included) does not show per file.
+if [ "$mode" = coverage ]; then
+  cdir=$dir/coverage
+  cmake -S . -B "$cdir" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCLINICBOX_FUZZ=ON -DCMAKE_C_FLAGS="-fprofile-instr-generate -fcoverage-mapping" \
+    -DCMAKE_EXE_LINKER_FLAGS="-fprofile-instr-generate" >/dev/null || exit 1
+  cmake --build "$cdir" -j"$(nproc)" --target fuzzers 2>&1 | grep -vE '^\[ *[0-9]+%\]'
+  [ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
+  for t in "${targets[@]}"; do
+    mkdir -p "$dir/corpus/$t"
+    rm -f "$cdir/$t.profraw"
+    LLVM_PROFILE_FILE="$cdir/$t.profraw" "$cdir/tests/fuzz/fuzz_$t" -runs=0 \
+      "$dir/corpus/$t" "tests/fuzz/corpus/$t" >"$cdir/$t.log" 2>&1 || exit 1
+    llvm-profdata-14 merge -o "$cdir/$t.profdata" "$cdir/$t.profraw" || exit 1
+    echo "== $t ($(find "$dir/corpus/$t" "tests/fuzz/corpus/$t" -type f | wc -l) inputs)"
+    # shellcheck disable=SC2046
+    llvm-cov-14 report "$cdir/tests/fuzz/fuzz_$t" -instr-profile="$cdir/$t.profdata" \
+      $(for f in $(sources "$t"); do echo "$PWD/$f"; done)
+  done
+  exit 0
+fi
 
 # Whatever the sanitizers find is fatal, with a stack to read.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=1:abort_on_error=0"

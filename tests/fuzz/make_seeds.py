@@ -74,6 +74,12 @@ request("duplicate-key", 2, b'{"name": "a", "name": "b"}')
 request("deep", 2, b'{"a":' * 32 + b"1" + b"}" * 32)
 request("escapes", 2, b'{"name": "\\"[{\\\\\\u005b\\u2028x\\ud83d\\ude00"}')
 request("not-json-type", 2, b'{"name": "x"}', [("Content-Type", "text/plain")])
+# Added after the first long run, whose coverage report showed these paths
+# unreached: a JSON body that is not an object; a \u0000 in a string (which
+# jansson refuses without JSON_ALLOW_NUL, so input.c's own check for it
+# stays unreached: it is a second line of defence).
+request("array-body", 2, b"[1, 2]")
+request("nul-in-email", 2, {"name": "A", "email": "a\u0000@example.org", "phone": "+49\u0000"})
 
 # ---- router: a path, or "pattern\npath" -----------------------------------
 for name, path in [
