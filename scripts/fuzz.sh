@@ -56,7 +56,7 @@ fi
 # The longest input worth trying per target (libFuzzer's -max_len).
 max_len() {
   case $1 in
-    router | rfc3339) echo 512 ;;
+    router | rfc3339 | credentials) echo 512 ;;
     request) echo 16384 ;; # room for 32 levels of nesting and long strings
     tzif) echo 8192 ;;     # Europe/Berlin is 2298 bytes
     *) echo 4096 ;;
@@ -72,6 +72,7 @@ sources() {
     rfc3339) echo src/core/timefmt.c ;;
     tzif) echo src/core/tz.c ;;
     docmap) echo sync/docmap.c sync/hlc.c ;;
+    credentials) echo src/auth/credentials.c ;;
     *) echo "tests/fuzz/fuzz_$1.c" ;;
   esac
 }
@@ -88,6 +89,7 @@ if [ "$mode" = coverage ]; then
   cmake --build "$cdir" -j"$(nproc)" --target fuzzers 2>&1 | grep -vE '^\[ *[0-9]+%\]'
   [ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
   for t in "${targets[@]}"; do
+    [ -x "$cdir/tests/fuzz/fuzz_$t" ] || { echo "== $t: not built"; continue; }
     mkdir -p "$dir/corpus/$t"
     rm -f "$cdir/$t.profraw"
     LLVM_PROFILE_FILE="$cdir/$t.profraw" "$cdir/tests/fuzz/fuzz_$t" -runs=0 \
@@ -111,6 +113,11 @@ summary=()
 for t in "${targets[@]}"; do
   bin=$dir/tests/fuzz/fuzz_$t
   seeds=tests/fuzz/corpus/$t
+  if [ -f "tests/fuzz/fuzz_$t.c" ] && [ ! -x "$bin" ] &&
+     grep -q "FUZZ_NEEDS_fuzz_$t " tests/fuzz/CMakeLists.txt; then
+    echo "fuzz: $t     left out: the code it fuzzes is not on this branch (tests/fuzz/CMakeLists.txt)"
+    continue
+  fi
   if [ ! -x "$bin" ] || [ ! -d "$seeds" ]; then
     echo "fuzz: no target $t (tests/fuzz/fuzz_$t.c and $seeds/)" >&2
     status=1
@@ -152,12 +159,6 @@ for t in "${targets[@]}"; do
     echo "----"
   fi
 done
-# TODO(fuzz_session): no session cookie / API token target until
-# src/auth/session.c is on main (tests/fuzz/CMakeLists.txt says what to add).
-if [ ! -f tests/fuzz/fuzz_session.c ]; then
-  echo "fuzz: session  TODO(fuzz_session): no target yet for the session cookie/token parsing"
-fi
-
 echo
 echo "== fuzz $mode: ${#summary[@]} target(s), $([ $status -eq 0 ] && echo 'no crash' || echo 'FAILED')"
 printf '%s\n' "${summary[@]}"

@@ -1,7 +1,8 @@
 /*
- * router.c — see router.h. The path is civetweb's decoded but uncleaned one
- * (local_uri_raw), so a parameter is checked character by character rather
- * than trusted to be one segment.
+ * router.c — see router.h. The path is local_uri_raw as civetweb hands it
+ * over, never cleaned, so a parameter is checked character by character
+ * rather than trusted to be one segment: "..", a "/" (encoded or not), "%"
+ * and NUL are no id characters and never reach another route.
  */
 #include "http/router.h"
 

@@ -96,6 +96,20 @@ for name, path in [
         ("pattern", "/api/{}/x/{}/{}\n/api/a/x/b-c/d_e")]:
     write("router", name, path)
 
+# ---- credentials: "Authorization value\nCookie value" ----------------------
+TOK = "q6v4Zx1rXb2M9pWk3sT7yLh0nC5dF8gJ2eR4uA6iO1w"  # 43 base64url characters
+for name, text in [
+        ("bearer", f"Bearer cbx_{TOK}"),
+        ("bearer-spaces", f"bearer   cbx_{TOK} \t"),
+        ("bearer-short", "Bearer cbx_abc"),
+        ("basic", "Basic dXNlcjpwYXNzd29yZA=="),
+        ("cookie", f"\nclinicbox_session={TOK}"),
+        ("cookie-tls", f"\ntheme=dark; __Host-clinicbox={TOK}; lang=de"),
+        ("cookie-twice", f"\nclinicbox_session=bad; clinicbox_session={TOK}"),
+        ("cookie-bad", "\nclinicbox_session=../../etc; x"),
+        ("both", f"Bearer cbx_{TOK}\nclinicbox_session={TOK}")]:
+    write("credentials", name, text)
+
 # ---- config -------------------------------------------------------------
 write("config", "full", """\
 # clinicbox settings (docs/config.md)
