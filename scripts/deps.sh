@@ -13,8 +13,9 @@ build_pkgs=(build-essential cmake pkg-config tzdata ca-certificates
             libcurl4-openssl-dev libmongoc-dev libbson-dev libssl-dev curl)
 # python3-jsonschema and python3-yaml: the API tests check every answer
 # against docs/openapi.yaml (tests/api/openapi_check.py).
+# clang-14 and libclang-rt-14-dev: the fuzz targets (libFuzzer, scripts/fuzz.sh).
 test_pkgs=(python3 python3-aiosmtpd python3-pymongo python3-jsonschema python3-yaml
-           faketime sqlite3 openssl)
+           faketime sqlite3 openssl clang-14 libclang-rt-14-dev)
 # Commands the tests need that may come from elsewhere than Debian's
 # packages (CI machines ship their own Node.js): installed from Debian only
 # when the command is missing.

@@ -4,7 +4,9 @@
 # with ThreadSanitizer (the server is multi-threaded); the API tests of the
 # normal build run once more with the test runner's clock 400 days ahead. A sanitizer report
 # makes the server exit non-zero, which fails the test that stopped it.
-# The last line sums the runs up ("N passed, N failed").
+# Then each libFuzzer target runs for 25 s (scripts/fuzz.sh short); a crash
+# fails it. The last line sums the runs up ("N passed, N failed"; a fuzz
+# target counts as one).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 scripts/deps.sh test || exit 1
@@ -64,6 +66,26 @@ run_shifted build || status=1
 run_suite build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCLINICBOX_SANITIZE=ON || status=1
 TSAN_OPTIONS="exitcode=66 ${TSAN_OPTIONS:-}" \
   run_suite build-tsan -DCMAKE_BUILD_TYPE=Debug -DCLINICBOX_TSAN=ON || status=1
+# Each fuzz target (tests/fuzz, docs/fuzzing.md) for 25 s from its seeds, in
+# its own clang build (build-fuzz); one target that crashes, trips a
+# sanitizer or a check, leaks or hangs fails the stage. About 3 minutes.
+run_fuzz() {
+  local log=build-fuzz/short.log
+  mkdir -p build-fuzz
+  echo "== build-fuzz: each fuzz target 25 s (scripts/fuzz.sh short)"
+  scripts/fuzz.sh short 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  local ok bad
+  ok=$(grep -cE '^fuzz: [a-z0-9_]+ +ok ' "$log")
+  bad=$(grep -cE '^fuzz: [a-z0-9_]+ +FAILED' "$log")
+  passed=$((passed + ok))
+  failed=$((failed + bad))
+  if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+    failed=$((failed + 1)) # the build, or a missing target
+  fi
+  return "$rc"
+}
+run_fuzz || status=1
 
 echo
 echo "$passed passed, $failed failed"

@@ -260,6 +260,10 @@ int docmap_set_fields(db_conn_t *c, const char *collection, const char *id, bson
 
 /* ---- reading ------------------------------------------------------------- */
 
+/* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z in ms since 1970. */
+#define DOCMAP_DATE_MIN_MS INT64_C(-62135596800000)
+#define DOCMAP_DATE_MAX_MS INT64_C(253402300799999)
+
 /* key may be a dotted path ("_sync.rev"). */
 static bool find(const bson_t *d, const char *key, bson_iter_t *it)
 {
@@ -293,7 +297,11 @@ bool docmap_date(const bson_t *d, const char *key, int64_t *out)
     if (!BSON_ITER_HOLDS_DATE_TIME(&it))
         return false;
     int64_t ms = bson_iter_date_time(&it);
-    *out = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    /* Years 1..9999, the box's range (tz.h): beyond it a date is no use,
+     * and seconds * 1000 on the way back would overflow. */
+    if (ms < DOCMAP_DATE_MIN_MS || ms > DOCMAP_DATE_MAX_MS)
+        return false;
+    *out = ms / 1000 - (ms % 1000 < 0); /* rounded down */
     return true;
 }
 
@@ -309,7 +317,11 @@ static bool number(const bson_t *d, const char *key, int64_t *out, bool *present
         return true;
     }
     if (BSON_ITER_HOLDS_DOUBLE(&it)) {
+        /* A whole number in int64_t's range (NaN fails both tests); the
+         * conversion of one outside it is undefined behaviour. */
         double v = bson_iter_double(&it);
+        if (!(v >= -0x1p63 && v < 0x1p63))
+            return false;
         *out = (int64_t)v;
         return v == (double)*out;
     }
@@ -367,11 +379,11 @@ bool docmap_to_clinic(const bson_t *d, clinic_rec *out, struct docmap_err *e)
     TEXT(d, "name", out->name, e);
     if (!out->name[0])
         return fail(e, "name", "missing");
-    char tzname[sizeof out->timezone];
-    TEXT(d, "timezone", tzname, e);
-    if (!tz_get(tzname))
+    char zone[sizeof out->timezone];
+    TEXT(d, "timezone", zone, e);
+    if (!tz_get(zone))
         return fail(e, "timezone", "not a known time zone");
-    snprintf(out->timezone, sizeof out->timezone, "%s", tzname);
+    snprintf(out->timezone, sizeof out->timezone, "%s", zone);
     bson_iter_t it;
     out->grace_set = find(d, "graceMinutes", &it);
     if (out->grace_set && !int_in(d, "graceMinutes", 0, 1440, &out->grace_minutes, true, e))

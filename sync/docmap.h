@@ -55,7 +55,8 @@ bool docmap_to_schedule(const bson_t *d, schedule_rec *out, struct docmap_err *e
  * it is a text or absent (null or missing: ""), false when it is of another
  * type or longer than len - 1 bytes. */
 bool docmap_text(const bson_t *d, const char *key, char *out, size_t len);
-/* A date field as unix seconds (0 when null or missing). */
+/* A date field as unix seconds (0 when null or missing); false when it is
+ * of another type or outside years 1..9999. */
 bool docmap_date(const bson_t *d, const char *key, int64_t *out);
 /* The tombstone mark: deletedAt set. */
 bool docmap_deleted(const bson_t *d);

@@ -160,23 +160,17 @@ static char *trim(char *s)
     return s;
 }
 
-static bool load_file(struct config *cfg, const char *file, char *err, size_t errlen)
+bool config_read(struct config *cfg, FILE *f, const char *file, char *err, size_t errlen)
 {
-    FILE *f = fopen(file, "r");
     char line[2048], where[600];
     int lineno = 0;
-    bool ok = false;
 
-    if (!f) {
-        snprintf(err, errlen, "cannot open config file %s: %s", file, strerror(errno));
-        return false;
-    }
     while (fgets(line, sizeof line, f)) {
         lineno++;
         snprintf(where, sizeof where, "%s:%d", file, lineno);
         if (!strchr(line, '\n') && !feof(f)) {
             snprintf(err, errlen, "%s: line too long", where);
-            goto out;
+            return false;
         }
         char *hash = strchr(line, '#');
         if (hash)
@@ -187,7 +181,7 @@ static bool load_file(struct config *cfg, const char *file, char *err, size_t er
         char *eq = strchr(s, '=');
         if (!eq) {
             snprintf(err, errlen, "%s: expected \"key = value\"", where);
-            goto out;
+            return false;
         }
         *eq = '\0';
         char *key = trim(s), *value = trim(eq + 1);
@@ -199,13 +193,22 @@ static bool load_file(struct config *cfg, const char *file, char *err, size_t er
         const struct key *k = find_key(key);
         if (!k) {
             snprintf(err, errlen, "%s: unknown setting \"%s\"", where, key);
-            goto out;
+            return false;
         }
         if (!apply(cfg, k, value, where, err, errlen))
-            goto out;
+            return false;
     }
-    ok = true;
-out:
+    return true;
+}
+
+static bool load_file(struct config *cfg, const char *file, char *err, size_t errlen)
+{
+    FILE *f = fopen(file, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot open config file %s: %s", file, strerror(errno));
+        return false;
+    }
+    bool ok = config_read(cfg, f, file, err, errlen);
     fclose(f);
     return ok;
 }

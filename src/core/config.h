@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct config {
     char data[512];
@@ -45,6 +46,10 @@ void config_defaults(struct config *cfg);
 /* Applies a config file, then the environment. Returns false and writes a
  * message naming the file, line and key into err on the first problem. */
 bool config_load(struct config *cfg, const char *file, char *err, size_t errlen);
+
+/* Applies the "key = value" lines read from f (config_load's file part;
+ * `file` only names it in messages). Same results and messages. */
+bool config_read(struct config *cfg, FILE *f, const char *file, char *err, size_t errlen);
 
 /* Sets one key (as from a command-line flag). Same validation as the file. */
 bool config_set(struct config *cfg, const char *key, const char *value, char *err,

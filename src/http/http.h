@@ -20,6 +20,7 @@
 #include "core/tz.h"
 #include "http/input.h"
 #include "store/audit.h"
+#include "http/router.h"
 #include "store/records.h"
 
 #define HTTP_MAX_BODY (64 * 1024)
@@ -36,7 +37,7 @@ typedef struct req {
     app_t *app;
     const char *method;
     const char *query;
-    char params[HTTP_MAX_PARAMS][80]; /* the {} parts of the route */
+    char params[HTTP_MAX_PARAMS][HTTP_ROUTE_PARAM_LEN]; /* the {} parts of the route */
     json_t *body;                     /* NULL when the request had none */
     char actor[ACTOR_MAX_LEN + 1]; /* who.kind as text: user:NAME, token:NAME, ... */
     principal_t who;                /* anonymous until authz_identify() */

@@ -35,11 +35,13 @@
 #include "core/log.h"
 #include "core/timefmt.h"
 #include "http/authz.h"
+#include "http/body.h"
 #include "http/connlimit.h"
 #include "http/headers.h"
 #include "http/input.h"
 #include "http/metrics.h"
 #include "http/render.h"
+#include "http/router.h"
 #include "http/static.h"
 #include "http/tls.h"
 
@@ -316,41 +318,6 @@ bool http_query(req_t *r, const char *name, char *out, size_t len)
     return n >= 0;
 }
 
-/* Matches path against pattern, filling params. A parameter is one segment
- * of id characters ([A-Za-z0-9_-]); the path is the raw one (civetweb's
- * decode_url is off, see http_start()), so "..", an encoded "/" or a NUL
- * never reach another route: "%" is no id character. */
-static bool match(const char *pattern, const char *path, req_t *r)
-{
-    int np = 0;
-    while (*pattern && *path) {
-        if (pattern[0] == '{' && pattern[1] == '}') {
-            size_t n = 0;
-            while (isalnum((unsigned char)path[n]) || path[n] == '-' || path[n] == '_')
-                n++;
-            if (n == 0 || n >= sizeof r->params[0] || np >= HTTP_MAX_PARAMS)
-                return false;
-            memcpy(r->params[np], path, n);
-            r->params[np++][n] = '\0';
-            path += n;
-            pattern += 2;
-        } else if (*pattern++ != *path++) {
-            return false;
-        }
-    }
-    return !*pattern && !*path;
-}
-
-static bool json_content_type(const char *ct)
-{
-    if (!ct)
-        return false;
-    while (*ct == ' ')
-        ct++;
-    size_t n = strcspn(ct, "; ");
-    return (n == 16 && strncasecmp(ct, "application/json", 16) == 0);
-}
-
 /* An answer given before the whole body was read: the connection is closed
  * after it (what is left of the body must not be read as a next request). */
 static int body_problem(req_t *r, int status, const char *detail)
@@ -360,34 +327,13 @@ static int body_problem(req_t *r, int status, const char *detail)
     return status;
 }
 
-/* Refuses framing that two readers could take differently (RFC 9112 6.3):
- * Content-Length together with Transfer-Encoding, two Transfer-Encoding
- * headers, or Content-Length headers with different values. civetweb would
- * silently prefer chunked and read only the first Content-Length. */
+/* Refuses ambiguous framing (body.h): civetweb would silently prefer
+ * chunked and read only the first Content-Length. */
 static int check_framing(req_t *r, const struct mg_request_info *ri)
 {
-    const char *cl = NULL;
-    int nte = 0;
-    for (int i = 0; i < ri->num_headers; i++) {
-        const char *name = ri->http_headers[i].name, *value = ri->http_headers[i].value;
-        if (!name)
-            continue;
-        if (strcasecmp(name, "Transfer-Encoding") == 0) {
-            nte++;
-        } else if (strcasecmp(name, "Content-Length") == 0) {
-            if (cl && strcmp(cl, value ? value : "") != 0)
-                return body_problem(r, 400, "the request has Content-Length headers that differ");
-            cl = value ? value : "";
-            if (!*cl || strspn(cl, "0123456789") != strlen(cl))
-                return body_problem(r, 400, "Content-Length must be a decimal number");
-        }
-    }
-    if (nte > 1)
-        return body_problem(r, 400, "the request has more than one Transfer-Encoding header");
-    if (nte && cl)
-        return body_problem(r, 400,
-                            "the request has both Content-Length and Transfer-Encoding");
-    return 0;
+    const char *detail = NULL;
+    int status = http_body_framing(ri->http_headers, ri->num_headers, &detail);
+    return status ? body_problem(r, status, detail) : 0;
 }
 
 /* Bytes asked of one mg_read(). civetweb keeps a read going while bytes
@@ -434,7 +380,6 @@ static int read_body(req_t *r, const struct mg_request_info *ri, int mode)
     bool chunked = te && strcasecmp(te, "chunked") == 0;
     char *buf = NULL;
     size_t len = 0;
-    json_error_t jerr;
     char msg[300];
 
     int framing = check_framing(r, ri);
@@ -499,46 +444,12 @@ static int read_body(req_t *r, const struct mg_request_info *ri, int mode)
                             chunked ? "the chunked body ended before its last chunk"
                                     : "the body ended before its declared Content-Length");
     }
-    size_t start = 0;
-    while (start < len && isspace((unsigned char)buf[start]))
-        start++;
-    if (start == len) {
-        free(buf);
-        if (mode == 2) {
-            http_problem(r, 400, "a JSON object body is required", NULL, NULL);
-            return 400;
-        }
-        return 0;
-    }
-    if (mode == 0) {
-        free(buf);
-        return 0;
-    }
-    if (!json_content_type(mg_get_header(r->conn, "Content-Type"))) {
-        free(buf);
-        http_problem(r, 415, "the body must be JSON with Content-Type: application/json", NULL,
-                     NULL);
-        return 415;
-    }
-    if (!input_depth_ok(buf, len, HTTP_MAX_DEPTH)) {
-        free(buf);
-        snprintf(msg, sizeof msg, "the JSON is nested deeper than %d levels", HTTP_MAX_DEPTH);
-        http_problem(r, 400, msg, NULL, NULL);
-        return 400;
-    }
-    r->body = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    int status = http_body_parse(buf, len, mode, mg_get_header(r->conn, "Content-Type"),
+                                 &r->body, msg, sizeof msg);
     free(buf);
-    if (!r->body) {
-        snprintf(msg, sizeof msg, "malformed JSON at line %d, column %d: %s", jerr.line,
-                 jerr.column, jerr.text);
-        http_problem(r, 400, msg, NULL, NULL);
-        return 400;
-    }
-    if (!json_is_object(r->body)) {
-        http_problem(r, 400, "the body must be a JSON object", NULL, NULL);
-        return 400;
-    }
-    return 0;
+    if (status)
+        http_problem(r, status, msg, NULL, NULL);
+    return status;
 }
 
 /* Refuses a query whose values, once decoded, hold a NUL or another
@@ -607,7 +518,9 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
 
     const struct route *route = NULL;
     for (int i = 0; i < http_routes_count; i++) {
-        if (!ri->local_uri_raw || !match(http_routes[i].pattern, ri->local_uri_raw, &r))
+        if (!ri->local_uri_raw ||
+            !http_route_match(http_routes[i].pattern, ri->local_uri_raw, r.params,
+                              HTTP_MAX_PARAMS))
             continue;
         path_known = true;
         if (strcmp(http_routes[i].method, r.method) == 0) {
