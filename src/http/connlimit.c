@@ -311,11 +311,35 @@ static const struct mg_request_info *early_info(const struct mg_connection *conn
     return ri;
 }
 
+connlimit_verdict connlimit_admit(const char *addr)
+{
+    connlimit_verdict v = connlimit_acquire(table, addr);
+    if (v == CONNLIMIT_COUNTED)
+        metrics_connection(1);
+    return v;
+}
+
+void connlimit_leave(const char *addr)
+{
+    connlimit_release(table, addr);
+    metrics_connection(-1);
+}
+
+void connlimit_refused(const char *addr, bool shut, const char *what)
+{
+    metrics_connection_refused();
+    long since = 0;
+    if (connlimit_note_refusal(table, mono_ms(), REFUSAL_LOG_MS, &since))
+        log_warn("http",
+                 "refused a %s from %s: it has %d open, the most allowed "
+                 "(http_max_connections_per_address)%s; %ld refused since the last such line",
+                 what, addr, connlimit_count(table, addr), shut ? "" : ", answered 503", since);
+}
+
 static void *judge(const struct mg_request_info *ri, bool early)
 {
-    switch (connlimit_acquire(table, ri->remote_addr)) {
+    switch (connlimit_admit(ri->remote_addr)) {
     case CONNLIMIT_COUNTED:
-        metrics_connection(1);
         return &counted;
     case CONNLIMIT_UNTRACKED:
         return &untracked;
@@ -325,14 +349,7 @@ static void *judge(const struct mg_request_info *ri, bool early)
     /* Over the cap: shut the socket now, so that this worker is free again
      * at once instead of waiting for headers that may never come. */
     bool shut = early && connlimit_shut(ri->remote_addr, ri->remote_port, ri->server_port);
-    metrics_connection_refused();
-    long since = 0;
-    if (connlimit_note_refusal(table, mono_ms(), REFUSAL_LOG_MS, &since))
-        log_warn("http",
-                 "refused a connection from %s: it has %d open, the most allowed "
-                 "(http_max_connections_per_address)%s; %ld refused since the last such line",
-                 ri->remote_addr, connlimit_count(table, ri->remote_addr),
-                 shut ? "" : ", answered 503", since);
+    connlimit_refused(ri->remote_addr, shut, "connection");
     return &refused;
 }
 
@@ -354,10 +371,8 @@ static void on_connection_close(const struct mg_connection *conn)
     /* civetweb's TLS path can close without init_connection (a failed
      * handshake), but then conn_data is NULL: it resets it after every
      * connection_close. */
-    if (ri) {
-        connlimit_release(table, ri->remote_addr);
-        metrics_connection(-1);
-    }
+    if (ri)
+        connlimit_leave(ri->remote_addr);
 }
 
 /* A connection not judged early is judged at its first request; a refused
@@ -388,6 +403,7 @@ bool connlimit_install(struct mg_callbacks *cb, int threads, int cap)
     cb->init_connection = on_init_connection;
     cb->connection_close = on_connection_close;
     cb->begin_request = on_begin_request;
+    cb->init_ssl = connlimit_tls_init_ssl; /* called only when TLS is on */
     return true;
 }
 

@@ -8,7 +8,9 @@
  * requests), so the cap bounds how many workers one address can hold. The
  * count is kept from civetweb's init_connection and connection_close
  * callbacks (connlimit_install()); a connection over the cap is not counted
- * and is shut at once, before civetweb waits for its request.
+ * and is shut at once, before civetweb waits for its request. Under TLS,
+ * civetweb does the handshake before init_connection: connlimit_tls.c counts
+ * the handshake itself, from its start until it ends, against the same cap.
  *
  * Threads: the callbacks run on the HTTP workers; the table has its own
  * mutex.
@@ -61,10 +63,33 @@ bool connlimit_note_refusal(connlimit *t, int64_t now_ms, int64_t interval_ms,
 bool connlimit_shut(const char *addr, int remote_port, int local_port);
 
 /* Sets up the cap for a server with threads workers: cb gets the
- * init_connection, connection_close and begin_request callbacks (it must
- * have none of them yet). Call before mg_start(); false when out of memory. */
+ * init_connection, connection_close, begin_request and init_ssl callbacks
+ * (it must have none of them yet). Call before mg_start(); false when out
+ * of memory. */
 bool connlimit_install(struct mg_callbacks *cb, int threads, int cap);
 /* After mg_stop(): frees the table. */
 void connlimit_uninstall(void);
+
+/* -- for connlimit_tls.c: the installed table -------------------------------- */
+
+/* A new connection (or TLS handshake) from addr, counted in the metrics
+ * when COUNTED; after the same grace as any connection over the cap. */
+connlimit_verdict connlimit_admit(const char *addr);
+/* What connlimit_admit() counted has ended. */
+void connlimit_leave(const char *addr);
+/* Counts (and now and then logs) a refused what ("connection", "TLS
+ * handshake") from addr; shut: its socket was shut, else it is answered 503. */
+void connlimit_refused(const char *addr, bool shut, const char *what);
+
+/* -- connlimit_tls.c ------------------------------------------------------------ */
+
+/* civetweb's init_ssl callback (struct mg_callbacks): makes every TLS
+ * handshake on ssl_ctx count against the cap while it lasts. Returns 0
+ * (civetweb goes on to load the certificate), -1 when out of memory. */
+int connlimit_tls_init_ssl(void *ssl_ctx, void *user_data);
+/* True on a worker between its refusing a TLS handshake and civetweb's
+ * freeing that connection's TLS state: civetweb's log line about the failed
+ * handshake is then about the refusal, already counted and logged. */
+bool connlimit_tls_refusing(void);
 
 #endif

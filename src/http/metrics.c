@@ -115,12 +115,14 @@ void metrics_write(FILE *f)
     fprintf(f, "# HELP clinicbox_bookings_total Appointments booked (including rebookings).\n"
                "# TYPE clinicbox_bookings_total counter\nclinicbox_bookings_total %llu\n",
             load(&bookings));
-    fprintf(f, "# HELP clinicbox_http_connections_open HTTP connections open (each holds a worker"
-               " thread), when http_max_connections_per_address is set.\n"
+    fprintf(f, "# HELP clinicbox_http_connections_open HTTP connections open, TLS handshakes"
+               " under way included (each holds a worker thread), when"
+               " http_max_connections_per_address is set.\n"
                "# TYPE clinicbox_http_connections_open gauge\nclinicbox_http_connections_open %ld\n",
             __atomic_load_n(&connections_open, __ATOMIC_RELAXED));
-    fprintf(f, "# HELP clinicbox_http_connections_refused_total Connections shut at once because"
-               " their address had http_max_connections_per_address open.\n"
+    fprintf(f, "# HELP clinicbox_http_connections_refused_total Connections shut at once (before"
+               " or in their TLS handshake) because their address had"
+               " http_max_connections_per_address open.\n"
                "# TYPE clinicbox_http_connections_refused_total counter\n"
                "clinicbox_http_connections_refused_total %llu\n",
             load(&connections_refused));

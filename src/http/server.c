@@ -562,6 +562,10 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
 static int log_message(const struct mg_connection *conn, const char *message)
 {
     (void)conn;
+    /* A TLS handshake refused by the connection cap fails: already logged
+     * (src/http/connlimit_tls.c). */
+    if (connlimit_tls_refusing())
+        return 1;
     log_warn("civetweb", "%s", message);
     return 1;
 }

@@ -13,13 +13,22 @@ must be answered within 2 s, every time, measured on the monotonic clock; the
 attacker's connections over http_max_connections_per_address must be closed
 at once, and the server must never count more than that many open.
 
-Loopback only; each attack test takes about 8-10 s.
+Under TLS (the box's default) the same attacks run over HTTPS, and two more
+that never finish the handshake: raw TCP connections to the TLS port that
+send nothing, and connections that send the first part of a real ClientHello
+and then trickle the rest one byte a second. civetweb does the handshake
+before it counts a connection, so the cap must also apply while handshaking
+(src/http/connlimit_tls.c). After every attack the server's count of open
+connections must fall back to the one asking, nothing left counted.
+
+Loopback only; each attack test takes about 8-15 s.
 """
 import http.client
 import os
 import re
 import select
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -40,7 +49,7 @@ class Attack:
     """Threads that each keep one attacker connection of one kind open and
     open a new one when the server closes it, until stop()."""
 
-    def __init__(self, server, idle=0, slow_body=0, slow_headers=0):
+    def __init__(self, server, idle=0, slow_body=0, slow_headers=0, tcp_idle=0, tls_stall=0):
         self.server = server
         self.stop_event = threading.Event()
         self.lock = threading.Lock()
@@ -53,7 +62,12 @@ class Attack:
         self.idle_now = 0
         self.idle_max = 0
         self.errors = []         # anything unexpected (asserted empty)
-        kinds = [self.idle] * idle + [self.slow_body] * slow_body + [self.slow_headers] * slow_headers
+        kinds = ([self.idle] * idle + [self.slow_body] * slow_body + [self.slow_headers] * slow_headers
+                 + [self.tcp_idle] * tcp_idle + [self.tls_stall] * tls_stall)
+        self.hello = client_hello(server) if tls_stall else b""
+        # one client context for all (making one loads the CA file: costly
+        # at hundreds of connections a second, in the test's own process)
+        self.tls_context = server.ssl_context() if server.https else None
         self.threads = [threading.Thread(target=self.loop, args=(k,), daemon=True) for k in kinds]
 
     def start(self):
@@ -92,8 +106,31 @@ class Attack:
             self.count("refused_fast")
 
     def http_conn(self):
+        if self.server.https:
+            return http.client.HTTPSConnection("127.0.0.1", self.server.port, timeout=30,
+                                               source_address=(ATTACKER, 0),
+                                               context=self.tls_context)
         return http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30,
                                           source_address=(ATTACKER, 0))
+
+    def connect(self, conn, t0):
+        """conn.connect(); False (counted as refused) when the server closes
+        it during the TLS handshake."""
+        try:
+            conn.connect()
+            return True
+        except (ssl.SSLError, ConnectionError):
+            if not self.server.https:
+                raise
+            self.refused_after(t0)
+            return False
+
+    def raw_socket(self):
+        s = socket.socket()
+        s.settimeout(30)
+        s.bind((ATTACKER, 0))
+        s.connect(("127.0.0.1", self.server.port))
+        return s
 
     def wait_closed(self, sock):
         """Waits until the server closes sock or stop(); True if it closed."""
@@ -113,7 +150,8 @@ class Attack:
         conn = self.http_conn()
         t0 = time.monotonic()
         try:
-            conn.connect()
+            if not self.connect(conn, t0):
+                return False
             try:
                 r = self.server.get("/api/clinic", conn=conn)
             except (http.client.RemoteDisconnected, ConnectionError):
@@ -145,7 +183,8 @@ class Attack:
                 yield b" "
 
         try:
-            conn.connect()
+            if not self.connect(conn, t0):
+                return False
             try:
                 r = self.server.request("POST", "/api/patients", raw=trickle(), conn=conn,
                                         headers={"Content-Type": "application/json",
@@ -198,6 +237,69 @@ class Attack:
         finally:
             s.close()
 
+    def held_or_refused(self, s, t0, trickle=b""):
+        """Waits (sending trickle one byte a second) until the server closes
+        s: refused when that came within REFUSED_WITHIN, held otherwise."""
+        sent = 0
+        while not self.stop_event.is_set():
+            r, _, _ = select.select([s], [], [], TRICKLE_EVERY)
+            if r:
+                try:
+                    got = s.recv(4096)
+                except OSError:
+                    got = b""
+                if got:
+                    raise AssertionError(f"the server answered a stalled handshake: {got[:40]!r}")
+                if time.monotonic() - t0 <= REFUSED_WITHIN:
+                    self.refused_after(t0)
+                    return False
+                self.count("accepted")
+                return True
+            if sent < len(trickle):
+                try:
+                    s.sendall(trickle[sent:sent + 1])
+                except OSError:
+                    continue  # closed: seen at the next select
+                sent += 1
+        return True
+
+    def tcp_idle(self):
+        """A TCP connection to the TLS port that sends nothing."""
+        t0 = time.monotonic()
+        s = self.raw_socket()
+        try:
+            return self.held_or_refused(s, t0)
+        finally:
+            s.close()
+
+    def tls_stall(self):
+        """The first half of a real ClientHello, then the rest one byte a
+        second (never complete before the server gives up)."""
+        t0 = time.monotonic()
+        s = self.raw_socket()
+        try:
+            half = len(self.hello) // 2
+            try:
+                s.sendall(self.hello[:half])
+            except OSError:
+                pass  # closed: seen below
+            return self.held_or_refused(s, t0, self.hello[half:])
+        finally:
+            s.close()
+
+
+def client_hello(server):
+    """The ClientHello the test's own TLS client sends first."""
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = server.ssl_context().wrap_bio(incoming, outgoing, server_hostname="127.0.0.1")
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    hello = outgoing.read()
+    assert hello[:1] == b"\x16" and len(hello) > 100, hello[:10]
+    return hello
+
 
 def metric(server, name, conn=None):
     r = server.get("/metrics", conn=conn)
@@ -208,10 +310,11 @@ def metric(server, name, conn=None):
 
 
 class ConnLimits(unittest.TestCase):
-    def run_attack(self, args, threads, cap, **kinds):
-        server = Server(args=args)
+    def run_attack(self, args, threads, cap, tls=False, **kinds):
+        server = Server(args=args, tls=tls)
         self.addCleanup(server.cleanup)
         server.start()
+        self.assertEqual(server.https, tls)
         attack = Attack(server, **{k: n * threads for k, n in kinds.items()}).start()
         self.addCleanup(attack.stop)
         try:
@@ -249,8 +352,13 @@ class ConnLimits(unittest.TestCase):
         self.assertGreater(attack.refused, 0)
         self.assertGreater(attack.refused_fast, 0)
         self.assertGreater(refused_end, threads)
+        # Every held connection, handshake or not, is released once it ends:
+        # the count falls back to the one connection asking.
+        settled = wait_until(lambda: metric(server, "clinicbox_http_connections_open") == 1,
+                             timeout=20)
+        self.assertTrue(settled, metric(server, "clinicbox_http_connections_open"))
         latencies.sort()
-        print(f"\n  threads {threads}, cap {cap}, {kinds}: {len(latencies)} staff requests, "
+        print(f"\n  {'https' if tls else 'http'}, threads {threads}, cap {cap}, {kinds}: {len(latencies)} staff requests, "
               f"median {latencies[len(latencies) // 2] * 1e3:.1f} ms, "
               f"max {latencies[-1] * 1e3:.1f} ms; attacker accepted {attack.accepted}, "
               f"refused {attack.refused} ({attack.refused_fast} within {REFUSED_WITHIN} s), "
@@ -266,13 +374,76 @@ class ConnLimits(unittest.TestCase):
         self.run_attack(["--set", "http_threads=8", "--set", "http_max_connections_per_address=4"],
                         threads=8, cap=4, slow_headers=4)
 
-    def test_idle_and_slow_body_with_the_defaults(self):
+    def test_tls_stalled_handshakes_with_8_threads(self):
+        self.run_attack(["--set", "http_threads=8", "--set", "http_max_connections_per_address=4"],
+                        threads=8, cap=4, tls=True, tcp_idle=2, tls_stall=2)
+
+    def test_tls_idle_and_slow_body_with_8_threads(self):
+        self.run_attack(["--set", "http_threads=8", "--set", "http_max_connections_per_address=4"],
+                        threads=8, cap=4, tls=True, idle=2, slow_body=2)
+
+    def test_tls_connections_up_to_the_cap_are_served(self):
+        """A TLS connection counts once: its handshake's place passes to the
+        connection (TLS 1.2 and 1.3), so cap connections from one address
+        all get answers on keep-alive, the next is refused in its
+        handshake, and closing them frees their places."""
+        cap = 4
+        server = Server(args=["--set", "http_threads=8",
+                              "--set", f"http_max_connections_per_address={cap}"], tls=True)
+        self.addCleanup(server.cleanup)
+        server.start()
+        for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+            with self.subTest(version=version):
+                ctx = server.ssl_context()
+                ctx.minimum_version = ctx.maximum_version = version
+                conns = []
+                try:
+                    for _ in range(cap):
+                        c = http.client.HTTPSConnection("127.0.0.1", server.port, timeout=30,
+                                                        source_address=(ATTACKER, 0), context=ctx)
+                        conns.append(c)
+                        c.connect()
+                        self.assertEqual(c.sock.version(), version.name.replace("_", "."))
+                    for _ in range(2):  # keep-alive: a second request on each
+                        for c in conns:
+                            self.assertEqual(server.get("/api/clinic", conn=c).status, 200)
+                    # the attacker's cap plus the connection asking
+                    self.assertEqual(metric(server, "clinicbox_http_connections_open"), cap + 1)
+                    extra = http.client.HTTPSConnection("127.0.0.1", server.port, timeout=30,
+                                                        source_address=(ATTACKER, 0), context=ctx)
+                    t0 = time.monotonic()
+                    with self.assertRaises((ssl.SSLError, ConnectionError)):
+                        extra.connect()  # refused in its handshake
+                    self.assertLess(time.monotonic() - t0, REFUSED_WITHIN)
+                    extra.close()
+                finally:
+                    for c in conns:
+                        c.close()
+                self.assertTrue(wait_until(
+                    lambda: metric(server, "clinicbox_http_connections_open") == 1, timeout=10))
+        server.stop()
+
+    def defaults(self):
         out = subprocess.run([BIN, "config"], capture_output=True, text=True, check=True).stdout
         settings = dict(line.split(" = ", 1) for line in out.splitlines() if " = " in line)
         threads = int(settings["http_threads"])
         cap = int(settings["http_max_connections_per_address"])
         self.assertGreater(cap, 0)
+        self.assertEqual(settings["tls"], "on")
+        return threads, cap
+
+    def test_idle_and_slow_body_with_the_defaults(self):
+        threads, cap = self.defaults()
         self.run_attack([], threads=threads, cap=cap, idle=2, slow_body=2)
+
+    def test_tls_idle_and_slow_body_with_the_defaults(self):
+        """Issue 10's requirement as a box runs by default (TLS on)."""
+        threads, cap = self.defaults()
+        self.run_attack([], threads=threads, cap=cap, tls=True, idle=2, slow_body=2)
+
+    def test_tls_stalled_handshakes_with_the_defaults(self):
+        threads, cap = self.defaults()
+        self.run_attack([], threads=threads, cap=cap, tls=True, tcp_idle=2, tls_stall=2)
 
     def test_cap_must_be_below_the_thread_count(self):
         server = Server(args=["--set", "http_threads=8",
