@@ -53,6 +53,9 @@ typedef struct req {
 
 typedef void (*handler_fn)(req_t *r);
 
+/* A request as the handlers see it, from civetweb's connection: anonymous
+ * until authz_request() says who it is. */
+void http_req_init(req_t *r, struct mg_connection *conn, app_t *app);
 /* Answers with a JSON body (stolen). */
 void http_json(req_t *r, int status, json_t *body);
 /* Answers with a JSON body (stolen) and an ETag header (etag.h). */

@@ -496,6 +496,20 @@ static bool query_ok(req_t *r)
     return ok;
 }
 
+void http_req_init(req_t *r, struct mg_connection *conn, app_t *app)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    memset(r, 0, sizeof *r);
+    r->conn = conn;
+    r->app = app;
+    r->method = ri->request_method;
+    r->query = ri->query_string;
+    r->now = app_now();
+    r->tls = ri->is_ssl != 0;
+    r->address = ri->remote_addr;
+    snprintf(r->actor, sizeof r->actor, "anonymous");
+}
+
 static int dispatch(struct mg_connection *conn, void *cbdata)
 {
     const struct mg_request_info *ri = mg_get_request_info(conn);
@@ -506,15 +520,7 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
     char allow[64] = "";
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    memset(&r, 0, sizeof r);
-    r.conn = conn;
-    r.app = cbdata;
-    r.method = ri->request_method;
-    r.query = ri->query_string;
-    r.now = app_now();
-    r.tls = ri->is_ssl != 0;
-    r.address = ri->remote_addr;
-    snprintf(r.actor, sizeof r.actor, "anonymous");
+    http_req_init(&r, conn, cbdata);
 
     const struct route *route = NULL;
     for (int i = 0; i < http_routes_count; i++) {

@@ -204,14 +204,7 @@ int http_static_handler(struct mg_connection *conn, void *cbdata)
     req_t r;
 
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    memset(&r, 0, sizeof r);
-    r.conn = conn;
-    r.app = cbdata;
-    r.method = ri->request_method;
-    r.query = ri->query_string;
-    r.now = app_now();
-    r.tls = ri->is_ssl != 0;
-    r.address = ri->remote_addr;
+    http_req_init(&r, conn, cbdata);
     /* A body is never read here: close after answering rather than let
      * civetweb read and drop it (a slow one would hold the worker). */
     r.close = ri->content_length > 0 || mg_get_header(conn, "Transfer-Encoding") != NULL;
