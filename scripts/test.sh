@@ -64,7 +64,7 @@ count() { # ctest's exit code, its log
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo || status=1
 run_shifted build || status=1
 run_suite build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCLINICBOX_SANITIZE=ON || status=1
-TSAN_OPTIONS="exitcode=66 ${TSAN_OPTIONS:-}" \
+TSAN_OPTIONS="exitcode=66 suppressions=$PWD/tests/tsan.supp ${TSAN_OPTIONS:-}" \
   run_suite build-tsan -DCMAKE_BUILD_TYPE=Debug -DCLINICBOX_TSAN=ON || status=1
 # Each fuzz target (tests/fuzz, docs/fuzzing.md) for 25 s from its seeds, in
 # its own clang build (build-fuzz); one target that crashes, trips a
