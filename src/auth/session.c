@@ -9,24 +9,117 @@
 #include "auth/throttle.h"
 #include "core/log.h"
 
-static throttle_t by_account, by_address;
+/* Three counts per login: the account from this address (5 free: the
+ * real user's typos), the address (20 free: a clinic's desks share one),
+ * and the account from anywhere (50 free: guessing spread over many
+ * addresses). The pair is what makes a user wait; an attacker elsewhere
+ * has to get past the looser account count before the real user, from
+ * their own address, waits too. */
+static throttle_t by_pair, by_account, by_address;
 
 void session_module_init(void)
 {
-    throttle_init(&by_account, LOGIN_FREE_PER_ACCOUNT, LOGIN_MAX_DELAY, LOGIN_FORGET_AFTER);
+    throttle_init(&by_pair, LOGIN_FREE_PER_ACCOUNT, LOGIN_MAX_DELAY, LOGIN_FORGET_AFTER);
+    throttle_init(&by_account, LOGIN_FREE_ACCOUNT_ANYWHERE, LOGIN_MAX_DELAY, LOGIN_FORGET_AFTER);
     throttle_init(&by_address, LOGIN_FREE_PER_ADDRESS, LOGIN_MAX_DELAY, LOGIN_FORGET_AFTER);
 }
 
 void session_module_free(void)
 {
+    throttle_destroy(&by_pair);
     throttle_destroy(&by_account);
     throttle_destroy(&by_address);
 }
 
-static void keys(const char *username, const char *address, char *acct, char *addr, size_t len)
+const char *session_shown_name(const char *username)
 {
-    snprintf(acct, len, "u:%s", username);
-    snprintf(addr, len, "a:%s", address);
+    svc_err e;
+    return acct_name_check(username, "username", &e) == SVC_OK ? username : "(not a username)";
+}
+
+struct attempt {
+    throttle_t *t[3];
+    char key[3][THROTTLE_KEY_MAX + 1];
+    int begun;
+};
+
+/* Counts the attempt on all three; 0, or the seconds to wait (then none is
+ * counted). */
+static int64_t attempt_begin(struct attempt *a, const char *username, const char *address,
+                             int64_t now)
+{
+    a->t[0] = &by_pair;
+    a->t[1] = &by_account;
+    a->t[2] = &by_address;
+    snprintf(a->key[0], sizeof a->key[0], "%.32s@%.48s", username, address);
+    snprintf(a->key[1], sizeof a->key[1], "%.32s", username);
+    snprintf(a->key[2], sizeof a->key[2], "%.48s", address);
+    for (a->begun = 0; a->begun < 3; a->begun++) {
+        int64_t wait = throttle_begin(a->t[a->begun], a->key[a->begun], now);
+        if (wait > 0) {
+            for (int i = 0; i < a->begun; i++)
+                throttle_end(a->t[i], a->key[i], true, false);
+            a->begun = 0;
+            return wait;
+        }
+    }
+    return 0;
+}
+
+static void attempt_end(struct attempt *a, bool success)
+{
+    for (int i = 0; i < a->begun; i++)
+        throttle_end(a->t[i], a->key[i], success, success && a->t[i] == &by_pair);
+}
+
+static int refused(svc_err *e, const char *username, const char *address, const char *why)
+{
+    log_warn("auth", "login refused for \"%s\" from %s: %s", session_shown_name(username),
+             address, why);
+    return svc_fail(e, SVC_UNAUTHORIZED, NULL, "wrong username or password");
+}
+
+int session_check_password(app_t *app, const char *username, const char *password,
+                           const char *address, int64_t now, user_rec *out, bool *rehash,
+                           char rehashed[PW_HASH_BUF], svc_err *e)
+{
+    struct attempt a;
+    memset(out, 0, sizeof *out);
+    *rehash = false;
+    int64_t wait = attempt_begin(&a, username, address, now);
+    if (wait > 0) {
+        log_warn("auth", "login for \"%s\" from %s refused: too many failures, %lld s to wait",
+                 session_shown_name(username), address, (long long)wait);
+        e->retry_after = (int)wait;
+        return svc_fail(e, SVC_TOO_MANY, NULL,
+                        "too many failed logins: try again in %lld seconds", (long long)wait);
+    }
+    db_conn_t *c = db_reader(app->db);
+    int rc = c ? store_user_get(c, username, out) : STORE_ERROR;
+    db_reader_release(app->db, c);
+    if (rc == STORE_ERROR) {
+        attempt_end(&a, true); /* not the caller's failure */
+        return svc_fail(e, SVC_UNAVAILABLE, NULL, "storage is unavailable");
+    }
+    /* An unknown name costs the same work as a real one. */
+    int pw = rc == STORE_NOT_FOUND ? pw_dummy_verify(password)
+                                   : pw_verify(out->password_hash, password);
+    if (pw == PW_BUSY || pw == PW_ERROR) {
+        attempt_end(&a, true);
+        e->retry_after = 2;
+        return svc_fail(e, SVC_UNAVAILABLE, NULL,
+                        "the box is busy checking other passwords; try again in a moment");
+    }
+    if (pw != PW_OK || out->disabled) {
+        attempt_end(&a, false);
+        return refused(e, username, address,
+                       rc == STORE_NOT_FOUND ? "no such user"
+                       : pw != PW_OK         ? "wrong password"
+                                             : "user is disabled");
+    }
+    attempt_end(&a, true);
+    *rehash = pw_needs_rehash(out->password_hash) && pw_hash(password, rehashed) == PW_OK;
+    return SVC_OK;
 }
 
 struct login_job {
@@ -54,67 +147,28 @@ static int login_job(db_conn_t *c, void *arg)
     return SVC_OK;
 }
 
-static int refused(svc_err *e, const char *username, const char *address, const char *why)
-{
-    log_warn("auth", "login refused for \"%s\" from %s: %s", username, address, why);
-    return svc_fail(e, SVC_UNAUTHORIZED, NULL, "wrong username or password");
-}
-
 int session_login(app_t *app, const char *username, const char *password, const char *address,
                   const char *user_agent, int64_t now, char token_out[TOKEN_LEN],
                   session_rec *out, svc_err *e)
 {
-    char acct[THROTTLE_KEY_MAX + 1], addr[THROTTLE_KEY_MAX + 1];
-    memset(out, 0, sizeof *out);
-    keys(username, address, acct, addr, sizeof acct);
-    int64_t wait = throttle_wait(&by_account, acct, now);
-    int64_t wait2 = throttle_wait(&by_address, addr, now);
-    if (wait2 > wait)
-        wait = wait2;
-    if (wait > 0) {
-        log_warn("auth", "login for \"%s\" from %s refused: too many failures, %lld s to wait",
-                 username, address, (long long)wait);
-        e->retry_after = (int)wait;
-        return svc_fail(e, SVC_TOO_MANY, NULL,
-                        "too many failed logins: try again in %lld seconds", (long long)wait);
-    }
-
-    db_conn_t *c = db_reader(app->db);
-    if (!c)
-        return svc_fail(e, SVC_UNAVAILABLE, NULL, "storage is unavailable");
-    int rc = store_user_get(c, username, &out->user);
-    db_reader_release(app->db, c);
-    if (rc == STORE_ERROR)
-        return svc_fail(e, SVC_UNAVAILABLE, NULL, "storage is unavailable");
-    int pw;
-    if (rc == STORE_NOT_FOUND) {
-        pw = pw_dummy_verify(password); /* the same work as for a real user */
-    } else {
-        pw = pw_verify(out->user.password_hash, password);
-    }
-    if (pw == PW_BUSY || pw == PW_ERROR) {
-        e->retry_after = 2;
-        return svc_fail(e, SVC_UNAVAILABLE, NULL,
-                        "the box is busy checking other passwords; try again in a moment");
-    }
-    if (pw != PW_OK || out->user.disabled) {
-        throttle_fail(&by_account, acct, now);
-        throttle_fail(&by_address, addr, now);
-        return refused(e, username, address,
-                       rc == STORE_NOT_FOUND ? "no such user"
-                       : pw != PW_OK         ? "wrong password"
-                                             : "user is disabled");
-    }
-
     char rehash[PW_HASH_BUF];
-    bool do_rehash = pw_needs_rehash(out->user.password_hash) && pw_hash(password, rehash) == PW_OK;
+    bool do_rehash;
+    memset(out, 0, sizeof *out);
+    int rc = session_check_password(app, username, password, address, now, &out->user,
+                                    &do_rehash, rehash, e);
+    if (rc != SVC_OK)
+        return rc;
     ids_uuid(now * 1000, out->id);
     ids_token(token_out);
     ids_token_hash(token_out, out->token_hash);
     ids_token(out->csrf);
     out->user_id = out->user.id;
     snprintf(out->address, sizeof out->address, "%s", address);
-    snprintf(out->user_agent, sizeof out->user_agent, "%s", user_agent ? user_agent : "");
+    /* printable ASCII only: it is shown to admins and must stay valid text */
+    size_t n = 0;
+    for (const char *u = user_agent ? user_agent : ""; *u && n < sizeof out->user_agent - 1; u++)
+        out->user_agent[n++] = (*u >= 0x20 && *u < 0x7F) ? *u : '?';
+    out->user_agent[n] = '\0';
     out->created_at = out->last_seen = now;
     struct login_job j = {out, do_rehash ? rehash : NULL, now - SESSION_IDLE_SECONDS,
                           now - SESSION_MAX_SECONDS};
@@ -125,8 +179,7 @@ int session_login(app_t *app, const char *username, const char *password, const 
         sodium_memzero(token_out, TOKEN_LEN);
         return svc_fail(e, SVC_UNAVAILABLE, NULL, "storage is unavailable");
     }
-    throttle_clear(&by_account, acct);
-    log_info("auth", "login of %s (%s) from %s, session %s%s", username,
+    log_info("auth", "login of %s (%s) from %s, session %s%s", out->user.username,
              auth_role_name(out->user.role), address, out->id,
              do_rehash ? "; password re-hashed with today's parameters" : "");
     return SVC_OK;
@@ -181,12 +234,18 @@ enum auth_result session_authenticate(app_t *app, const char *secret, int64_t no
         return AUTH_RESULT_UNAVAILABLE;
     if (s.user.disabled)
         return AUTH_RESULT_DISABLED;
-    if (now - s.last_seen >= SESSION_IDLE_SECONDS || now - s.created_at >= SESSION_MAX_SECONDS) {
+    /* A session from "the future" means the wall clock went back: it would
+     * otherwise outlive its limits by that much, so it ends too. */
+    bool from_future = s.created_at > now + SESSION_TOUCH_SECONDS ||
+                       s.last_seen > now + SESSION_TOUCH_SECONDS;
+    if (now - s.last_seen >= SESSION_IDLE_SECONDS || now - s.created_at >= SESSION_MAX_SECONDS ||
+        from_future) {
         struct id_job j = {s.id, now};
         db_write(app->db, delete_job, &j);
         log_info("auth", "session %s of %s ended: %s", s.id, s.user.username,
-                 now - s.created_at >= SESSION_MAX_SECONDS ? "12 hours since the login"
-                                                           : "15 minutes without a request");
+                 from_future                               ? "the clock went back"
+                 : now - s.created_at >= SESSION_MAX_SECONDS ? "12 hours since the login"
+                                                             : "15 minutes without a request");
         return AUTH_RESULT_EXPIRED;
     }
     if (now - s.last_seen >= SESSION_TOUCH_SECONDS) {

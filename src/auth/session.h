@@ -26,10 +26,12 @@
 #define SESSION_MAX_SECONDS (12 * 3600)
 #define SESSION_TOUCH_SECONDS 30
 
-/* Failed logins: per account, 5 free, then waits doubling from 1 s up to
- * 15 minutes; per address, 20 free (a clinic's desks share one NAT). */
+/* Failed logins (auth/throttle.h): an account from one address 5 free,
+ * then waits doubling from 1 s up to 15 minutes; an address 20 free (a
+ * clinic's desks share one NAT); an account from anywhere 50 free. */
 #define LOGIN_FREE_PER_ACCOUNT 5
 #define LOGIN_FREE_PER_ADDRESS 20
+#define LOGIN_FREE_ACCOUNT_ANYWHERE 50
 #define LOGIN_MAX_DELAY (15 * 60)
 #define LOGIN_FORGET_AFTER (24 * 3600)
 
@@ -43,6 +45,17 @@ void session_module_free(void);
 int session_login(app_t *app, const char *username, const char *password, const char *address,
                   const char *user_agent, int64_t now, char token_out[TOKEN_LEN],
                   session_rec *out, svc_err *e);
+
+/* The password check of a login, alone (throttled and logged like one;
+ * makes no session): SVC_OK with the user in out, 401, 429 or 503.
+ * *rehash: rehashed holds a new hash of the password for today's
+ * parameters, to be stored. */
+int session_check_password(app_t *app, const char *username, const char *password,
+                           const char *address, int64_t now, user_rec *out, bool *rehash,
+                           char rehashed[PW_HASH_BUF], svc_err *e);
+/* username for logs and the audit trail: itself when it is a valid name,
+ * else a placeholder (a password typed into the name field stays out). */
+const char *session_shown_name(const char *username);
 
 enum auth_result {
     AUTH_RESULT_OK = 0,

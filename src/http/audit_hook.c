@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth/session.h"
 #include "core/log.h"
 #include "http/http.h"
 
@@ -60,9 +61,25 @@ static void copy_printable(char *out, size_t len, const char *s)
     out[n] = '\0';
 }
 
+/* Login and first-run setup: the routes where the body names the account. */
+static bool names_account(const struct route *route)
+{
+    return strcmp(route->method, "POST") == 0 &&
+           (strcmp(route->pattern, "/api/session") == 0 || strcmp(route->pattern, "/api/setup") == 0);
+}
+
 bool http_audit_describe(const req_t *r, const struct route *route, audit_entry *e)
 {
     if (!audited(route))
+        return false;
+    /* Refused before anyone was known (no or bad credentials, a foreign
+     * Host or Origin): nothing was done, and recording every such request
+     * would let anyone on the network fill the disk with rows that cannot
+     * be deleted. Failed logins are recorded (they are throttled). */
+    if (r->who.kind == PRINCIPAL_NONE && !(route->roles & AUTH_PUBLIC) &&
+        (r->status == 401 || r->status == 403))
+        return false;
+    if (r->host_refused)
         return false;
     e->detail[0] = '\0';
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
@@ -74,7 +91,11 @@ bool http_audit_describe(const req_t *r, const struct route *route, audit_entry 
         /* The account: the username sent (a login, the setup), else the
          * caller's. At most USERNAME_MAX characters: a longer one is no
          * username (and may be a password typed into the wrong field). */
-        const char *name = json_string_value(json_object_get(r->body, "username"));
+        const char *name = names_account(route)
+                               ? json_string_value(json_object_get(r->body, "username"))
+                               : NULL;
+        if (name)
+            name = session_shown_name(name); /* a valid name, or a placeholder */
         bool token = !name && r->who.kind == PRINCIPAL_TOKEN;
         char account[USERNAME_MAX + 1];
         copy_printable(account, sizeof account, name ? name : r->who.name);

@@ -38,12 +38,14 @@ bool authz_host_ok(req_t *r)
 {
     const char *host = mg_get_header(r->conn, "Host");
     if (!hostcheck_host_ok(host)) {
+        r->host_refused = true;
         refuse(r, 403,
                "the Host header does not name this box (add the name to the hostnames setting)",
                NULL);
         return false;
     }
     if (!hostcheck_origin_ok(mg_get_header(r->conn, "Origin"), host, r->tls)) {
+        r->host_refused = true;
         refuse(r, 403, "the request comes from a page of another origin (Origin header)", NULL);
         return false;
     }

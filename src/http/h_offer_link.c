@@ -60,7 +60,7 @@ void h_offer_link_view(req_t *r)
 {
     static const char *const allowed[] = {"offer_token", NULL};
     char token[TOKEN_LEN * 4];
-    struct offer_link_view view;
+    struct offer_link_view view = {0};
     verr_t v;
     svc_err e = {0};
     as_link(r, NULL);
@@ -82,7 +82,7 @@ void h_offer_link_rebook(req_t *r)
 {
     static const char *const allowed[] = {"offer_token", "option", NULL};
     char token[TOKEN_LEN * 4];
-    struct offer_link_view view;
+    struct offer_link_view view = {0};
     long long option = 0;
     verr_t v;
     svc_err e = {0};

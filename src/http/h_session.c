@@ -151,10 +151,9 @@ void h_session_logout(req_t *r)
 void h_session_password(req_t *r)
 {
     static const char *const allowed[] = {"current_password", "new_password", NULL};
-    char current[SECRET_MAX + 1], fresh[SECRET_MAX + 1], secret[TOKEN_LEN], cookie[200];
+    char current[SECRET_MAX + 1], fresh[SECRET_MAX + 1], cookie[200];
     verr_t v;
     svc_err e = {0};
-    session_rec s;
     if (r->who.kind != PRINCIPAL_USER) {
         http_problem(r, 400, "an API token has no password", NULL, NULL);
         return;
@@ -166,8 +165,11 @@ void h_session_password(req_t *r)
     if (http_verr_answer(r, &v))
         goto out;
     /* The current password, checked like a login (throttled, logged). */
-    if (session_login(r->app, r->who.name, current, r->address, "", r->now, secret, &s, &e) !=
-        SVC_OK) {
+    user_rec me;
+    char rehashed[PW_HASH_BUF];
+    bool rehash;
+    if (session_check_password(r->app, r->who.name, current, r->address, r->now, &me, &rehash,
+                               rehashed, &e) != SVC_OK) {
         if (e.status == SVC_UNAUTHORIZED) /* the caller is logged in: not a 401 */
             svc_fail(&e, SVC_FORBIDDEN, "current_password", "current_password is wrong");
         http_svc_problem(r, &e);
@@ -186,7 +188,6 @@ void h_session_password(req_t *r)
 out:
     sodium_memzero(current, sizeof current);
     sodium_memzero(fresh, sizeof fresh);
-    sodium_memzero(secret, sizeof secret);
 }
 
 void h_setup(req_t *r)

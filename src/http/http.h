@@ -46,6 +46,7 @@ typedef struct req {
     int64_t now;
     int status; /* what was answered */
     bool close; /* answered before the whole body was read: close after it */
+    bool host_refused; /* the Host or Origin did not name this box (403) */
     char created[ID_LEN]; /* the id a 201 answer carried, for the audit trail */
     char target[ID_LEN + 16]; /* "kind:ID" a handler of a route without {} acted
                                  on (the patient link), for the audit trail */

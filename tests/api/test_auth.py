@@ -3,6 +3,7 @@ every kind of caller, sessions (fixation, expiry, logout, CSRF, disabled
 users), API tokens, the first-run setup, login throttling, Host/Origin
 checks and doctors' scope. Against the real binary; clocks moved with
 libfaketime's timestamp file, never with a hook in the product."""
+import http.client
 import json
 import os
 import subprocess
@@ -249,6 +250,36 @@ class SessionTest(ServerTest):
         self.assertIn("login of anna", log)
         self.assertNotIn("not-the-password", log)
 
+    def test_burst_of_guesses_is_throttled_too(self):
+        """Simultaneous attempts cannot all pass the check while their
+        password checks run: each counts when it starts."""
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(16) as pool:
+            got = list(pool.map(lambda i: self.login_raw(password=f"guess number {i}").status, range(16)))
+        self.assertEqual(set(got) - {401, 429}, set(), got)
+        self.assertLessEqual(got.count(401), 6, got)   # 5 free + the one that starts the wait
+        self.assertGreaterEqual(got.count(429), 10, got)
+
+    def test_guesses_from_elsewhere_do_not_lock_the_user_out(self):
+        """Guessing anna's password from another address slows that address,
+        not anna at her desk (until the account's looser count of 50)."""
+        other = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30,
+                                           source_address=("127.0.0.2", 0))
+        for i in range(8):
+            r = self.server.post("/api/session", {"username": self.user, "password": f"guess {i} xx"},
+                                 auth=False, conn=other)
+            other.close()
+        self.assertEqual(r.status, 429, r)
+        self.assertEqual(self.login_raw().status, 201)
+
+    def test_odd_user_agent_is_listed(self):
+        r = self.login_raw(headers={"User-Agent": "Browser \xff\xfe/1.0 " + "x" * 300})
+        self.assertEqual(r.status, 201, r)
+        listed = self.server.get("/api/sessions").json
+        self.assertEqual(len(listed), 1)
+        self.assertTrue(listed[0]["user_agent"].startswith("Browser ??/1.0 xxx"), listed)
+        self.assertLess(len(listed[0]["user_agent"]), 200)
+
     def test_disabled_user_and_new_password_end_sessions(self):
         sess = self.server.login(self.user, self.password)
         self.server.cli("user", "disable", "--username", self.user)
@@ -449,6 +480,13 @@ class ExpiryTest(unittest.TestCase):
         self.assertEqual(r.status, 401)
         self.assertIn("expired", r.json["detail"])
         self.assertTrue(sess.get("/api/session").json["session_ended"])
+
+    def test_clock_going_back_ends_the_session(self):
+        sess = self.server.login(*self.cred)
+        self.at(-3600)   # the wall clock is set an hour back
+        r = sess.get("/api/clinic")
+        self.assertEqual(r.status, 401, r)
+        self.assertIn("expired", r.json["detail"])
 
     def test_absolute_limit(self):
         sess = self.server.login(*self.cred)
