@@ -256,9 +256,13 @@ class SessionTest(ServerTest):
         from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(16) as pool:
             got = list(pool.map(lambda i: self.login_raw(password=f"guess number {i}").status, range(16)))
-        self.assertEqual(set(got) - {401, 429}, set(), got)
+        # 503: "busy checking other passwords", the hashing cap. A real
+        # clock rarely gives one here; under libfaketime (the suite's
+        # year-ahead run) the cap's timed wait returns at once. Either way
+        # the password was not checked.
+        self.assertEqual(set(got) - {401, 429, 503}, set(), got)
         self.assertLessEqual(got.count(401), 6, got)   # 5 free + the one that starts the wait
-        self.assertGreaterEqual(got.count(429), 10, got)
+        self.assertGreaterEqual(got.count(429) + got.count(503), 10, got)
 
     def test_guesses_from_elsewhere_do_not_lock_the_user_out(self):
         """Guessing anna's password from another address slows that address,

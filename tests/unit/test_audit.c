@@ -383,7 +383,7 @@ static void test_describe(void)
 /* Logins, logouts and the like are named, with the account as target. */
 static void test_describe_session_events(void)
 {
-    static const struct route login = {"POST", "/api/session", NULL, 2, 0, 0};
+    static const struct route login = {"POST", "/api/session", NULL, 2, AUTH_PUBLIC, 0};
     static const struct route logout = {"DELETE", "/api/session", NULL, 0, 0, 0};
     static const struct route whoami = {"GET", "/api/session", NULL, 0, 0, 0};
     static const struct route create_user = {"POST", "/api/users", NULL, 2, 0, 0};
@@ -402,11 +402,22 @@ static void test_describe_session_events(void)
     CHECK_EQ_STR(e.action, "login");
     CHECK_EQ_STR(e.target, "user:anna");
     json_decref(r.body);
-    /* a "username" longer than any can be (a password typed there?) is cut */
-    r.body = json_pack("{s:s}", "username", "abcdefghijklmnopqrstuvwxyz0123456789-secret");
+    /* a "username" that cannot be one (a password typed there?) stays out */
+    r.body = json_pack("{s:s}", "username", "Geheim 2026!");
     r.status = 401;
     CHECK(http_audit_describe(&r, &login, &e));
-    CHECK_EQ_STR(e.target, "user:abcdefghijklmnopqrstuvwxyz012345");
+    CHECK_EQ_STR(e.target, "user:(not a username)");
+    json_decref(r.body);
+    /* refused before anyone was known, on a route that needs credentials:
+     * not recorded (anyone could fill the disk with such rows) */
+    r.body = NULL;
+    r.status = 401;
+    CHECK(!http_audit_describe(&r, &create_user, &e));
+    r.status = 403;
+    r.host_refused = true;
+    CHECK(!http_audit_describe(&r, &login, &e));
+    r.host_refused = false;
+    r.body = json_pack("{}");
     json_decref(r.body);
 
     memset(&r, 0, sizeof r);
