@@ -261,8 +261,10 @@ class SessionTest(ServerTest):
         # year-ahead run) the cap's timed wait returns at once. Either way
         # the password was not checked.
         self.assertEqual(set(got) - {401, 429, 503}, set(), got)
-        self.assertLessEqual(got.count(401), 6, got)   # 5 free + the one that starts the wait
-        self.assertGreaterEqual(got.count(429) + got.count(503), 10, got)
+        # 5 free + the one that starts the wait; on a slow machine the burst
+        # may outlast the first waits (1 s, then 2 s more): one more each.
+        self.assertLessEqual(got.count(401), 8, got)
+        self.assertGreaterEqual(got.count(429) + got.count(503), 8, got)
 
     def test_guesses_from_elsewhere_do_not_lock_the_user_out(self):
         """Guessing anna's password from another address slows that address,
