@@ -35,7 +35,7 @@ PATIENTS = [
 
 class PatientLinkTest(unittest.TestCase):
     def setUp(self):
-        self.clock = Clock(NOW)
+        self.clock = Clock(NOW).shifted(300)   # mid-slot: see LinkInMessageTest
         self.data = None
         self.server = None
 
