@@ -21,6 +21,10 @@
 
 #define ALTERNATIVES_DAYS 14
 #define OFFER_SEARCH_DAYS 28
+/* A patient reads the offer and has to get to the clinic: no option starts
+ * sooner than this after the offer is made (a slot starting this very
+ * minute would also be gone before the patient could pick it). */
+#define OFFER_MIN_NOTICE_MINUTES 60
 #define NOSHOW_BATCH 64
 
 static int unavailable(svc_err *e)
@@ -334,7 +338,8 @@ int booking_offer_in_tx(db_conn_t *c, app_t *app, const clinic_rec *clinic, cons
         options = clinic->reschedule_options;
     if (options > OFFER_MAX_OPTIONS)
         options = OFFER_MAX_OPTIONS;
-    long n = find_free(c, clinic, a->doctor_id, now, now + OFFER_SEARCH_DAYS * 86400, duration,
+    int64_t first = now + OFFER_MIN_NOTICE_MINUTES * 60;
+    long n = find_free(c, clinic, a->doctor_id, first, now + OFFER_SEARCH_DAYS * 86400, duration,
                        now, (size_t)options, true, &opts);
     if (n < 0)
         return unavailable(e);

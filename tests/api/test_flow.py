@@ -8,6 +8,7 @@ import re
 import time
 import unittest
 from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from urllib.parse import quote
 
 from harness import Server, ServerTest, wait_until
@@ -116,14 +117,21 @@ class FlowTest(ServerTest):
         offer = r.json
         self.assertNotIn("token", r.raw)
         self.assertEqual(len(offer["options"]), 3)
-        # options are distinct, non-overlapping, in the future, 30 minutes long
+        # options are distinct, non-overlapping, 30 minutes long, and give
+        # the patient at least an hour's notice: the clock is a little past
+        # 08:00 here, and 08:00 itself is free, yet the first option is the
+        # first grid slot an hour on (09:00, or 09:15 past 08:00:00)
+        self.assertIn(offer["options"][0]["start"], (local("11-30", "09:00"), local("11-30", "09:15")))
         ends = None
         for o in offer["options"]:
-            self.assertTrue(o["start"] >= "2026-11-30T08:00:00+01:00", o)
             if ends:
                 self.assertGreaterEqual(o["start"], ends)
             ends = o["end"]
-        self.assertEqual(offer["expires_at"], "2026-12-02T08:00:00+01:00")
+        # valid 48 hours from the server's now: after T0, not after the answer
+        made = parsedate_to_datetime(r.headers["Date"])
+        expires = datetime.fromisoformat(offer["expires_at"])
+        self.assertGreaterEqual(expires, datetime.fromisoformat(T0 + "+00:00") + timedelta(hours=48))
+        self.assertLessEqual(expires, made + timedelta(hours=48))
         self.assertEqual(sorted(n["channel"] for n in offer["notifications"]), ["email", "sms"])
         self.assertTrue(all(n["status"] == "queued" for n in offer["notifications"]))
         # the booking's confirmation (email + SMS) and the offer's two

@@ -54,12 +54,13 @@ class TimeTest(unittest.TestCase):
         self.assertEqual(s.get(f"/api/appointments/{a['id']}").json["status"], "no_show")
         text = offer_mail[0]["message"].get_content()
         self.assertIn("We missed you at your appointment with Dr. Test on Mon 30 Nov 09:00", text)
-        # the next free slots: from now (09:20) on, in local time
-        self.assertIn("  1) Mon 30 Nov 09:30", text)
+        # the next free slots, in local time, with an hour's notice: from
+        # 10:20 on (it is 09:20), though 09:30 is free
+        self.assertIn("  1) Mon 30 Nov 10:30", text)
         self.assertIn("https://praxis.example.org/rebook#", text)
         sms = wait_until(lambda: [m for m in self.sms.messages if "you missed" in m["body"]], timeout=30)
         self.assertTrue(sms)
-        self.assertIn("1) Mon 30 Nov 09:30", sms[0]["body"])
+        self.assertIn("1) Mon 30 Nov 10:30", sms[0]["body"])
         notes = notifications(s, appointment_id=a["id"])
         self.assertEqual(sorted((n["purpose"], n["channel"], n["status"]) for n in notes),
                          [("confirmation", "email", "sent"), ("confirmation", "sms", "sent"),
