@@ -188,6 +188,31 @@ void timefmt_format_date(int y, int mon, int day, char *buf, size_t len)
         snprintf(buf, len, "%04d-%02d-%02d", y, mon, day);
 }
 
+void timefmt_format_http_date(int64_t t, char *buf, size_t len)
+{
+    static const char wday[7][4] = {"Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"};
+    static const char month[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    const int64_t lo = tz_days_from_civil(1, 1, 1) * SECS_PER_DAY;
+    const int64_t hi = tz_days_from_civil(10000, 1, 1) * SECS_PER_DAY - 1;
+    int y, mon, day;
+
+    if (!buf || len == 0)
+        return;
+    t = t < lo ? lo : t > hi ? hi : t;
+    int64_t days = t / SECS_PER_DAY, sod = t % SECS_PER_DAY;
+    if (sod < 0) {
+        sod += SECS_PER_DAY;
+        days--;
+    }
+    tz_civil_from_days(days, &y, &mon, &day);
+    int w = (int)(days % 7); /* day 0, 1970-01-01, was a Thursday */
+    if (w < 0)
+        w += 7;
+    snprintf(buf, len, "%s, %02d %s %04d %02d:%02d:%02d GMT", wday[w], day, month[mon - 1], y,
+             (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60));
+}
+
 void timefmt_format_hhmm(int minutes, char *buf, size_t len)
 {
     if (minutes < 0)

@@ -38,6 +38,14 @@ bool timefmt_parse_date(const char *s, int *y, int *mon, int *day);
 bool timefmt_parse_hhmm(const char *s, int *minutes);
 
 void timefmt_format_date(int y, int mon, int day, char *buf, size_t len); /* "YYYY-MM-DD" */
+
+/* Smallest buffer that always holds timefmt_format_http_date()'s output. */
+#define TIMEFMT_HTTP_DATE_LEN 30
+
+/* The HTTP date of instant t (RFC 9110 section 5.6.7, IMF-fixdate, always
+ * in English and GMT): "Sun, 06 Nov 1994 08:49:37 GMT". Instants outside
+ * years 1..9999 are clamped. */
+void timefmt_format_http_date(int64_t t, char *buf, size_t len);
 /* "HH:MM"; minutes are clamped to 0..1440 (1440 -> "24:00"). */
 void timefmt_format_hhmm(int minutes, char *buf, size_t len);
 

@@ -1,5 +1,5 @@
 /*
- * headers.c — the security headers of every answer (headers.h).
+ * headers.c — the security headers and the Date of every answer (headers.h).
  *
  * HSTS only under TLS: a browser ignores it over plain HTTP, and sending it
  * there would promise something the box does not do.
@@ -7,6 +7,9 @@
 #include "http/headers.h"
 
 #include <stdio.h>
+#include <time.h>
+
+#include "core/timefmt.h"
 
 size_t http_security_headers(char *buf, size_t len, bool tls)
 {
@@ -24,6 +27,14 @@ size_t http_security_headers(char *buf, size_t len, bool tls)
         return 0;
     }
     return (size_t)n;
+}
+
+size_t http_date_header(char *buf, size_t len)
+{
+    char date[TIMEFMT_HTTP_DATE_LEN];
+    timefmt_format_http_date((int64_t)time(NULL), date, sizeof date);
+    int n = snprintf(buf, len, "Date: %s\r\n", date);
+    return n < 0 || (size_t)n >= len ? 0 : (size_t)n;
 }
 
 bool http_tls_enabled(const app_t *app)

@@ -28,6 +28,14 @@
  * is the caller's: no-store for the API, no-cache for the UI's files. */
 size_t http_security_headers(char *buf, size_t len, bool tls);
 
+/* Room for the line http_date_header() writes, with its NUL. */
+#define HTTP_DATE_HEADER_MAX 40
+
+/* Writes "Date: <now as an HTTP date>\r\n" into buf (RFC 9110 section
+ * 6.6.1: an origin server with a clock sends it on every 2xx, 3xx and 4xx
+ * answer). Returns the length written. */
+size_t http_date_header(char *buf, size_t len);
+
 /* Whether the server answers over TLS (then HSTS is sent). */
 bool http_tls_enabled(const app_t *app);
 

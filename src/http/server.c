@@ -143,18 +143,19 @@ void http_force_close(struct mg_connection *conn)
 static void send_raw(req_t *r, int status, const char *type, const char *extra_headers,
                      const char *body, size_t len)
 {
-    char sec[HTTP_SECURITY_HEADERS_MAX];
+    char sec[HTTP_SECURITY_HEADERS_MAX], date[HTTP_DATE_HEADER_MAX];
     http_security_headers(sec, sizeof sec, r->tls);
+    http_date_header(date, sizeof date);
     r->status = status;
     if (status == 204) { /* no content: no Content-Length, no Content-Type */
-        mg_printf(r->conn, "HTTP/1.1 204 %s\r\nCache-Control: no-store\r\n%s%s%s\r\n",
-                  reason_phrase(status), sec, extra_headers ? extra_headers : "",
+        mg_printf(r->conn, "HTTP/1.1 204 %s\r\n%sCache-Control: no-store\r\n%s%s%s\r\n",
+                  reason_phrase(status), date, sec, extra_headers ? extra_headers : "",
                   r->close ? "Connection: close\r\n" : "");
     } else {
         mg_printf(r->conn,
-                  "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                  "HTTP/1.1 %d %s\r\n%sContent-Type: %s\r\nContent-Length: %zu\r\n"
                   "Cache-Control: no-store\r\n%s%s%s\r\n",
-                  status, reason_phrase(status), type, len, sec,
+                  status, reason_phrase(status), date, type, len, sec,
                   extra_headers ? extra_headers : "", r->close ? "Connection: close\r\n" : "");
         bool head = r->method && strcmp(r->method, "HEAD") == 0;
         if (len && !head)

@@ -169,24 +169,25 @@ static void serve(req_t *r, const char *raw, bool head)
         return;
     }
 
-    char etag[64], sec[HTTP_SECURITY_HEADERS_MAX];
+    char etag[64], sec[HTTP_SECURITY_HEADERS_MAX], date[HTTP_DATE_HEADER_MAX];
     unsigned long long mtime_ns = (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL +
                                   (unsigned long long)st.st_mtim.tv_nsec;
     snprintf(etag, sizeof etag, "\"%llx-%llx\"", (unsigned long long)st.st_size, mtime_ns);
     http_security_headers(sec, sizeof sec, r->tls);
+    http_date_header(date, sizeof date);
     const char *conn_close = r->close ? "Connection: close\r\n" : "";
 
     if (webpath_etag_match(mg_get_header(r->conn, "If-None-Match"), etag)) {
         r->status = 304;
         mg_printf(r->conn,
-                  "HTTP/1.1 304 Not Modified\r\nETag: %s\r\nCache-Control: no-cache\r\n%s%s\r\n",
-                  etag, sec, conn_close);
+                  "HTTP/1.1 304 Not Modified\r\n%sETag: %s\r\nCache-Control: no-cache\r\n%s%s\r\n",
+                  date, etag, sec, conn_close);
     } else {
         r->status = 200;
         mg_printf(r->conn,
-                  "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %lld\r\nETag: %s\r\n"
+                  "HTTP/1.1 200 OK\r\n%sContent-Type: %s\r\nContent-Length: %lld\r\nETag: %s\r\n"
                   "Cache-Control: no-cache\r\n%s%s\r\n",
-                  type, (long long)st.st_size, etag, sec, conn_close);
+                  date, type, (long long)st.st_size, etag, sec, conn_close);
         if (!head && !send_body(r, fd, st.st_size)) {
             log_warn("http", "web file %s changed while it was sent", name);
             r->close = true;

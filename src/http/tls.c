@@ -26,6 +26,7 @@
 
 #include "core/log.h"
 #include "core/timefmt.h"
+#include "http/headers.h"
 
 static struct {
     bool on;
@@ -263,21 +264,22 @@ static int redirect(struct mg_connection *conn, void *cbdata)
 {
     (void)cbdata;
     const struct mg_request_info *ri = mg_get_request_info(conn);
-    char location[2300];
+    char location[2300], date[HTTP_DATE_HEADER_MAX];
+    http_date_header(date, sizeof date);
     if (http_tls_redirect_location(mg_get_header(conn, "Host"), ri->local_uri_raw,
                                    ri->query_string, tls.https_port, location, sizeof location)) {
         mg_printf(conn,
-                  "HTTP/1.1 308 Permanent Redirect\r\nLocation: %s\r\nContent-Length: 0\r\n"
+                  "HTTP/1.1 308 Permanent Redirect\r\n%sLocation: %s\r\nContent-Length: 0\r\n"
                   "Connection: close\r\n\r\n",
-                  location);
+                  date, location);
         return 308;
     }
     static const char msg[] = "This address only redirects to https; the request's Host header "
                               "or path cannot be used for that.\n";
     mg_printf(conn,
-              "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+              "HTTP/1.1 400 Bad Request\r\n%sContent-Type: text/plain; charset=utf-8\r\n"
               "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-              sizeof msg - 1, msg);
+              date, sizeof msg - 1, msg);
     return 400;
 }
 

@@ -7,9 +7,11 @@ the server's wall clock starts there and runs on; its monotonic clock stays
 real (FAKETIME_DONT_FAKE_MONOTONIC=1), as a real clock jump would leave it.
 """
 import calendar
+import email.utils
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -88,6 +90,25 @@ def free_port():
 
 class PortTaken(AssertionError):
     """The server could not listen on its port: another process has it."""
+
+
+HTTP_DATE = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-3][0-9] "
+                       r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} "
+                       r"[0-2][0-9]:[0-5][0-9]:[0-6][0-9] GMT")
+
+
+def check_date(method, path, status, headers):
+    """Every 2xx, 3xx and 4xx answer carries one Date in IMF-fixdate form
+    (RFC 9110 sections 5.6.7 and 6.6.1), whose weekday is the date's."""
+    if status >= 500:
+        return
+    dates = headers.get_all("Date") or []
+    where = f"{method} {path} -> {status}"
+    if len(dates) != 1 or not HTTP_DATE.fullmatch(dates[0]):
+        raise AssertionError(f"{where}: Date header {dates!r} is not one IMF-fixdate")
+    when = email.utils.parsedate_to_datetime(dates[0])
+    if when.strftime("%a") != dates[0][:3]:
+        raise AssertionError(f"{where}: Date {dates[0]!r} names the wrong weekday")
 
 
 class Response:
@@ -336,6 +357,7 @@ class Server:
             r = conn.getresponse()
             payload = r.read()
             text = payload.decode("utf-8")
+            check_date(method, path, r.status, r.headers)
             if check_spec:
                 openapi_check.check(method, path, r.status, r.headers, text)
             return Response(r.status, r.headers, text)

@@ -306,6 +306,26 @@ static void test_hhmm(void)
     CHECK_EQ_INT(failures, 0);
 }
 
+/* RFC 9110's own example, and days around the epoch, a leap day and the ends. */
+static void test_http_date(void)
+{
+    char buf[TIMEFMT_HTTP_DATE_LEN];
+    timefmt_format_http_date(784111777, buf, sizeof buf);
+    CHECK_EQ_STR(buf, "Sun, 06 Nov 1994 08:49:37 GMT");
+    timefmt_format_http_date(0, buf, sizeof buf);
+    CHECK_EQ_STR(buf, "Thu, 01 Jan 1970 00:00:00 GMT");
+    timefmt_format_http_date(-1, buf, sizeof buf);
+    CHECK_EQ_STR(buf, "Wed, 31 Dec 1969 23:59:59 GMT");
+    timefmt_format_http_date(1709164800, buf, sizeof buf);
+    CHECK_EQ_STR(buf, "Thu, 29 Feb 2024 00:00:00 GMT");
+    timefmt_format_http_date(1796601600, buf, sizeof buf);
+    CHECK_EQ_STR(buf, "Mon, 07 Dec 2026 00:00:00 GMT");
+    timefmt_format_http_date(INT64_MAX, buf, sizeof buf);
+    CHECK_EQ_STR(buf, "Fri, 31 Dec 9999 23:59:59 GMT");
+    timefmt_format_http_date(INT64_MIN, buf, sizeof buf);
+    CHECK_EQ_STR(buf, "Mon, 01 Jan 0001 00:00:00 GMT");
+}
+
 int main(void)
 {
     RUN(test_parse_valid);
@@ -315,6 +335,7 @@ int main(void)
     RUN(test_round_trip);
     RUN(test_date);
     RUN(test_hhmm);
+    RUN(test_http_date);
     tz_cache_clear();
     return unit_summary();
 }
