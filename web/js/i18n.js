@@ -1,0 +1,68 @@
+/*
+ * i18n.js — every string the staff UI shows comes from one catalogue per
+ * language (js/i18n/en.js, js/i18n/de.js, the same keys in both;
+ * tests/ui/test_catalog.mjs checks that). t("key", {name: "x"}) looks a
+ * string up and fills in its {name} placeholders; a key missing from the
+ * catalogue shows as the key itself, so a gap is visible, never blank.
+ *
+ * Which language: the clinic's `language` setting (GET /api/clinic) when it
+ * names one, else ("auto") the first of the browser's languages that has a
+ * catalogue, else English. Before login the clinic cannot be read: the
+ * choice made at the last visit (localStorage) or the browser's language.
+ */
+import en from "./i18n/en.js";
+import de from "./i18n/de.js";
+
+export const CATALOGUES = { en, de };
+const STORE_KEY = "clinicbox-language";
+
+let current = "en";
+
+/* The language for a clinic setting ("auto", "en", "de" or undefined). */
+export function chooseLanguage(setting, browserLanguages) {
+  if (setting && setting !== "auto" && CATALOGUES[setting]) return setting;
+  for (const l of browserLanguages || []) {
+    const base = String(l).toLowerCase().split("-")[0];
+    if (CATALOGUES[base]) return base;
+  }
+  return "en";
+}
+
+export function setLanguage(code) {
+  current = CATALOGUES[code] ? code : "en";
+  document.documentElement.lang = current;
+  try {
+    window.localStorage.setItem(STORE_KEY, current);
+  } catch (e) {
+    /* private mode: the choice is not remembered */
+  }
+}
+
+/* At start, before the clinic's setting is known. */
+export function initialLanguage() {
+  let saved = "";
+  try {
+    saved = window.localStorage.getItem(STORE_KEY) || "";
+  } catch (e) {
+    saved = "";
+  }
+  setLanguage(CATALOGUES[saved] ? saved : chooseLanguage("auto", navigator.languages));
+}
+
+export function language() {
+  return current;
+}
+
+export function t(key, vars) {
+  const s = CATALOGUES[current][key] ?? CATALOGUES.en[key] ?? key;
+  if (!vars) return s;
+  return s.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+}
+
+/* A counted phrase: the catalogue has KEY.one and KEY.other (CLDR plural
+ * categories of the language; German and English need only these two). */
+export function tn(key, n, vars) {
+  const cat = new Intl.PluralRules(current).select(n);
+  const k = CATALOGUES[current][`${key}.${cat}`] !== undefined ? `${key}.${cat}` : `${key}.other`;
+  return t(k, { n, ...(vars || {}) });
+}

@@ -1,0 +1,122 @@
+/*
+ * ui.js — the small building blocks every screen uses, so that forms,
+ * errors and polling look and behave the same everywhere.
+ *
+ * Accessibility (WCAG 2.1 AA): every input has a <label>; a field's error
+ * is linked to it with aria-describedby and aria-invalid; a problem shown
+ * for a whole form is a role="alert" region; buttons are <button>s.
+ */
+import { html, useEffect, useRef, useState } from "../vendor/htm-preact-standalone.js";
+import { fieldError } from "./api.js";
+import { t } from "./i18n.js";
+
+export { html };
+
+/* The words to show for an API problem: its detail (the box says what is
+ * wrong in plain words), else a sentence for its status. */
+export function problemText(problem) {
+  if (!problem) return "";
+  if (problem.detail) return problem.detail;
+  const key = `problem.${problem.status}`;
+  const s = t(key);
+  return s === key ? t("problem.other", { status: problem.status }) : s;
+}
+
+/* A labelled form control. `field` names the API field whose error (from
+ * `problem.errors`) shows under it. children: the control itself, which
+ * must have id={id}. */
+export function Field({ id, label, problem, field, hint, children }) {
+  const err = fieldError(problem, field || id);
+  return html`<div class=${"field" + (err ? " has-error" : "")}>
+    <label for=${id}>${label}</label>
+    ${children}
+    ${hint && html`<p class="hint" id=${id + "-hint"}>${hint}</p>`}
+    ${err && html`<p class="field-error" id=${id + "-error"}>${err}</p>`}
+  </div>`;
+}
+
+/* Props for an input inside Field: aria-invalid and aria-describedby. */
+export function fieldProps(id, problem, field, hint) {
+  const err = fieldError(problem, field || id);
+  const by = [hint ? id + "-hint" : "", err ? id + "-error" : ""].filter(Boolean).join(" ");
+  return { id, name: field || id, "aria-invalid": err ? "true" : undefined,
+    "aria-describedby": by || undefined };
+}
+
+/* A problem for the whole form (or a screen): shown when set. */
+export function ProblemBox({ problem, children }) {
+  if (!problem) return null;
+  return html`<div class="problem" role="alert">
+    <p>${problemText(problem)}</p>${children}</div>`;
+}
+
+/* A polite live region for "Saved", "Booked", ... */
+export function Notice({ text }) {
+  return html`<p class="notice" role="status" aria-live="polite">${text || ""}</p>`;
+}
+
+/* Calls fn now and every `ms` while the screen is shown and the tab is
+ * visible (a hidden tab does not poll; it polls at once when it comes
+ * back). fn gets { background: true } to pass on to api(). */
+export function usePoll(fn, ms, deps = []) {
+  const saved = useRef(fn);
+  saved.current = fn;
+  useEffect(() => {
+    let timer = 0;
+    let stopped = false;
+    const run = async () => {
+      if (stopped) return;
+      clearTimeout(timer);
+      if (document.visibilityState !== "hidden") {
+        try {
+          await saved.current({ background: true });
+        } catch (e) {
+          /* unreachable: the status bar says so; try again later */
+        }
+      }
+      if (!stopped) timer = setTimeout(run, ms);
+    };
+    const onVisible = () => {
+      if (document.visibilityState === "visible") run();
+    };
+    document.addEventListener("visibilitychange", onVisible);
+    run();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      document.removeEventListener("visibilitychange", onVisible);
+    };
+  }, deps);
+}
+
+/* State for an async action: [busy, problem, run(fn)]. run() clears the
+ * problem, sets busy, and keeps the problem of an answer that is not ok. */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState(null);
+  const run = async (fn) => {
+    setBusy(true);
+    setProblem(null);
+    try {
+      const r = await fn();
+      if (r && r.problem) setProblem(r.problem);
+      return r;
+    } catch (e) {
+      setProblem({ status: 0, detail: t("problem.unreachable") });
+      return null;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return [busy, problem, run, setProblem];
+}
+
+/* A section heading that takes the focus when a screen opens, so that a
+ * screen-reader user hears where they are. */
+export function ScreenTitle({ text }) {
+  const ref = useRef(null);
+  useEffect(() => {
+    if (ref.current) ref.current.focus();
+  }, [text]);
+  return html`<h1 tabindex="-1" ref=${ref}>${text}</h1>`;
+}
