@@ -90,6 +90,7 @@ export default {
   "today.patient_unknown": "Unbekannter Patient",
   "today.count.one": "{n} Termin",
   "today.count.other": "{n} Termine",
+  "today.clocks_change": "An diesem Tag wird die Uhr umgestellt: jede Uhrzeit zeigt ihre Zone (Sommer- oder Winterzeit).",
   "today.now": "Jetzt {time}",
   "today.reminded": "erinnert {when}",
   "today.checkin": "Einchecken",

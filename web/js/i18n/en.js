@@ -92,6 +92,7 @@ export default {
   "today.patient_unknown": "Unknown patient",
   "today.count.one": "{n} appointment",
   "today.count.other": "{n} appointments",
+  "today.clocks_change": "The clocks change on this day: each time shows its zone (summer or winter time).",
   "today.now": "Now {time}",
   "today.reminded": "reminded {when}",
   "today.checkin": "Check in",

@@ -22,9 +22,9 @@
  * Print (window.print()): app.css's print section lays the day out as one
  * compact list without the buttons, one A4 page for a normal day.
  */
-import { html, useEffect, useRef, useState } from "../../vendor/htm-preact-standalone.js";
+import { html, useEffect, useMemo, useRef, useState } from "../../vendor/htm-preact-standalone.js";
 import { api, query } from "../api.js";
-import { t, tn } from "../i18n.js";
+import { language, t, tn } from "../i18n.js";
 import { addDays, dayIn, formatDay, formatTime } from "../time.js";
 import { ProblemBox, ScreenTitle, usePoll, useAction } from "../ui.js";
 
@@ -51,6 +51,36 @@ function allowedActions(a, role, graceMinutes, now) {
 }
 
 const PATHS = { checkin: "check-in", complete: "complete", noshow: "no-show", cancel: "cancel" };
+
+/* Whether the clocks change during the plain date `day` in the zone: the
+ * instants an hour apart that fall on that date there (sampled from 14 h
+ * before to 14 h after it in UTC, the widest offsets) have more than one
+ * UTC offset. (A change at midnight that skips the day's first hour
+ * leaves one offset: no time of that day is ambiguous.) */
+const dayFormats = new Map();
+function clocksChange(day, zone) {
+  let f = dayFormats.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", { timeZone: zone, year: "numeric", month: "2-digit",
+      day: "2-digit", timeZoneName: "longOffset" });
+    dayFormats.set(zone, f);
+  }
+  const offsets = new Set();
+  const from = Date.parse(day + "T00:00:00Z") - 14 * 3600000;
+  for (let ms = from; ms <= from + 52 * 3600000; ms += 3600000) {
+    const p = Object.fromEntries(f.formatToParts(ms).map((x) => [x.type, x.value]));
+    if (`${p.year}-${p.month}-${p.day}` === day) offsets.add(p.timeZoneName);
+  }
+  return offsets.size > 1;
+}
+
+/* A time of day; on a day the clocks change, with the zone's name
+ * ("02:30 CEST", "02:30 CET"), since an hour is skipped or repeated. */
+function clock(value, zone, withZone) {
+  if (!withZone) return formatTime(value, zone, "time");
+  return new Intl.DateTimeFormat(language(), { timeZone: zone, hour: "2-digit", minute: "2-digit",
+    timeZoneName: "short" }).format(new Date(value));
+}
 
 /* "reminded 10:05", or with the date when it was another day. */
 function remindedText(at, day, zone) {
@@ -82,7 +112,7 @@ function CancelForm({ id, busy, onSubmit, onBack }) {
   </form>`;
 }
 
-function Card({ a, name, app, now, day, onChanged, onRefused }) {
+function Card({ a, name, app, now, day, dst, onChanged, onRefused }) {
   const zone = app.clinic.timezone;
   const [busy, problem, run] = useAction();
   const [cancelling, setCancelling] = useState(false);
@@ -117,8 +147,8 @@ function Card({ a, name, app, now, day, onChanged, onRefused }) {
     <article aria-labelledby=${titleId} ref=${ref}>
       <p class="today-appt-head">
         <span class="today-time">
-          <time datetime=${a.start}>${formatTime(a.start, zone, "time")}</time>–<time
-            datetime=${a.end}>${formatTime(a.end, zone, "time")}</time></span>
+          <time datetime=${a.start}>${clock(a.start, zone, dst)}</time>–<time
+            datetime=${a.end}>${clock(a.end, zone, dst)}</time></span>
         <span class=${"badge " + a.status} data-role="status">${t("today.status." + a.status)}</span>
       </p>
       <h3 class="today-patient" id=${titleId} tabindex="-1">${name === undefined ? t("app.loading")
@@ -156,7 +186,7 @@ function NowLine({ now, zone }) {
   </li>`;
 }
 
-function Column({ doctor, appts, names, app, now, day, isToday, onChanged, onRefused }) {
+function Column({ doctor, appts, names, app, now, day, dst, isToday, onChanged, onRefused }) {
   const zone = app.clinic.timezone;
   const headId = "today-doc-" + doctor.id;
   const items = [];
@@ -168,7 +198,7 @@ function Column({ doctor, appts, names, app, now, day, isToday, onChanged, onRef
   appts.forEach((a, i) => {
     if (i === lineAt) items.push(html`<${NowLine} key="now" now=${now} zone=${zone} />`);
     items.push(html`<${Card} key=${a.id} a=${a} name=${names[a.patient_id]} app=${app} now=${now}
-      day=${day} onChanged=${onChanged} onRefused=${onRefused} />`);
+      day=${day} dst=${dst} onChanged=${onChanged} onRefused=${onRefused} />`);
   });
   if (lineAt === appts.length) items.push(html`<${NowLine} key="now" now=${now} zone=${zone} />`);
   const count = appts.filter((a) => a.status !== "rescheduled" && a.status !== "cancelled").length;
@@ -187,6 +217,7 @@ export default function Today({ app }) {
   const today = dayIn(zone, now);
   const day = DAY_RE.test(app.params.day || "") ? app.params.day : today;
   const isToday = day === today;
+  const dst = useMemo(() => clocksChange(day, zone), [day, zone]);
 
   const [doctors, setDoctors] = useState(null);
   const [list, setList] = useState(null); /* { day, appts } */
@@ -302,6 +333,7 @@ export default function Today({ app }) {
         <button type="button" class="secondary" onClick=${() => window.print()}>${t("today.print")}</button>
       </div>
     </div>
+    ${dst && html`<p class="today-dst" data-role="dst">${t("today.clocks_change")}</p>`}
     <p class="visually-hidden" role="status" aria-live="polite">${said}</p>
     <${ProblemBox} problem=${loadProblem} />
     ${!(doctors && appts) && !loadProblem && html`<p class="loading">${t("app.loading")}</p>`}
@@ -309,7 +341,8 @@ export default function Today({ app }) {
       ? t("today.no_column") : t("today.no_doctors")}</p>`}
     ${cols.length > 0 && html`<div class="today-cols">
       ${cols.map((c) => html`<${Column} key=${c.doctor.id} doctor=${c.doctor} appts=${c.appts}
-        names=${names} app=${app} now=${now} day=${day} isToday=${isToday} onChanged=${onChanged}
+        names=${names} app=${app} now=${now} day=${day} dst=${dst} isToday=${isToday}
+        onChanged=${onChanged}
         onRefused=${() => loadDay({ background: true }).catch(() => null)} />`)}
     </div>`}
   </div>`;
