@@ -236,10 +236,14 @@ export default function Today({ app }) {
     return () => clearInterval(timer);
   }, []);
 
+  const doctorsEtag = useRef("");
   const loadDoctors = async (opts) => {
-    const r = await api("GET", "/api/doctors", opts);
-    if (r.ok && r.json) setDoctors(r.json.doctors || []);
-    else if (r.problem) setLoadProblem(r.problem);
+    const r = await api("GET", "/api/doctors", { ...opts, etag: doctorsEtag.current || undefined });
+    if (r.notModified) return;
+    if (r.ok && r.json) {
+      doctorsEtag.current = r.etag || "";
+      setDoctors(r.json.doctors || []);
+    } else if (r.problem) setLoadProblem(r.problem);
   };
   usePoll(loadDoctors, DOCTORS_POLL_MS);
 
@@ -325,7 +329,7 @@ export default function Today({ app }) {
           <span aria-hidden="true">← </span>${t("today.prev")}</button>
         <label for="today-date" class="visually-hidden">${t("today.pick")}</label>
         <input id="today-date" type="date" value=${day}
-          onChange=${(e) => DAY_RE.test(e.target.value) && goto(e.target.value)} />
+          onChange=${(e) => DAY_RE.test(e.target.value) && e.target.value >= "1970" && goto(e.target.value)} />
         <button type="button" class="secondary" onClick=${() => goto(addDays(day, 1))}>
           ${t("today.next")}<span aria-hidden="true"> →</span></button>
         ${!isToday && html`<button type="button" class="secondary" onClick=${() => goto(today)}>
