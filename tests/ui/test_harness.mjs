@@ -14,8 +14,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import {
-  allowConsoleError, assertClean, assertNoHorizontalScroll, assertWeight, axeCheck, newPage, screenshot,
-  startServer, takeGuardErrors, weight,
+  allowConsoleError, assertClean, assertNoHorizontalScroll, assertWeight, axeCheck, loginCookie, newPage,
+  screenshot, startServer, takeGuardErrors, weight,
 } from './harness.mjs';
 
 const PAGES = {
@@ -170,4 +170,35 @@ test('axe: serious or critical violations fail the scan, under the strict CSP', 
 test('a page wider than the window fails the sideways-scroll check', async (t) => {
   const p = await open(t, 'wide', { viewport: { width: 320, height: 568 } });
   await assert.rejects(assertNoHorizontalScroll(p), /is 6\d\d px wide in a 320 px window/);
+});
+
+test("addUser and loginCookie: the page's context holds a staff session", async (t) => {
+  const { username, password } = await server.addUser('desk-ui', 'front_desk');
+  const p = await open(t, 'ok');
+  const before = await p.evaluate(() => fetch('/api/session').then((r) => r.json()));
+  assert.equal(before.authenticated, false);
+  await loginCookie(p, username, password);
+  const s = await p.evaluate(() => fetch('/api/session').then((r) => r.json()));
+  assert.equal(s.authenticated, true, JSON.stringify(s));
+  assert.equal(s.username, username);
+  assert.equal(s.role, 'front_desk');
+  // a change with the CSRF token from GET /api/session works, as the UI does it
+  const status = await p.evaluate((csrf) => fetch('/api/session', {
+    method: 'DELETE', headers: { 'X-CSRF-Token': csrf },
+  }).then((r) => r.status), s.csrf_token);
+  assert.equal(status, 204);
+});
+
+test("clock: 'server' starts the page's clock at the server's faked time, and it runs on", async (t) => {
+  const faked = await startServer(t, { faketime: '2026-11-30 07:05:00', webDir });
+  const p = await newPage(t, faked, { clock: 'server' });
+  await p.goto(faked.url('/ok'));
+  await p.locator('#out', { hasText: 'script ran' }).waitFor(); // timers run
+  const t1 = await p.evaluate(() => Date.now());
+  assert.ok(Math.abs(t1 - faked.now()) < 5000, `${new Date(t1).toISOString()} vs ${new Date(faked.now()).toISOString()}`);
+  assert.equal(new Date(t1).toISOString().slice(0, 13), '2026-11-30T07');
+  await p.waitForFunction((t0) => Date.now() > t0 + 200, t1);
+  // the server's own idea of the time agrees (GET /api/health with the token)
+  const h = await faked.api('GET', '/api/health', undefined, { expect: 200 });
+  assert.ok(h.text.includes('2026-11-30T07:0'), h.text.slice(0, 300));
 });
