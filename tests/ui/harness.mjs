@@ -15,7 +15,8 @@
  * what an XSS payload opens) is dismissed and fails the test, and so do an
  * uncaught error in the page and a console error (a CSP violation, a file
  * the page asks for that is missing, an API answer of 5xx); an API answer
- * of 4xx is an expected problem+json and allowed. The guards are checked by
+ * of 4xx is an expected problem+json and allowed, as is the 404 of the
+ * /favicon.ico Chromium asks for by itself. The guards are checked by
  * the helpers below and again when the test ends. Each response's size is
  * recorded for assertWeight(). Cleanup (pages, then servers) runs in
  * reverse order of creation when the test ends, failed or not.

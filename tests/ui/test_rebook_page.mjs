@@ -13,7 +13,7 @@
  * is configured), as the patient would have it from the message.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 
 import {
   assertNoHorizontalScroll, assertWeight, axeCheck, expectText, newPage, screenshot, startServer,
@@ -23,14 +23,47 @@ const NOW = '2026-11-30 07:05:00'; // Mon 08:05 Berlin
 const XSS = '<img src=x onerror=alert(1)>';
 const PHONE = { width: 320, height: 568 };
 
-/* A server with the clinic, a doctor, a patient booked at 15:00 and an
- * offer of three other times for them; {server, doctor, appointment, offer, token}. */
-async function offered(t, names = {}) {
-  const server = await startServer(t, { faketime: NOW });
-  const { doctor, patient } = await server.seed(names);
-  const appointment = await server.book(doctor, patient, '2026-11-30T15:00:00+01:00');
+/* One box for the tests that need no names of their own (a server's stop
+ * takes two seconds): the clinic, a doctor, a patient. */
+let shared;
+let patients = 0;
+before(async () => {
+  const server = await startServer(null, { faketime: NOW });
+  shared = { server, ...(await server.seed()) };
+});
+after(async () => {
+  if (!shared) return;
+  try {
+    await shared.server.stop();
+  } finally {
+    shared.server.cleanup();
+  }
+});
+
+/* A patient of the test's own with an appointment at `hour`:00 today, and
+ * an offer of three other times for it; {server, patient, appointment,
+ * offer, token}. With names, on a box of its own seeded with them. */
+async function offered(t, hour, names) {
+  let { server, doctor } = shared;
+  let patient;
+  if (names) {
+    server = await startServer(t, { faketime: NOW });
+    ({ doctor, patient } = await server.seed(names));
+  } else {
+    // with an address: the link's token waits only with a message to send
+    const n = ++patients;
+    patient = await server.addPatient({ name: `Rita Patient ${n}`, email: `rita${n}@example.org`,
+      phone: `+49151123456${String(n).padStart(2, '0')}` });
+  }
+  const appointment = await server.book(doctor, patient, `2026-11-30T${hour}:00:00+01:00`);
   const { offer, token } = await server.offer(appointment, 3);
-  return { server, doctor, patient, appointment, offer, token };
+  return { server, patient, appointment, offer, token };
+}
+
+/* The patient's appointments that are booked. */
+async function bookedOf(server, patient) {
+  const r = await server.api('GET', '/api/appointments?from=2026-11-30&to=2026-12-01', undefined, { expect: 200 });
+  return r.json.appointments.filter((a) => a.patient_id === patient.id && a.status === 'booked');
 }
 
 /* The start times the page offers, as the radio buttons' labels. */
@@ -39,7 +72,7 @@ async function optionLabels(page) {
 }
 
 test('the link books option 2; reloaded it shows the booking; another browser cannot book again', async (t) => {
-  const { server, appointment, token } = await offered(t);
+  const { server, patient, appointment, offer, token } = await offered(t, 15);
   const page = await newPage(t, server);
   await page.goto(server.url(`/rebook#${token}`));
   await expectText(page.locator('#status'), 'Choose one of these times');
@@ -65,9 +98,9 @@ test('the link books option 2; reloaded it shows the booking; another browser ca
   // the server moved the appointment to option 2
   const moved = (await server.api('GET', `/api/appointments/${appointment.id}`, undefined, { expect: 200 })).json;
   assert.equal(moved.status, 'rescheduled');
-  const list = (await server.api('GET', '/api/appointments?from=2026-11-30&to=2026-12-01', undefined,
-    { expect: 200 })).json.appointments.filter((a) => a.status === 'booked');
+  const list = await bookedOf(server, patient);
   assert.equal(list.length, 1, JSON.stringify(list));
+  assert.equal(Date.parse(list[0].start), Date.parse(offer.options[1].start));
 
   // a reload (the token now only in sessionStorage) shows the booking as used
   await page.reload();
@@ -89,13 +122,11 @@ test('the link books option 2; reloaded it shows the booking; another browser ca
     return r.status;
   }, token);
   assert.ok(again >= 400 && again < 500, `a second booking: ${again}`);
-  const still = (await server.api('GET', '/api/appointments?from=2026-11-30&to=2026-12-01', undefined,
-    { expect: 200 })).json.appointments.filter((a) => a.status === 'booked');
-  assert.deepEqual(still.map((a) => a.id), list.map((a) => a.id));
+  assert.deepEqual((await bookedOf(server, patient)).map((a) => a.id), list.map((a) => a.id));
 });
 
 test('names are shown as text: no markup, no script, no dialog', async (t) => {
-  const { server, token } = await offered(t, { clinic: XSS, doctor: XSS, patient: { name: XSS } });
+  const { server, token } = await offered(t, 15, { clinic: XSS, doctor: XSS, patient: { name: XSS } });
   const page = await newPage(t, server);
   await page.goto(server.url(`/rebook#${token}`));
   await expectText(page.locator('#status'), 'Choose one of these times');
@@ -109,7 +140,7 @@ test('names are shown as text: no markup, no script, no dialog', async (t) => {
 });
 
 test('a small phone: fits 320 px, passes axe, loads under 200 KB', async (t) => {
-  const { server, token } = await offered(t);
+  const { server, token } = await offered(t, 16);
   const page = await newPage(t, server, { viewport: PHONE, isMobile: true, hasTouch: true });
   await page.goto(server.url(`/rebook#${token}`));
   await expectText(page.locator('#status'), 'Choose one of these times');
@@ -125,8 +156,7 @@ test('a small phone: fits 320 px, passes axe, loads under 200 KB', async (t) => 
 });
 
 test('a link without its token, or with a wrong one, says so in plain words', async (t) => {
-  const server = await startServer(t, { faketime: NOW });
-  await server.seed();
+  const { server } = shared;
   const page = await newPage(t, server);
   await page.goto(server.url('/rebook'));
   await expectText(page.locator('#status'), 'Please open the whole link from your message.');
