@@ -371,6 +371,7 @@ export class Server {
  * `after(() => s.stop().finally(() => s.cleanup()))`.
  */
 export async function startServer(t, opts = {}) {
+  browser().catch(() => {}); // Chromium starts meanwhile; newPage() says if it failed
   const s = new Server(opts);
   try {
     await s.start();
@@ -471,8 +472,9 @@ export async function newPage(t, server, opts = {}) {
     // a problem+json answer the page asked for and handles (4xx from the
     // API), and the icon Chromium asks for on its own when a page names none
     if (/the server responded with a status of 4\d\d/.test(text) && (at.startsWith('/api/') || at === '/favicon.ico')) return;
-    if (g.allowed.some((re) => re.test(text))) return;
-    g.errors.push(`console error: ${text}${where ? ` (${where})` : ''}`);
+    const said = `console error: ${text}${where ? ` (${where})` : ''}`;
+    if (g.allowed.some((re) => re.test(said))) return;
+    g.errors.push(said);
   });
   page.on('requestfinished', (req) => {
     const p = req.sizes().then((s) => {
@@ -495,7 +497,8 @@ export async function newPage(t, server, opts = {}) {
 }
 
 /* Lets the page log console errors matching re without failing the test
- * (say, a test that stops the server on purpose). */
+ * (say, a test that stops the server on purpose). re is matched against
+ * the guard's line: "console error: TEXT (URL)". */
 export function allowConsoleError(page, re) {
   guards(page).allowed.push(re);
 }
@@ -619,20 +622,55 @@ export async function loginCookie(page, username, password) {
 }
 
 /*
- * Logs in through the login screen.
- * TODO(lead): match docs/ui.md once the login screen exists. For now this
- * finds the form by its accessible names, as a user would: the fields
- * labelled "Username"/"User name" and "Password", the button "Log in" or
- * "Sign in"; and waits for the password field to go away.
+ * Logs in through the login screen (web/js/login.js: #login-username,
+ * #login-password, the form's submit button; by id, so in any language),
+ * opening / first when the page is elsewhere, and waits until the form
+ * is gone (fails at once with the message the form shows instead). The box must have an admin account (else / shows the first-run
+ * setup instead: see setupPage()).
  */
 export async function loginPage(page, username, password) {
   const { server } = guards(page);
   if (!page.url().startsWith(server.url('/'))) await page.goto(server.url('/'));
-  const user = page.getByLabel(/user ?name/i);
-  const pw = page.getByLabel(/^password$/i);
-  await user.fill(username);
-  await pw.fill(password);
-  await page.getByRole('button', { name: /log ?in|sign ?in/i }).click();
-  await pw.waitFor({ state: 'detached' }).catch(() => pw.waitFor({ state: 'hidden' }));
+  const form = await screenOf(page);
+  assert.equal(form, 'login', 'the login screen: the box shows the first-run setup (it has no admin ' +
+    'account yet: server.addUser(NAME, "admin") first)');
+  await page.locator('#login-username').fill(username);
+  await page.locator('#login-password').fill(password);
+  await page.locator('form:has(#login-password) button[type=submit]').click();
+  await formGone(page, '#login-password', 'login');
+}
+
+/* Waits until the form with `field` is gone; fails at once with the
+ * problem it shows instead (a wrong password, a refused one). */
+async function formGone(page, field, what) {
+  const problem = page.locator(`form:has(${field}) [role=alert]`);
+  const gone = page.locator(field).waitFor({ state: 'detached' }).then(() => null);
+  const refused = problem.waitFor().then(() => problem.textContent());
+  const said = await Promise.race([gone, refused]);
+  gone.catch(() => {});
+  refused.catch(() => {});
+  assert.equal(said, null, `${what} refused: ${said}`);
   assertClean(page);
+}
+
+/*
+ * Creates the first admin through the first-run setup (#setup-username,
+ * #setup-password, #setup-again), shown at / while the box has no admin
+ * account, and waits until the form is gone (the admin is then logged in).
+ */
+export async function setupPage(page, username, password) {
+  const { server } = guards(page);
+  if (!page.url().startsWith(server.url('/'))) await page.goto(server.url('/'));
+  assert.equal(await screenOf(page), 'setup', 'the first-run setup: the box already has an admin');
+  await page.locator('#setup-username').fill(username);
+  await page.locator('#setup-password').fill(password);
+  await page.locator('#setup-again').fill(password);
+  await page.locator('form:has(#setup-again) button[type=submit]').click();
+  await formGone(page, '#setup-again', 'first-run setup');
+}
+
+/* Which of the login forms the page shows: 'login' or 'setup'. */
+async function screenOf(page) {
+  await page.locator('#login-password, #setup-password').first().waitFor();
+  return (await page.locator('#setup-password').count()) ? 'setup' : 'login';
 }

@@ -14,8 +14,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import {
-  allowConsoleError, assertClean, assertNoHorizontalScroll, assertWeight, axeCheck, loginCookie, newPage,
-  screenshot, startServer, takeGuardErrors, weight,
+  allowConsoleError, assertClean, assertNoHorizontalScroll, assertWeight, axeCheck, loginCookie, loginPage,
+  newPage, screenshot, setupPage, startServer, takeGuardErrors, weight,
 } from './harness.mjs';
 
 const PAGES = {
@@ -201,4 +201,29 @@ test("clock: 'server' starts the page's clock at the server's faked time, and it
   // the server's own idea of the time agrees (GET /api/health with the token)
   const h = await faked.api('GET', '/api/health', undefined, { expect: 200 });
   assert.ok(h.text.includes('2026-11-30T07:0'), h.text.slice(0, 300));
+});
+
+test('setupPage and loginPage drive the real first-run setup and login (web/)', async (t) => {
+  const box = await startServer(t);
+  const who = (p) => p.evaluate(() => fetch('/api/session').then((r) => r.json()));
+  // this tests the helpers, not the screen a login lands on (test_pages.mjs
+  // and the screens' own tests do): a screen module still missing is allowed
+  const missingScreen = /status of 404 .*\/js\/screens\/[a-z_]+\.js\)$/;
+  const first = await newPage(t, box);
+  allowConsoleError(first, missingScreen);
+  await setupPage(first, 'boss', 'pw-boss-Kx9!long');
+  const admin = await who(first);
+  assert.equal(admin.authenticated, true, JSON.stringify(admin));
+  assert.deepEqual([admin.username, admin.role], ['boss', 'admin']);
+  const desk = await box.addUser('desk', 'front_desk');
+  const second = await newPage(t, box, { locale: 'de-DE' }); // by id: any language
+  allowConsoleError(second, missingScreen);
+  await loginPage(second, desk.username, desk.password);
+  const s = await who(second);
+  assert.deepEqual([s.authenticated, s.username, s.role], [true, 'desk', 'front_desk']);
+  // a wrong password: loginPage fails at once with the form's message
+  const third = await newPage(t, box);
+  const t0 = Date.now();
+  await assert.rejects(loginPage(third, 'desk', 'wrong-password-Kx9!'), /login refused: .+/);
+  assert.ok(Date.now() - t0 < 8000, 'not by a timeout');
 });
