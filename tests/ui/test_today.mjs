@@ -17,7 +17,7 @@ import http from 'node:http';
 import { after, before, test } from 'node:test';
 
 import {
-  assertWeight, axeCheck, expectText, loginCookie, newPage, screenshot, startServer,
+  assertNoHorizontalScroll, assertWeight, axeCheck, expectText, loginCookie, newPage, screenshot, startServer,
 } from './harness.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
@@ -310,12 +310,21 @@ test('a doctor sees only their own column, with only the actions a doctor may ta
   await screenshot(page, 'doctor');
 });
 
-test('the screen loads under 200 KB', async (t) => {
-  const { server, desk } = shared;
+test('the screen loads under 200 KB and reflows at 200% zoom', async (t) => {
+  const { server, doctor, patient, desk } = shared;
+  const free = (await slots(server, doctor, TODAY)).filter((s) => Date.parse(s.start) >= server.now() + 3600_000);
+  const a = await server.book(doctor, patient, free[free.length - 1].start, { reason: 'A reason long enough to wrap on a narrow screen' });
   const page = await newPage(t, server, { clock: 'server' });
   await openToday(page, server, desk);
-  await page.locator('.today-appt').first().waitFor();
+  await card(page, a).waitFor();
   await assertWeight(page);
+  await assertNoHorizontalScroll(page);
+  // 1024x768 at 200% zoom is a 512x384 CSS-pixel window
+  await page.setViewportSize({ width: 512, height: 384 });
+  await assertNoHorizontalScroll(page);
+  assert.ok(await card(page, a).getByRole('button', { name: 'Check in' }).isVisible());
+  await axeCheck(page, 'today: 200% zoom');
+  await screenshot(page, 'zoom-200');
 });
 
 test('the day prints on one A4 page without the buttons (25 appointments)', async (t) => {
