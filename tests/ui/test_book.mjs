@@ -22,8 +22,9 @@ import {
 
 const ZONE = 'Europe/Berlin';
 const XSS = '<img src=x onerror=alert(1)>';
-/* axe scans the screen itself (the shell around it has its own test). */
-const MAIN = { include: ['#main'] };
+/* axe scans the page but the status bar (js/status.js): its <ul role="status">
+ * is axe's `listitem` violation, the shell's to fix, not this screen's. */
+const MAIN = { exclude: ['.statusbar'] };
 
 /* A date YYYY-MM-DD in the clinic's zone, `offset` days from today. */
 function clinicDay(offset = 0) {
