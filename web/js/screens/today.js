@@ -24,7 +24,7 @@
  */
 import { html, useEffect, useMemo, useRef, useState } from "../../vendor/htm-preact-standalone.js";
 import { api, query } from "../api.js";
-import { language, t, tn } from "../i18n.js";
+import { locale, t, tn } from "../i18n.js";
 import { addDays, dayIn, formatDay, formatTime } from "../time.js";
 import { ProblemBox, ScreenTitle, usePoll, useAction } from "../ui.js";
 
@@ -78,7 +78,7 @@ function clocksChange(day, zone) {
  * ("02:30 CEST", "02:30 CET"), since an hour is skipped or repeated. */
 function clock(value, zone, withZone) {
   if (!withZone) return formatTime(value, zone, "time");
-  return new Intl.DateTimeFormat(language(), { timeZone: zone, hour: "2-digit", minute: "2-digit",
+  return new Intl.DateTimeFormat(locale(), { timeZone: zone, hour: "2-digit", minute: "2-digit",
     timeZoneName: "short" }).format(new Date(value));
 }
 
