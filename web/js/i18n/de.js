@@ -187,7 +187,7 @@ export default {
   "settings.sessions.last_seen": "Zuletzt aktiv",
   "settings.sessions.this": "(diese Sitzung)",
   "settings.sessions.end": "Sitzung beenden",
-  "settings.sessions.end_label": "Sitzung von {name} seit {when} beenden",
+  "settings.sessions.end_label": "Sitzung beenden: {name}, angemeldet {when}",
   "settings.sessions.ended": "Die Sitzung von {name} ist beendet.",
   "settings.tokens.caption": "API-Token",
   "settings.tokens.none": "Noch keine API-Token.",

@@ -189,7 +189,7 @@ export default {
   "settings.sessions.last_seen": "Last active",
   "settings.sessions.this": "(this session)",
   "settings.sessions.end": "End session",
-  "settings.sessions.end_label": "End the session of {name} from {when}",
+  "settings.sessions.end_label": "End session: {name}, logged in {when}",
   "settings.sessions.ended": "The session of {name} is ended.",
   "settings.tokens.caption": "API tokens",
   "settings.tokens.none": "No API tokens yet.",

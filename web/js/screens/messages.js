@@ -143,6 +143,7 @@ export default function Messages({ app }) {
   const changeFilter = (fn) => {
     setEtag(null);
     setRowProblems({});
+    setNotice("");
     fn();
   };
 
