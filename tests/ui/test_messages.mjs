@@ -20,7 +20,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  assertWeight, axeCheck, defer, expectText, loginCookie, newPage, screenshot, startServer,
+  assertNoHorizontalScroll, assertWeight, axeCheck, defer, expectText, loginCookie, newPage, screenshot, startServer,
 } from './harness.mjs';
 import { SmtpSink } from './smtp_sink.mjs';
 
@@ -149,4 +149,11 @@ test('the Messages screen weighs under 200 KB and passes axe when empty', async 
   await expectText(page.locator('main'), 'No messages yet.');
   await axeCheck(page, 'messages (empty)', AXE);
   await assertWeight(page);
+
+  // at 200% zoom of the 1024x768 tablet, the page does not scroll sideways
+  const zoomed = await newPage(t, server, { viewport: { width: 512, height: 384 } });
+  await loginCookie(zoomed, desk.username, desk.password);
+  await zoomed.goto(server.url('/#/messages'));
+  await expectText(zoomed.locator('main'), 'No messages yet.');
+  await assertNoHorizontalScroll(zoomed);
 });

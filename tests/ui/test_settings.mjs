@@ -13,10 +13,10 @@
  * field out (a PUT would be refused), which the test checks instead.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 
 import {
-  assertWeight, axeCheck, expectText, loginCookie, newPage, screenshot, startServer,
+  assertNoHorizontalScroll, assertWeight, axeCheck, expectText, loginCookie, newPage, screenshot, startServer,
 } from './harness.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
@@ -34,17 +34,35 @@ async function until(what, fn, timeoutMs = 10_000) {
   }
 }
 
-/* A box with a doctor and a patient, an admin logged in on #/settings. */
-async function open(t) {
-  const server = await startServer(t);
+/* One box for the file (a server's stop takes two seconds): the clinic, a
+ * doctor, a patient, the admin "boss". Each test has its own browser
+ * context, names of its own (users, tokens), and leaves the clinic's
+ * language as it found it. */
+let shared;
+before(async () => {
+  const server = await startServer(null);
   const seeded = await server.seed({ patient: { name: XSS } });
   const admin = await server.addUser('boss', 'admin');
-  const page = await newPage(t, server);
+  shared = { server, admin, ...seeded };
+});
+after(async () => {
+  if (!shared) return;
+  try {
+    await shared.server.stop();
+  } finally {
+    shared.server.cleanup();
+  }
+});
+
+/* The admin logged in on #/settings, in a fresh page. */
+async function open(t, opts) {
+  const { server, admin } = shared;
+  const page = await newPage(t, server, opts);
   await loginCookie(page, admin.username, admin.password);
   await page.goto(server.url('/#/settings'));
   await expectText(page.locator('h1'), 'Settings');
   await page.locator('#clinic-name').waitFor();
-  return { server, page, ...seeded };
+  return { ...shared, page };
 }
 
 const clinic = async (server) => (await server.api('GET', '/api/clinic', undefined, { expect: 200 })).json;
@@ -206,43 +224,52 @@ test('TLS off, and the audit trail pages from the newest entries', async (t) => 
 
   // more than two pages of entries: patient reads are recorded
   for (let i = 0; i < 100; i++) await server.api('GET', `/api/patients?q=p${i}`, undefined, { expect: 200 });
+  const trail = async () => (await server.api('GET', '/api/audit?after=0&limit=1', undefined, { expect: 200 })).json.latest.seq;
+  const before = await trail();
   // and an action of this admin through the screen
   await page.fill('#clinic-grace', '30');
   await page.locator('section.settings-clinic').getByRole('button', { name: 'Save' }).click();
   await expectText(page.locator('section.settings-clinic .notice'), 'Saved.');
+  // its entry is written just after the answer: wait for it through the API
+  const mineSeq = await until('the clinic change in the trail', async () => {
+    const r = await server.api('GET', `/api/audit?after=${before}&limit=100`, undefined, { expect: 200 });
+    const e = r.json.entries.find((x) => x.action === 'PUT /api/clinic' && x.actor === 'user:boss');
+    return e && e.seq;
+  });
+  const seq = await trail(); // nothing else writes to the trail now
 
   const audit = page.locator('section.settings-audit');
-  const newest = audit.getByRole('button', { name: 'Newest' });
-  // an entry is written just after its answer: ask again until it is there
-  await until('the clinic change in the trail', async () => {
-    await newest.click();
-    await expectText(audit.locator('[role=status]'), 'Entries');
-    return (await audit.locator('tbody').textContent()).includes('PUT /api/clinic');
-  });
-  const mine = audit.locator('tbody tr', { hasText: 'PUT /api/clinic' }).last();
+  await audit.getByRole('button', { name: 'Newest' }).click();
+  await expectText(audit.locator('[role=status]'), `Entries ${seq - 49} to ${seq} of ${seq}`);
+  const mine = audit.locator('tbody tr', { has: page.locator('td:first-child', { hasText: new RegExp(`^${mineSeq}$`) }) });
+  await expectText(mine, 'PUT /api/clinic');
   await expectText(mine, 'user:boss');
   await expectText(mine, '200');
 
   // the newest entry's seq and hash, as the API has that entry
   const head = await audit.locator('.audit-head').textContent();
-  const [, seq, hash] = /--expect (\d+):([0-9a-f]{64})/.exec(head);
+  const [, headSeq, hash] = /--expect (\d+):([0-9a-f]{64})/.exec(head);
+  assert.equal(Number(headSeq), seq);
   const entry = (await server.api('GET', `/api/audit?after=${seq - 1}&limit=1`, undefined, { expect: 200 }))
     .json.entries[0];
   assert.equal(entry.hash, hash);
   const seqs = async () => (await audit.locator('tbody tr td:first-child').allTextContents()).map(Number);
   let shown = await seqs();
   assert.equal(shown.length, 50);
-  assert.equal(shown[49], Number(seq), 'the newest page ends with the newest entry');
+  assert.equal(shown[49], seq, 'the newest page ends with the newest entry');
 
   await audit.getByRole('button', { name: 'Previous' }).click();
-  await until('the previous page', async () => (await seqs())[49] === Number(seq) - 50);
+  await expectText(audit.locator('[role=status]'), `Entries ${seq - 99} to ${seq - 50} of ${seq}`);
   shown = await seqs();
-  assert.equal(shown[0], Number(seq) - 99);
+  assert.equal(shown[0], seq - 99);
+  assert.equal(shown[49], seq - 50);
   await audit.getByRole('button', { name: 'Oldest' }).click();
-  await until('the first page', async () => (await seqs())[0] === 1);
+  await expectText(audit.locator('[role=status]'), `Entries 1 to 50 of ${seq}`);
+  assert.equal((await seqs())[0], 1);
   assert.equal(await audit.getByRole('button', { name: 'Previous' }).isDisabled(), true);
   await audit.getByRole('button', { name: 'Next' }).click();
-  await until('the second page', async () => (await seqs())[0] === 51);
+  await expectText(audit.locator('[role=status]'), `Entries 51 to 100 of ${seq}`);
+  assert.equal((await seqs())[0], 51);
   await axeCheck(page, 'settings (audit)', AXE);
   await screenshot(page, 'settings-audit');
 });
@@ -275,15 +302,16 @@ test('the language: German for everyone, then back', async (t) => {
   await screenshot(page, 'messages-de');
 
   await page.locator('.topbar nav').getByRole('link', { name: 'Einstellungen' }).click();
-  await page.selectOption('#clinic-language', 'en');
+  // back to each browser's language (this one's is en-GB)
+  await page.selectOption('#clinic-language', 'auto');
   await page.locator('section.settings-clinic').getByRole('button', { name: 'Speichern' }).click();
   await expectText(page.locator('h1'), 'Settings');
-  assert.equal((await clinic(server)).language, 'en');
+  assert.equal((await clinic(server)).language, 'auto');
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
 });
 
 test('the Settings screen weighs under 200 KB and passes axe', async (t) => {
-  const { page } = await open(t);
+  const { page, server } = await open(t);
   await expectText(page.locator('section.settings-audit [role=status]'), 'Entries');
   await page.locator('section.settings-users tbody tr').first().waitFor();
   await axeCheck(page, 'settings', AXE);
@@ -293,4 +321,12 @@ test('the Settings screen weighs under 200 KB and passes axe', async (t) => {
   await page.getByRole('link', { name: 'API tokens' }).click();
   assert.equal(await page.evaluate(() => document.activeElement.id), 'settings-tokens');
   assert.match(page.url(), /#\/settings\?section=tokens$/);
+
+  // at 200% zoom of the 1024x768 tablet, nothing but the tables scrolls sideways
+  const zoomed = await newPage(t, server, { viewport: { width: 512, height: 384 } });
+  await loginCookie(zoomed, shared.admin.username, shared.admin.password);
+  await zoomed.goto(server.url('/#/settings'));
+  await expectText(zoomed.locator('section.settings-audit [role=status]'), 'Entries');
+  await assertNoHorizontalScroll(zoomed);
+  await axeCheck(zoomed, 'settings at 200%', AXE);
 });

@@ -189,7 +189,7 @@ export default function Messages({ app }) {
       ? !loadProblem && html`<p class="loading">${t("app.loading")}</p>`
       : list.length === 0
         ? html`<p>${status ? t("messages.empty_status") : t("messages.empty")}</p>`
-        : html`<div class="table-wrap"><table class="msg-table">
+        : html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t("messages.caption")}><table class="msg-table">
           <caption class="visually-hidden">${t("messages.caption")}</caption>
           <thead><tr>
             <th scope="col">${t("messages.col.channel")}</th>

@@ -348,7 +348,7 @@ function UsersSection({ app, doctors }) {
   return html`
     <${ProblemBox} problem=${loadProblem} />
     <${Notice} text=${notice} />
-    ${users && html`<div class="table-wrap"><table class="settings-users">
+    ${users && html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t("settings.users.caption")}><table class="settings-users">
       <caption class="visually-hidden">${t("settings.users.caption")}</caption>
       <thead><tr>
         <th scope="col">${t("settings.users.username")}</th>
@@ -423,7 +423,7 @@ function SessionsSection({ app }) {
   return html`
     <${ProblemBox} problem=${problem} />
     <${Notice} text=${notice} />
-    ${list && html`<div class="table-wrap"><table class="settings-sessions">
+    ${list && html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t("settings.sessions.caption")}><table class="settings-sessions">
       <caption class="visually-hidden">${t("settings.sessions.caption")}</caption>
       <thead><tr>
         <th scope="col">${t("settings.users.username")}</th>
@@ -551,7 +551,7 @@ function TokensSection({ app, doctors }) {
     ${created && html`<${Secret} created=${created} onHide=${() => setCreated(null)} />`}
     ${list && (list.length === 0
       ? html`<p>${t("settings.tokens.none")}</p>`
-      : html`<div class="table-wrap"><table class="settings-tokens">
+      : html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t("settings.tokens.caption")}><table class="settings-tokens">
       <caption class="visually-hidden">${t("settings.tokens.caption")}</caption>
       <thead><tr>
         <th scope="col">${t("settings.tokens.name")}</th>
@@ -699,7 +699,7 @@ function AuditSection({ app }) {
     <p role="status" class="muted">${page && (entries.length
       ? t("settings.audit.range", { first, last, total: page.latest ? page.latest.seq : last })
       : t("settings.audit.empty"))}</p>
-    ${entries.length > 0 && html`<div class="table-wrap"><table class="settings-audit">
+    ${entries.length > 0 && html`<div class="table-wrap" tabindex="0" role="region" aria-label=${t("settings.audit.caption")}><table class="settings-audit">
       <caption class="visually-hidden">${t("settings.audit.caption")}</caption>
       <thead><tr>
         <th scope="col">${t("settings.audit.seq")}</th>
