@@ -109,6 +109,11 @@ test('the outbox: dead and queued messages, a refused retry at its row, a retry 
   assert.ok(states.length >= 3 && states.every((s) => s === 'dead'), states.join());
   await axeCheck(page, 'messages (dead)', AXE);
   await screenshot(page, 'messages-dead');
+  // at 200% zoom of the 1024x768 tablet only the table scrolls sideways
+  await page.setViewportSize({ width: 512, height: 384 });
+  await assertNoHorizontalScroll(page);
+  await axeCheck(page, 'messages (dead) at 200%', AXE);
+  await page.setViewportSize({ width: 1024, height: 768 });
 
   // the offer's dead email cannot go again: the 409's detail at its row
   const offerRow = page.locator(`tr[data-id="${offerMail.id}"]`);
@@ -149,11 +154,4 @@ test('the Messages screen weighs under 200 KB and passes axe when empty', async 
   await expectText(page.locator('main'), 'No messages yet.');
   await axeCheck(page, 'messages (empty)', AXE);
   await assertWeight(page);
-
-  // at 200% zoom of the 1024x768 tablet, the page does not scroll sideways
-  const zoomed = await newPage(t, server, { viewport: { width: 512, height: 384 } });
-  await loginCookie(zoomed, desk.username, desk.password);
-  await zoomed.goto(server.url('/#/messages'));
-  await expectText(zoomed.locator('main'), 'No messages yet.');
-  await assertNoHorizontalScroll(zoomed);
 });
