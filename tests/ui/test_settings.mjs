@@ -6,9 +6,10 @@
  * and it works until revoked), the TLS section, the audit trail's pages,
  * and the clinic's language switching the whole UI to German and back.
  *
- * The harness serves plain HTTP (tls = off), so the TLS section shows its
- * "TLS off" text here; the certificate's fields are covered by the API
- * tests (tests/api/test_tls.py). The language test needs a box whose
+ * The harness serves plain HTTP (tls = off), where the TLS section says
+ * "TLS is off"; one test starts a box of its own with tls = on (its
+ * self-signed certificate, made at start) and finds the fingerprint the
+ * server printed at start in the section. The language test needs a box whose
  * GET /api/clinic has `language`; on one without it the screen leaves the
  * field out (a PUT would be refused), which the test checks instead.
  */
@@ -16,7 +17,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import {
-  assertNoHorizontalScroll, assertWeight, axeCheck, expectText, loginCookie, newPage, screenshot, startServer,
+  Server, assertNoHorizontalScroll, assertWeight, axeCheck, defer, expectText, loginCookie, newPage,
+  screenshot, startServer,
 } from './harness.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
@@ -214,6 +216,68 @@ test('tokens: the secret is shown once and works until revoked', async (t) => {
   await expectText(row.locator('.badge'), 'revoked');
   await server.api('GET', '/api/clinic', undefined,
     { auth: false, headers: { Authorization: `Bearer ${secret}` }, expect: 401 });
+});
+
+/* A box serving HTTPS with the self-signed certificate it makes at its
+ * first start. Only what the harness's Server does over plain HTTP
+ * changes: its address, and readiness read from the start line (which
+ * also prints the fingerprint). Its own API calls go through the CLI. */
+class TlsServer extends Server {
+  constructor(opts = {}) {
+    super({ ...opts, args: [...(opts.args || []), '--set', 'tls=on'] });
+  }
+
+  url(p = '/') {
+    return `https://127.0.0.1:${this.port}${p}`;
+  }
+
+  async waitReady(timeoutMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    let exit = null;
+    this.exited.then((x) => { exit = x; });
+    const said = new RegExp(`serving on https://127\\.0\\.0\\.1:${this.port} .*fingerprint ([0-9A-F:]{95})`);
+    while (Date.now() < deadline) {
+      const log = this.log();
+      if (exit) {
+        const e = new Error(`clinicbox exited (${exit.code ?? exit.sig}) at start:\n${log.slice(-4000)}`);
+        e.portTaken = log.includes('cannot listen on');
+        throw e;
+      }
+      const m = said.exec(log);
+      if (m) {
+        this.fingerprint = m[1];
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`clinicbox did not start in ${timeoutMs} ms:\n${this.logTail()}`);
+  }
+}
+
+test('TLS on: the certificate\'s fingerprint as the server printed it', async (t) => {
+  const server = new TlsServer();
+  defer(t, async () => {
+    try {
+      await server.stop();
+    } finally {
+      server.cleanup();
+    }
+  });
+  await server.start();
+  const password = 'Tls-admin-password-1!';
+  await server.cli(['user', 'add', '--username', 'tlsboss', '--role', 'admin'], { input: password + '\n' });
+  const page = await newPage(t, server, { ignoreHTTPSErrors: true });
+  await loginCookie(page, 'tlsboss', password);
+  await page.goto(server.url('/#/settings?section=tls'));
+  const section = page.locator('section.settings-tls');
+  await expectText(section.locator('.fingerprint'), server.fingerprint);
+  await expectText(section, 'CN=');
+  await expectText(section, 'Self-signed');
+  await expectText(section, 'browsers warn');
+  // valid from today for ten years, written out in the clinic's zone
+  await expectText(section, String(new Date().getUTCFullYear() + 10));
+  await axeCheck(page, 'settings (TLS on)', AXE);
+  await screenshot(page, 'settings-tls-on');
 });
 
 test('TLS off, and the audit trail pages from the newest entries', async (t) => {
