@@ -148,7 +148,7 @@ export default {
   "settings.clinic.language": "Sprache der Oberfläche",
   "settings.clinic.language_hint": "Für alle gleich, oder die Sprache des jeweiligen Browsers.",
   "settings.clinic.grace_minutes": "Karenzzeit (Minuten)",
-  "settings.clinic.grace_minutes_hint": "Minuten nach Terminbeginn, nach denen ein nicht erschienener Patient als nicht erschienen gilt (0 bis 1440).",
+  "settings.clinic.grace_minutes_hint": "Minuten nach Terminbeginn, nach denen ein Termin ohne die Patientin oder den Patienten als „nicht erschienen“ gilt (0 bis 1440).",
   "settings.clinic.reschedule_options": "Angebotene Termine",
   "settings.clinic.reschedule_options_hint": "Wie viele neue Termine ein Angebot vorschlägt (1 bis 20).",
   "settings.clinic.offer_hours": "Angebot gültig (Stunden)",
