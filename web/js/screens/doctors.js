@@ -274,16 +274,18 @@ function Details({ doctor, etag, canEdit, onSaved, onReload }) {
     <h3 id="doctors-details-title">${t("doctors.details")}</h3>
     ${stale && html`<${Stale} text=${t("doctors.stale_details")} onReload=${onReload} />`}
     <${ProblemBox} problem=${problem} />
-    <${Field} id="doctor-name" label=${t("doctors.name")} problem=${problem} field="name">
-      <input ...${fieldProps("doctor-name", problem, "name")} autocomplete="off" required
-        maxlength="200" value=${name} onInput=${(e) => setName(e.target.value)} />
-    <//>
-    <${Field} id="doctor-slot" label=${t("doctors.slot")} problem=${problem} field="slot_minutes"
-      hint=${t("doctors.slot_hint")}>
-      <input ...${fieldProps("doctor-slot", problem, "slot_minutes", true)} type="number"
-        inputmode="numeric" min="5" max="480" step="5" required value=${slot}
-        onInput=${(e) => setSlot(e.target.value)} />
-    <//>
+    <div class="doctors-details-fields">
+      <${Field} id="doctor-name" label=${t("doctors.name")} problem=${problem} field="name">
+        <input ...${fieldProps("doctor-name", problem, "name")} autocomplete="off" required
+          maxlength="200" value=${name} onInput=${(e) => setName(e.target.value)} />
+      <//>
+      <${Field} id="doctor-slot" label=${t("doctors.slot")} problem=${problem} field="slot_minutes"
+        hint=${t("doctors.slot_hint")}>
+        <input ...${fieldProps("doctor-slot", problem, "slot_minutes", true)} type="number"
+          inputmode="numeric" min="5" max="480" step="5" required value=${slot}
+          onInput=${(e) => setSlot(e.target.value)} />
+      <//>
+    </div>
     <div class="actions">
       <button type="submit" disabled=${busy || stale}>${t("doctors.save_details")}</button>
     </div>
@@ -475,21 +477,19 @@ export default function Doctors({ app }) {
     <${ScreenTitle} text=${t("doctors.title")} />
     ${problem && html`<p class="problem" role="alert">${problemText(problem)}</p>`}
     <${Notice} text=${notice} />
-    <div class="doctors-layout">
-      <div class="doctors-side">
-        <section aria-labelledby="doctors-list-title">
-          <h2 id="doctors-list-title">${t("doctors.list")}</h2>
-          ${doctors === null && !problem ? html`<p class="loading">${t("app.loading")}</p>` : null}
-          ${doctors && html`<${DoctorList} doctors=${doctors} selected=${selected} />`}
-        </section>
-        <${AddDoctor} onAdded=${added} />
-      </div>
-      <div class="doctors-main">
-        ${selected
-          ? html`<${Editor} key=${selected} app=${app} id=${selected} canEditDetails=${true}
-              onDoctorSaved=${loadList} />`
-          : html`<p class="muted">${t("doctors.pick")}</p>`}
-      </div>
+    <div class="doctors-top">
+      <section aria-labelledby="doctors-list-title">
+        <h2 id="doctors-list-title">${t("doctors.list")}</h2>
+        ${doctors === null && !problem ? html`<p class="loading">${t("app.loading")}</p>` : null}
+        ${doctors && html`<${DoctorList} doctors=${doctors} selected=${selected} />`}
+      </section>
+      <${AddDoctor} onAdded=${added} />
+    </div>
+    <div class="doctors-main">
+      ${selected
+        ? html`<${Editor} key=${selected} app=${app} id=${selected} canEditDetails=${true}
+            onDoctorSaved=${loadList} />`
+        : html`<p class="muted">${t("doctors.pick")}</p>`}
     </div>
   </div>`;
 }

@@ -188,8 +188,11 @@ function Editor({ app, id, doctors, onChanged, onDeleted }) {
   const [notice, setNotice] = useState("");
   const [confirming, setConfirming] = useState(false);
   const [busy, problem, run, setProblem] = useAction();
+  const [deleting, deleteProblem, runDelete, setDeleteProblem] = useAction();
   const title = useRef(null);
   const confirmRef = useRef(null);
+  const deleteRef = useRef(null);
+  const wasConfirming = useRef(false);
   const isAdmin = app.session.role === "admin";
 
   useEffect(() => {
@@ -201,6 +204,7 @@ function Editor({ app, id, doctors, onChanged, onDeleted }) {
     setNotice("");
     setConfirming(false);
     setProblem(null);
+    setDeleteProblem(null);
     api("GET", `/api/patients/${encodeURIComponent(id)}`).then(
       (r) => {
         if (!live) return;
@@ -215,8 +219,12 @@ function Editor({ app, id, doctors, onChanged, onDeleted }) {
     };
   }, [id]);
 
+  /* The focus follows the confirmation: onto "Yes, delete" when it opens,
+   * back to "Delete this patient" when it closes. */
   useEffect(() => {
     if (confirming && confirmRef.current) confirmRef.current.focus();
+    else if (!confirming && wasConfirming.current && deleteRef.current) deleteRef.current.focus();
+    wasConfirming.current = confirming;
   }, [confirming]);
 
   if (loadProblem) return html`<section class="patients-detail"><${ProblemBox} problem=${loadProblem} /></section>`;
@@ -264,7 +272,8 @@ function Editor({ app, id, doctors, onChanged, onDeleted }) {
   };
 
   const remove = async () => {
-    const r = await run(() => api("DELETE", `/api/patients/${encodeURIComponent(id)}`,
+    setNotice("");
+    const r = await runDelete(() => api("DELETE", `/api/patients/${encodeURIComponent(id)}`,
       { ifMatch: loaded.etag }));
     if (r && r.ok) onDeleted(loaded.patient.name);
     else setConfirming(false);
@@ -315,18 +324,22 @@ function Editor({ app, id, doctors, onChanged, onDeleted }) {
 
     ${isAdmin && html`<section class="patients-delete" aria-labelledby="patients-delete-title">
       <h3 id="patients-delete-title">${t("patients.delete_title")}</h3>
+      <${ProblemBox} problem=${deleteProblem} />
       ${confirming
         ? html`<div class="patients-confirm" role="group" aria-labelledby="patients-confirm-text">
             <p id="patients-confirm-text">${t("patients.delete_confirm", { name: p.name })}</p>
             <div class="actions">
-              <button type="button" class="danger" ref=${confirmRef} disabled=${busy}
+              <button type="button" class="danger" ref=${confirmRef} disabled=${deleting}
                 onClick=${remove}>${t("patients.delete_yes")}</button>
               <button type="button" class="secondary" onClick=${() => setConfirming(false)}>
                 ${t("patients.delete_no")}</button>
             </div>
           </div>`
         : html`<p class="muted">${t("patients.delete_help")}</p>
-          <button type="button" class="secondary" onClick=${() => setConfirming(true)}>
+          <button type="button" class="secondary" ref=${deleteRef} onClick=${() => {
+            setDeleteProblem(null);
+            setConfirming(true);
+          }}>
             ${t("patients.delete")}</button>`}
     </section>`}
   </section>`;
