@@ -45,7 +45,14 @@ test('admin adds a doctor, sets two days and a closed day in the grid; the API h
   await expectText(page.locator('.doctors-list'), 'Dr. Berta Brandt');
   await assertWeight(page);
 
+  // a slot length the API refuses: its message next to the field, no doctor made
   await page.locator('#new-doctor-name').fill('Dr. Carla Cramer');
+  await page.locator('#new-doctor-slot').fill('7');
+  await page.getByRole('button', { name: 'Add doctor' }).click();
+  await expectText(page.locator('#new-doctor-slot-error'), '5');
+  assert.equal(await page.locator('#new-doctor-slot').getAttribute('aria-invalid'), 'true');
+  assert.equal((await server.api('GET', '/api/doctors')).json.doctors.length, 1);
+
   await page.locator('#new-doctor-slot').fill('20');
   await page.getByRole('button', { name: 'Add doctor' }).click();
   await expectText(page.locator('#doctor-title'), 'Dr. Carla Cramer');

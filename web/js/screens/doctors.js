@@ -70,6 +70,13 @@ function toBody(rows) {
   };
 }
 
+/* The slot length typed: a number when it is one, else the text as typed,
+ * which the API refuses with its message next to the field. */
+function slotValue(typed) {
+  const n = Number(typed);
+  return typed.trim() !== "" && Number.isInteger(n) ? n : typed;
+}
+
 /* The hours of two schedules are the same (not their ETags). */
 function sameHours(a, b) {
   const norm = (s) => JSON.stringify({ w: s.weekly, e: s.exceptions });
@@ -97,11 +104,33 @@ function errorsByRow(problem, keys) {
   return { byRow: out, all: all && Object.keys(out).length > 0 };
 }
 
-/* The props of a time input in row `row` (its error linked). */
-function timeProps(id, rowErr, field, step) {
-  const bad = rowErr && rowErr.fields.has(field);
-  return { id, type: "time", step, required: true, "aria-invalid": bad ? "true" : undefined,
-    "aria-describedby": rowErr ? id.replace(/-(start|end|date)$/, "") + "-error" : undefined };
+/* A label that names its row for a screen reader: "Monday, hours 2, from"
+ * is read, "from" is seen. */
+function RowLabel({ htmlFor, ctx, text }) {
+  return html`<label for=${htmlFor}><span class="visually-hidden">${ctx + ", "}</span>${text}</label>`;
+}
+
+/* "from [time] until [time]" of one row (a weekly range, or an exception's
+ * hours). `ctx` names the row for a screen reader ("Monday, hours 2");
+ * `err` is the row's errors, whose message the inputs name. */
+function Range({ id, ctx, row, err, step, onChange }) {
+  const input = (field, label) => {
+    const fid = `${id}-${field}`;
+    return html`<span class="doctors-pair">
+      <${RowLabel} htmlFor=${fid} ctx=${ctx} text=${label} />
+      <input id=${fid} type="time" step=${step} required value=${row[field]}
+        aria-invalid=${err && err.fields.has(field) ? "true" : undefined}
+        aria-describedby=${err ? id + "-error" : undefined}
+        onInput=${(e) => onChange(field, e.target.value)} />
+    </span>`;
+  };
+  return html`${input("start", t("doctors.from"))}${input("end", t("doctors.until"))}`;
+}
+
+/* A row's Remove button, named after the row. */
+function RemoveButton({ ctx, onClick }) {
+  return html`<button type="button" class="secondary" onClick=${onClick}>${t("doctors.remove")}<span
+    class="visually-hidden">${" (" + ctx + ")"}</span></button>`;
 }
 
 function RowError({ id, err }) {
@@ -137,26 +166,16 @@ function WeekGrid({ rows, setRows, errs, step }) {
       return html`<tr key=${d} data-weekday=${d}>
         <th scope="row">${name}</th>
         <td>
-          ${ranges.length === 0 ? html`<p class="muted doctors-closed">${t("doctors.no_hours")}</p>` : null}
+          ${ranges.length === 0 ? html`<p class="muted">${t("doctors.no_hours")}</p>` : null}
           ${ranges.map((x, i) => {
             const id = `wk-${x.key}`;
             const err = errs[x.key];
             const ctx = t("doctors.range_label", { day: name, n: i + 1 });
             return html`<div class=${"doctors-range" + (err ? " has-error" : "")} key=${x.key}
               data-row=${id}>
-              <span class="doctors-pair">
-                <label for=${id + "-start"}><span class="visually-hidden">${ctx + ", "}</span>${t("doctors.from")}</label>
-                <input ...${timeProps(id + "-start", err, "start", step)} value=${x.start}
-                  onInput=${(e) => update(x.key, "start", e.target.value)} />
-              </span>
-              <span class="doctors-pair">
-                <label for=${id + "-end"}><span class="visually-hidden">${ctx + ", "}</span>${t("doctors.until")}</label>
-                <input ...${timeProps(id + "-end", err, "end", step)} value=${x.end}
-                  onInput=${(e) => update(x.key, "end", e.target.value)} />
-              </span>
-              <button type="button" class="secondary"
-                onClick=${() => remove(x.key)}>${t("doctors.remove")}<span
-                class="visually-hidden">${" (" + ctx + ")"}</span></button>
+              <${Range} id=${id} ctx=${ctx} row=${x} err=${err} step=${step}
+                onChange=${(field, v) => update(x.key, field, v)} />
+              <${RemoveButton} ctx=${ctx} onClick=${() => remove(x.key)} />
               <${RowError} id=${id} err=${err} />
             </div>`;
           })}
@@ -189,10 +208,11 @@ function Exceptions({ rows, setRows, errs, step, zone }) {
       const err = errs[x.key];
       const ctx = t("doctors.exception_label", { n: i + 1 });
       const dateBad = err && err.fields.has("date");
-      return html`<li key=${x.key} class=${"doctors-exception" + (err ? " has-error" : "")} data-row=${id}>
+      const cls = "doctors-exception" + (err ? " has-error" : "");
+      return html`<li key=${x.key} class=${cls} data-row=${id}>
         <div class="doctors-exception-fields">
           <div>
-            <label for=${id + "-date"}><span class="visually-hidden">${ctx + ", "}</span>${t("doctors.date")}</label>
+            <${RowLabel} htmlFor=${id + "-date"} ctx=${ctx} text=${t("doctors.date")} />
             <input id=${id + "-date"} type="date" required value=${x.date}
               aria-invalid=${dateBad ? "true" : undefined}
               aria-describedby=${[id + "-day", err ? id + "-error" : ""].filter(Boolean).join(" ")}
@@ -202,22 +222,13 @@ function Exceptions({ rows, setRows, errs, step, zone }) {
           <div class="doctors-check">
             <input type="checkbox" id=${id + "-closed"} checked=${x.closed}
               onChange=${(e) => update(x.key, "closed", e.target.checked)} />
-            <label for=${id + "-closed"}><span class="visually-hidden">${ctx + ", "}</span>${t("doctors.closed")}</label>
+            <${RowLabel} htmlFor=${id + "-closed"} ctx=${ctx} text=${t("doctors.closed")} />
           </div>
           ${!x.closed && html`<div class="doctors-range">
-            <span class="doctors-pair">
-              <label for=${id + "-start"}><span class="visually-hidden">${ctx + ", "}</span>${t("doctors.from")}</label>
-              <input ...${timeProps(id + "-start", err, "start", step)} value=${x.start}
-                onInput=${(e) => update(x.key, "start", e.target.value)} />
-            </span>
-            <span class="doctors-pair">
-              <label for=${id + "-end"}><span class="visually-hidden">${ctx + ", "}</span>${t("doctors.until")}</label>
-              <input ...${timeProps(id + "-end", err, "end", step)} value=${x.end}
-                onInput=${(e) => update(x.key, "end", e.target.value)} />
-            </span>
+            <${Range} id=${id} ctx=${ctx} row=${x} err=${err} step=${step}
+              onChange=${(field, v) => update(x.key, field, v)} />
           </div>`}
-          <button type="button" class="secondary" onClick=${() => remove(x.key)}>
-            ${t("doctors.remove")}<span class="visually-hidden">${" (" + ctx + ")"}</span></button>
+          <${RemoveButton} ctx=${ctx} onClick=${() => remove(x.key)} />
         </div>
         <${RowError} id=${id} err=${err} />
       </li>`;
@@ -255,8 +266,7 @@ function Details({ doctor, etag, canEdit, onSaved, onReload }) {
   const submit = async (ev) => {
     ev.preventDefault();
     setNotice("");
-    const n = Number(slot);
-    const body = { name: name.trim(), slot_minutes: Number.isInteger(n) && slot.trim() !== "" ? n : slot };
+    const body = { name: name.trim(), slot_minutes: slotValue(slot) };
     const r = await run(() => api("PUT", `/api/doctors/${encodeURIComponent(doctor.id)}`,
       { body, ifMatch: etag }));
     if (!r) return;
@@ -393,8 +403,7 @@ function AddDoctor({ onAdded }) {
 
   const submit = async (ev) => {
     ev.preventDefault();
-    const n = Number(slot);
-    const body = { name: name.trim(), slot_minutes: Number.isInteger(n) && slot.trim() !== "" ? n : slot };
+    const body = { name: name.trim(), slot_minutes: slotValue(slot) };
     const r = await run(() => api("POST", "/api/doctors", { body }));
     if (r && r.ok) {
       setName("");
@@ -403,7 +412,8 @@ function AddDoctor({ onAdded }) {
     }
   };
 
-  return html`<form class="doctors-add-form" onSubmit=${submit} noValidate aria-labelledby="doctors-add-title">
+  return html`<form class="doctors-add-form" onSubmit=${submit} noValidate
+    aria-labelledby="doctors-add-title">
     <h2 id="doctors-add-title">${t("doctors.add")}</h2>
     <${ProblemBox} problem=${problem} />
     <${Field} id="new-doctor-name" label=${t("doctors.name")} problem=${problem} field="name">

@@ -39,7 +39,7 @@ function toBody(f) {
 }
 
 function shown(field, value) {
-  if (field === "notify_email" || field === "notify_sms") return value ? t("common.yes") : t("common.no");
+  if (typeof value === "boolean") return value ? t("common.yes") : t("common.no");
   return value === "" ? t("patients.empty") : value;
 }
 
@@ -98,7 +98,8 @@ function Search({ selected, refresh }) {
 /* --- the two versions after a 412 ---------------------------------------- */
 
 function Conflict({ mine, theirs, busy, onTheirs, onMine }) {
-  return html`<div class="problem patients-conflict" role="alert" aria-labelledby="patients-conflict-title">
+  return html`<div class="problem patients-conflict" role="alert"
+    aria-labelledby="patients-conflict-title">
     <p id="patients-conflict-title"><strong>${t("patients.conflict")}</strong></p>
     <p>${t("patients.conflict_help")}</p>
     <div class="table-wrap"><table>
@@ -227,8 +228,10 @@ function Editor({ app, id, doctors, onChanged, onDeleted }) {
     wasConfirming.current = confirming;
   }, [confirming]);
 
-  if (loadProblem) return html`<section class="patients-detail"><${ProblemBox} problem=${loadProblem} /></section>`;
-  if (!loaded || !form) return html`<section class="patients-detail"><p class="loading">${t("app.loading")}</p></section>`;
+  if (loadProblem)
+    return html`<section class="patients-detail"><${ProblemBox} problem=${loadProblem} /></section>`;
+  if (!loaded || !form)
+    return html`<section class="patients-detail"><p class="loading">${t("app.loading")}</p></section>`;
 
   const set = (field) => (e) => {
     const v = e.target.type === "checkbox" ? e.target.checked : e.target.value;
