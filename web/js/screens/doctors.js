@@ -26,7 +26,7 @@
  */
 import { html, useEffect, useRef, useState } from "../../vendor/htm-preact-standalone.js";
 import { api, query } from "../api.js";
-import { language, t } from "../i18n.js";
+import { locale, t } from "../i18n.js";
 import { dayIn, formatDay } from "../time.js";
 import { Field, Notice, ProblemBox, ScreenTitle, fieldProps, problemText, useAction } from "../ui.js";
 
@@ -34,7 +34,7 @@ const WEEKDAYS = [1, 2, 3, 4, 5, 6, 7];
 
 /* The weekday's name in the UI's language (1 January 2024 was a Monday). */
 function dayName(weekday) {
-  return new Intl.DateTimeFormat(language(), { weekday: "long", timeZone: "UTC" })
+  return new Intl.DateTimeFormat(locale(), { weekday: "long", timeZone: "UTC" })
     .format(new Date(Date.UTC(2024, 0, weekday)));
 }
 
