@@ -22,9 +22,6 @@ import {
 } from './harness.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
-/* The shell's status bar (status.js) is checked by the shell's own tests;
- * its <ul role="status"> fails axe's listitem rule at the time of writing. */
-const AXE = { exclude: ['.statusbar'] };
 
 async function until(what, fn, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
@@ -98,7 +95,7 @@ test('clinic: a change reaches the API; a refused value shows the API\'s words a
   assert.equal(await page.getAttribute('#clinic-grace', 'aria-invalid'), 'true');
   assert.match(await page.getAttribute('#clinic-grace', 'aria-describedby'), /clinic-grace-error/);
   assert.equal((await clinic(server)).grace_minutes, 25);
-  await axeCheck(page, 'settings (a refused value)', AXE);
+  await axeCheck(page, 'settings (a refused value)');
   await screenshot(page, 'settings-refused');
 
   // not a number: the box says so at the field too
@@ -180,7 +177,7 @@ test('users: add a front-desk account and disable it; the last admin stays', asy
   const after = (await server.api('GET', '/api/sessions', undefined, { expect: 200 })).json
     .filter((s) => s.username === 'desk2').length;
   assert.equal(after, before - 1);
-  await axeCheck(page, 'settings (users)', AXE);
+  await axeCheck(page, 'settings (users)');
   await screenshot(page, 'settings-users');
 });
 
@@ -201,7 +198,7 @@ test('tokens: the secret is shown once and works until revoked', async (t) => {
   assert.equal(who.json.role, 'front_desk');
   await server.api('GET', '/api/clinic', undefined,
     { auth: false, headers: { Authorization: `Bearer ${secret}` }, expect: 200 });
-  await axeCheck(page, 'settings (a new token)', AXE);
+  await axeCheck(page, 'settings (a new token)');
   await screenshot(page, 'settings-token');
 
   await section.getByRole('button', { name: /I have stored it/ }).click();
@@ -276,7 +273,7 @@ test('TLS on: the certificate\'s fingerprint as the server printed it', async (t
   await expectText(section, 'browsers warn');
   // valid from today for ten years, written out in the clinic's zone
   await expectText(section, String(new Date().getUTCFullYear() + 10));
-  await axeCheck(page, 'settings (TLS on)', AXE);
+  await axeCheck(page, 'settings (TLS on)');
   await screenshot(page, 'settings-tls-on');
 });
 
@@ -334,7 +331,7 @@ test('TLS off, and the audit trail pages from the newest entries', async (t) => 
   await audit.getByRole('button', { name: 'Next' }).click();
   await expectText(audit.locator('[role=status]'), `Entries 51 to 100 of ${seq}`);
   assert.equal((await seqs())[0], 51);
-  await axeCheck(page, 'settings (audit)', AXE);
+  await axeCheck(page, 'settings (audit)');
   await screenshot(page, 'settings-audit');
 });
 
@@ -362,7 +359,7 @@ test('the language: German for everyone, then back', async (t) => {
   await page.locator('.topbar nav').getByRole('link', { name: 'Nachrichten' }).click();
   await expectText(page.locator('h1'), 'Nachrichten');
   await expectText(page.locator('main'), 'Noch keine Nachrichten.');
-  await axeCheck(page, 'messages in German', AXE);
+  await axeCheck(page, 'messages in German');
   await screenshot(page, 'messages-de');
 
   await page.locator('.topbar nav').getByRole('link', { name: 'Einstellungen' }).click();
@@ -388,5 +385,5 @@ test('the Settings screen weighs under 200 KB, its menu moves the focus, 200% zo
   // at 200% zoom of the 1024x768 tablet, nothing but the tables scrolls sideways
   await page.setViewportSize({ width: 512, height: 384 });
   await assertNoHorizontalScroll(page);
-  await axeCheck(page, 'settings at 200%', AXE);
+  await axeCheck(page, 'settings at 200%');
 });

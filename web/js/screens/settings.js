@@ -24,7 +24,7 @@
  */
 import { html, useEffect, useRef, useState } from "../../vendor/htm-preact-standalone.js";
 import { api, query } from "../api.js";
-import { language, t } from "../i18n.js";
+import { locale, t } from "../i18n.js";
 import { formatTime } from "../time.js";
 import { Field, Notice, ProblemBox, ScreenTitle, fieldProps, problemText, useAction } from "../ui.js";
 
@@ -634,10 +634,10 @@ function TlsSection({ app }) {
 const auditFormats = new Map();
 /* An audit time to the second, in the clinic's zone. */
 function auditTime(iso, zone) {
-  const key = language() + "|" + zone;
+  const key = locale() + "|" + zone;
   let f = auditFormats.get(key);
   if (!f) {
-    f = new Intl.DateTimeFormat(language(), { timeZone: zone || "UTC", year: "numeric",
+    f = new Intl.DateTimeFormat(locale(), { timeZone: zone || "UTC", year: "numeric",
       month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit" });
     auditFormats.set(key, f);
   }
