@@ -1,0 +1,163 @@
+"""The API pieces the web UI needs (issue 11; docs/ui.md, "API additions for
+the UI"): conditional GET with ETags, background polls that do not keep a
+session alive, the offers list, reminded_at on appointments, the clinic's
+language, and the patient link's calendar file.
+
+Servers with a fixed clock run under libfaketime from Monday 2026-11-30
+07:00 UTC (08:00 in Berlin), so every date below is in their future."""
+import calendar
+import os
+import shutil
+import tempfile
+import time
+import unittest
+
+from harness import FAKETIME_LIB, Server, ServerTest, wait_until
+
+T0 = "2026-11-30 07:00:00"
+DAY = "2026-12-01"
+
+
+def local(day, hhmm):
+    """A Berlin wall-clock time in winter (+01:00)."""
+    return f"2026-{day}T{hhmm}:00+01:00"
+
+
+class MovableClockTest(unittest.TestCase):
+    """A server whose wall clock stands at T0 + the seconds last given to
+    at(): libfaketime's timestamp file, rewritten by the test while the
+    server runs (as tests/api/test_auth.py's ExpiryTest does)."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="clinicbox-ft-")
+        self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+        self.stamp = os.path.join(self.dir, "faketime")
+        self.t0 = calendar.timegm(time.strptime(T0, "%Y-%m-%d %H:%M:%S"))
+        self.at(0)
+        self.server = Server(env={"FAKETIME_TIMESTAMP_FILE": self.stamp, "FAKETIME_NO_CACHE": "1",
+                                  "LD_PRELOAD": FAKETIME_LIB})
+        self.addCleanup(self.server.cleanup)
+        self.server.start()
+
+    def tearDown(self):
+        self.server.stop()
+
+    def at(self, seconds):
+        with open(self.stamp, "w") as f:
+            f.write(time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.t0 + seconds)))
+
+
+class ConditionalGetTest(MovableClockTest):
+    def setUp(self):
+        super().setUp()
+        self.doctor, self.patient = self.server.seed()
+
+    def book(self, start):
+        r = self.server.post("/api/appointments", {"doctor_id": self.doctor["id"],
+                                                   "patient_id": self.patient["id"],
+                                                   "start": start})
+        self.assertEqual(r.status, 201, r)
+        return r.json
+
+    def day_list(self, etag=None):
+        headers = {"If-None-Match": etag} if etag else None
+        return self.server.get(f"/api/appointments?from={DAY}&to={DAY}", headers=headers)
+
+    def assertNotModified(self, r, etag):
+        self.assertEqual(r.status, 304, r)
+        self.assertEqual(r.raw, "")
+        self.assertEqual(r.headers["ETag"], etag)
+        self.assertEqual(r.headers["Cache-Control"], "no-store")
+        self.assertIn("default-src", r.headers["Content-Security-Policy"])
+
+    def assertChanged(self, tags):
+        """The day's list is a 200 with a new tag for the last one known,
+        then a 304 for its own; the new tag is appended."""
+        r = self.day_list(tags[-1])
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn(r.headers["ETag"], tags)
+        tags.append(r.headers["ETag"])
+        self.assertNotModified(self.day_list(tags[-1]), tags[-1])
+        return r.json["appointments"]
+
+    def test_day_list_polled_with_its_etag(self):
+        a = self.book(local("12-01", "09:00"))
+        first = self.day_list()
+        self.assertEqual(first.status, 200, first)
+        tag = first.headers["ETag"]
+        self.assertRegex(tag, r'^"[A-Za-z0-9_-]{22}"$')
+        self.assertEqual(first.headers["Cache-Control"], "no-store")
+        # stable while nothing changes
+        again = self.day_list()
+        self.assertEqual(again.headers["ETag"], tag)
+        self.assertEqual(again.raw, first.raw)
+        # If-None-Match: the tag, weak, in a list, or * -> 304
+        for inm in (tag, "W/" + tag, f'"nope", {tag}', "*"):
+            self.assertNotModified(self.day_list(inm), tag)
+        # another tag, or a malformed value -> the whole answer
+        for inm in ('"nope"', tag[1:-1], f"{tag} {tag}"):
+            r = self.day_list(inm)
+            self.assertEqual(r.status, 200, (inm, r))
+            self.assertEqual(r.headers["ETag"], tag)
+
+        # a booking, a check-in and a no-show each change the day's tag
+        tags = [tag]
+        b = self.book(local("12-01", "09:15"))
+        self.assertChanged(tags)
+        self.assertEqual(self.server.post(f"/api/appointments/{a['id']}/check-in").status, 200)
+        self.assertChanged(tags)
+        other = self.server.get("/api/appointments?from=2026-12-02&to=2026-12-02")
+        self.at(86400 + 2 * 3600 + 45 * 60)    # 12-01 09:45 in Berlin: b's grace is over
+        r = self.server.post(f"/api/appointments/{b['id']}/no-show")
+        # (the no-show worker may have been first)
+        self.assertIn(r.status, (200, 409), r)
+        listed = self.assertChanged(tags)
+        self.assertEqual([x["status"] for x in listed], ["checked_in", "no_show"])
+        # another day's list did not change
+        self.assertNotModified(self.server.get("/api/appointments?from=2026-12-02&to=2026-12-02",
+                                               headers={"If-None-Match": other.headers["ETag"]}),
+                               other.headers["ETag"])
+
+    def test_record_etags_answer_304_too(self):
+        a = self.book(local("12-01", "09:00"))
+        path = f"/api/appointments/{a['id']}"
+        r = self.server.get(path)
+        tag = r.headers["ETag"]
+        self.assertNotModified(self.server.get(path, headers={"If-None-Match": tag}), tag)
+        self.assertEqual(self.server.post(f"{path}/check-in").status, 200)
+        r = self.server.get(path, headers={"If-None-Match": tag})
+        self.assertEqual(r.status, 200, r)
+        self.assertNotEqual(r.headers["ETag"], tag)
+        # the clinic, a patient, a doctor and a schedule: their revision
+        for p in ("/api/clinic", f"/api/patients/{self.patient['id']}",
+                  f"/api/doctors/{self.doctor['id']}", f"/api/doctors/{self.doctor['id']}/schedule"):
+            tag = self.server.get(p).headers["ETag"]
+            self.assertNotModified(self.server.get(p, headers={"If-None-Match": tag}), tag)
+
+    def test_other_gets_and_what_never_gets_a_304(self):
+        for p in ("/api/doctors", "/api/patients", "/api/notifications", "/api/session",
+                  "/api/users", f"/api/doctors/{self.doctor['id']}/available-slots?from={DAY}&to={DAY}"):
+            r = self.server.get(p)
+            self.assertEqual(r.status, 200, (p, r))
+            tag = r.headers["ETag"]
+            self.assertNotModified(self.server.get(p, headers={"If-None-Match": tag}), tag)
+        # anonymous health too
+        r = self.server.get("/api/health", auth=False)
+        self.assertNotModified(self.server.get("/api/health", auth=False,
+                                               headers={"If-None-Match": r.headers["ETag"]}),
+                               r.headers["ETag"])
+        # problems and changes carry no tag of their own and never turn into a 304
+        r = self.server.get("/api/appointments/" + "0" * 8 + "-0000-7000-8000-" + "0" * 12,
+                            headers={"If-None-Match": "*"})
+        self.assertEqual(r.status, 404, r)
+        self.assertIsNone(r.headers.get("ETag"))
+        r = self.server.post("/api/patients", {"name": "Ben"}, headers={"If-None-Match": "*"})
+        self.assertEqual(r.status, 201, r)
+        # /metrics is text, not JSON: no tag
+        r = self.server.get("/metrics")
+        self.assertEqual(r.status, 200)
+        self.assertIsNone(r.headers.get("ETag"))
+
+
+if __name__ == "__main__":
+    unittest.main()
