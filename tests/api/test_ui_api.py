@@ -159,5 +159,58 @@ class ConditionalGetTest(MovableClockTest):
         self.assertIsNone(r.headers.get("ETag"))
 
 
+class BackgroundPollTest(MovableClockTest):
+    """`Clinicbox-Background: 1` is served but does not move the session's
+    last request."""
+
+    def setUp(self):
+        super().setUp()
+        self.cred = self.server.add_user("anna", "front_desk")
+
+    def poll(self, sess):
+        return sess.get("/api/appointments", headers={"Clinicbox-Background": "1"})
+
+    def last_seen(self, sess):
+        with self.server.db() as db:
+            (v,) = db.execute("SELECT last_seen FROM sessions").fetchone()
+        return v
+
+    def test_background_polls_do_not_keep_the_session(self):
+        sess = self.server.login(*self.cred)
+        seen = self.last_seen(sess)
+        for minute in range(1, 15):   # every minute for 14 minutes: all served
+            self.at(minute * 60)
+            self.assertEqual(self.poll(sess).status, 200, minute)
+        self.assertEqual(self.last_seen(sess), seen)
+        self.at(15 * 60 + 1)
+        r = self.poll(sess)
+        self.assertEqual(r.status, 401, r)
+        self.assertIn("expired", r.json["detail"])
+        self.assertEqual(sess.get("/api/clinic").status, 401)
+
+    def test_a_request_in_between_keeps_it(self):
+        sess = self.server.login(*self.cred)
+        for minute in range(1, 10):
+            self.at(minute * 60)
+            self.assertEqual(self.poll(sess).status, 200, minute)
+        self.at(10 * 60)
+        self.assertEqual(sess.get("/api/clinic").status, 200)   # the user did something
+        for minute in range(11, 25):
+            self.at(minute * 60)
+            self.assertEqual(self.poll(sess).status, 200, minute)
+        # 24 minutes after the login, 14 after the user's last request: alive
+        self.assertEqual(self.poll(sess).status, 200)
+        self.at(25 * 60 + 1)
+        self.assertEqual(self.poll(sess).status, 401)
+
+    def test_other_values_count_as_a_request(self):
+        sess = self.server.login(*self.cred)
+        self.at(10 * 60)
+        r = sess.get("/api/clinic", headers={"Clinicbox-Background": "0"})
+        self.assertEqual(r.status, 200, r)
+        self.at(20 * 60)
+        self.assertEqual(self.poll(sess).status, 200)
+
+
 if __name__ == "__main__":
     unittest.main()
