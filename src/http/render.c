@@ -105,6 +105,7 @@ json_t *render_appt(const tz_t *tz, const appt_rec *a)
     set_opt(o, "rescheduled_from", a->rescheduled_from);
     set_opt(o, "rescheduled_to", a->rescheduled_to);
     set_opt(o, "conflict_reason", a->conflict_reason);
+    set_time(o, "reminded_at", tz, a->reminded_at);
     return o;
 }
 

@@ -88,6 +88,9 @@ typedef struct {
     char updated_by[ACTOR_MAX_LEN + 1];
     char conflict_reason[REASON_BUF]; /* status 'conflict': why (docs/sync.md) */
     int64_t rev;                      /* see clinic_rec */
+    /* Not a column: when its latest reminder message was sent (0: none),
+     * read with the row; never written, never synced. */
+    int64_t reminded_at;
 } appt_rec;
 
 #define OFFER_MAX_OPTIONS 20

@@ -12,7 +12,8 @@ import tempfile
 import time
 import unittest
 
-from harness import FAKETIME_LIB, Server, ServerTest, wait_until
+from harness import FAKETIME_LIB, Server, ServerTest, notifications, outbox_env, wait_until
+from peers import MailSink
 
 T0 = "2026-11-30 07:00:00"
 DAY = "2026-12-01"
@@ -210,6 +211,60 @@ class BackgroundPollTest(MovableClockTest):
         self.assertEqual(r.status, 200, r)
         self.at(20 * 60)
         self.assertEqual(self.poll(sess).status, 200)
+
+
+class RemindedAtTest(unittest.TestCase):
+    """reminded_at: when the appointment's latest reminder was sent. The
+    reminders are driven as in tests/api/test_outbox_time.py: the server is
+    restarted on the same data at later faked times, the MailSink gets them."""
+
+    def setUp(self):
+        self.sink = MailSink().start()
+        self.addCleanup(self.sink.stop)
+        self.data = None
+
+    def run_at(self, faketime):
+        s = Server(data=self.data, faketime=faketime,
+                   env=outbox_env(self.sink, CLINICBOX_NOSHOW_INTERVAL_SECONDS=1))
+        if self.data is None:
+            self.addCleanup(s.cleanup)
+            self.data = s.data
+        return s.start()
+
+    def test_a_sent_reminder_shows(self):
+        s = self.run_at("2026-11-30 07:00:00")              # Mon 08:00 Berlin
+        doctor, patient = s.seed()
+        r = s.post("/api/appointments", {"doctor_id": doctor["id"], "patient_id": patient["id"],
+                                         "start": local("12-01", "10:00")})   # 26 h ahead
+        self.assertEqual(r.status, 201, r)
+        a = r.json
+        self.assertNotIn("reminded_at", a)
+        self.sink.wait_for(1)                               # the confirmation
+        path = f"/api/appointments/{a['id']}"
+        before = s.get(path)
+        self.assertNotIn("reminded_at", before.json)
+        day = f"/api/appointments?from={DAY}&to={DAY}"
+        list_before = s.get(day)
+        s.stop()
+
+        s = self.run_at("2026-11-30 09:30:00")              # 23.5 h before: the 24 h reminder
+        sent = wait_until(lambda: [n for n in notifications(s, appointment_id=a["id"])
+                                   if n["purpose"] == "reminder_24h" and n["status"] == "sent"])
+        self.assertTrue(sent, f"{notifications(s)}\n{s.read_log()}")
+        got = s.get(path, headers={"If-None-Match": before.headers["ETag"]})
+        self.assertEqual(got.status, 200, got)              # the answer changed: a new tag
+        self.assertEqual(got.json["reminded_at"], sent[0]["sent_at"])
+        self.assertEqual(got.json["status"], "booked")
+        self.assertNotEqual(got.headers["ETag"], before.headers["ETag"])
+        self.assertEqual(s.get(path, headers={"If-None-Match": got.headers["ETag"]}).status, 304)
+        listed = s.get(day, headers={"If-None-Match": list_before.headers["ETag"]})
+        self.assertEqual(listed.status, 200, listed)
+        self.assertEqual([x.get("reminded_at") for x in listed.json["appointments"]],
+                         [sent[0]["sent_at"]])
+        # a queued reminder (SMS: no provider configured) does not count
+        self.assertTrue(any(n["purpose"] == "reminder_24h" and n["channel"] == "sms"
+                            and n["status"] != "sent" for n in notifications(s, appointment_id=a["id"])))
+        s.stop()
 
 
 if __name__ == "__main__":
