@@ -6,6 +6,7 @@ language, and the patient link's calendar file.
 Servers with a fixed clock run under libfaketime from Monday 2026-11-30
 07:00 UTC (08:00 in Berlin), so every date below is in their future."""
 import calendar
+import json
 import os
 import shutil
 import tempfile
@@ -265,6 +266,98 @@ class RemindedAtTest(unittest.TestCase):
         self.assertTrue(any(n["purpose"] == "reminder_24h" and n["channel"] == "sms"
                             and n["status"] != "sent" for n in notifications(s, appointment_id=a["id"])))
         s.stop()
+
+
+def offer_with_token(test, server, appt, options=3):
+    """A reschedule offer for appt and its link's token, from the database
+    (notifications.link_token: no channel is configured, so the offer's
+    messages wait, as in tests/api/test_patient_link.py)."""
+    r = server.post(f"/api/appointments/{appt['id']}/reschedule", {"options": options})
+    test.assertEqual(r.status, 201, r)
+    with server.db() as db:
+        tokens = {t for (t,) in db.execute(
+            "SELECT link_token FROM notifications WHERE offer_id = ?", (r.json["id"],))}
+    test.assertEqual(len(tokens), 1, tokens)
+    return r.json, tokens.pop()
+
+
+class LanguageTest(ServerTest):
+    faketime = T0
+
+    def test_clinic_language(self):
+        s = self.server
+        c = s.get("/api/clinic")
+        self.assertEqual(c.json["language"], "auto")
+        r = s.put("/api/clinic", {"language": "de"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["language"], "de")
+        self.assertNotEqual(r.headers["ETag"], c.headers["ETag"])
+        self.assertEqual(s.get("/api/clinic").json["language"], "de")
+        # a GET answer sent back as it is
+        self.assertEqual(s.put("/api/clinic", s.get("/api/clinic").json).status, 200)
+        # other fields leave it alone
+        self.assertEqual(s.put("/api/clinic", {"offer_hours": 24}).json["language"], "de")
+        for bad, status in (("fr", 422), ("DE", 422), ("", 422), ("x" * 100, 422),
+                            (1, 400), (None, None), (["en"], 400), ("e\nn", 400)):
+            r = s.put("/api/clinic", {"language": bad})
+            if status is None:   # null counts as absent
+                self.assertEqual(r.status, 200, r)
+                continue
+            self.assertProblem(r, status, "language")
+        self.assertEqual(s.get("/api/clinic").json["language"], "de")
+        with s.db() as db:
+            self.assertEqual(db.execute("SELECT language FROM clinic").fetchone(), ("de",))
+        # kept over a restart
+        s.stop()
+        s.start()
+        self.assertEqual(s.get("/api/clinic").json["language"], "de")
+
+    def test_patient_link_shows_it(self):
+        s = self.server
+        doctor, patient = s.seed()
+        a = s.post("/api/appointments", {"doctor_id": doctor["id"], "patient_id": patient["id"],
+                                         "start": local("12-01", "09:00")}).json
+        _, token = offer_with_token(self, s, a)
+        view = lambda: s.post("/api/offer-link", {"offer_token": token}, auth=False)
+        self.assertEqual(view().json["clinic"], {"name": "Praxis Test", "timezone": "Europe/Berlin",
+                                                 "language": "auto"})
+        self.assertEqual(s.put("/api/clinic", {"language": "en"}).status, 200)
+        self.assertEqual(view().json["clinic"]["language"], "en")
+
+
+class LanguageSyncTest(unittest.TestCase):
+    """The clinic's language goes to central with the clinic and comes back
+    from a central edit (docs/sync.md); a bad value is refused. jongodb (or
+    CLINICBOX_TEST_MONGO_URI), as in tests/api/test_sync_pull.py."""
+
+    def test_pushed_and_pulled(self):
+        from central import Central
+        from harness import Clock
+        from test_sync_pull import Box, central_cmd
+        central = Central().start()
+        self.addCleanup(central.stop)
+        clock = Clock(T0)
+        box = Box(self, central, clock)
+        s = box.server
+        self.addCleanup(s.stop)
+        s.seed()
+        clinic = s.get("/api/clinic").json["id"]
+        self.assertEqual(s.put("/api/clinic", {"language": "de"}).status, 200)
+        box.round()
+        self.assertEqual(central.db.clinics.find_one({"_id": clinic})["language"], "de")
+
+        tool = lambda doc: central_cmd(central, clock, "put", "clinics", clinic, json.dumps(doc),
+                                       clinic=clinic)
+        tool({"language": "en"})
+        box.round()
+        self.assertEqual(s.get("/api/clinic").json["language"], "en")
+        # a value the box does not know is refused, and logged
+        tool({"language": "fr"})
+        box.round()
+        self.assertEqual(s.get("/api/clinic").json["language"], "en")
+        rej = central.db.rejections.find_one({"collection": "clinics"})
+        self.assertIsNotNone(rej)
+        self.assertIn("language", json.dumps(rej, default=str))
 
 
 if __name__ == "__main__":
