@@ -27,8 +27,9 @@ static json_t *render_view(const struct offer_link_view *v)
     for (int i = 0; i < v->noptions; i++)
         json_array_append_new(options, render_option(tz, &v->options[i]));
     return json_pack(
-        "{s:{s:s,s:s},s:{s:s},s:{s:o,s:o,s:s},s:o,s:o,s:b,s:b,s:o}", "clinic", "name",
-        v->clinic_name, "timezone", v->clinic_timezone, "doctor", "name", v->doctor_name,
+        "{s:{s:s,s:s,s:s},s:{s:s},s:{s:o,s:o,s:s},s:o,s:o,s:b,s:b,s:o}", "clinic", "name",
+        v->clinic_name, "timezone", v->clinic_timezone, "language", v->clinic_language,
+        "doctor", "name", v->doctor_name,
         "appointment", "start", render_time(tz, v->appt.start), "end", render_time(tz, v->appt.end),
         "status", v->appt_status, "options", options, "expires_at", render_time(tz, v->expires_at),
         "used", v->used, "rebookable", v->rebookable, "chosen",

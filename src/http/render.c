@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/timefmt.h"
+#include "domain/language.h"
 
 json_t *render_time(const tz_t *tz, int64_t t)
 {
@@ -32,11 +33,12 @@ json_t *render_clinic(const clinic_rec *c)
     json_t *hours = json_array();
     for (int i = 0; i < c->nreminders; i++)
         json_array_append_new(hours, json_integer(c->reminder_hours[i]));
-    return json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:o,s:b,s:o,s:o}", "id", c->id, "name", c->name,
-                     "timezone", c->timezone, "grace_minutes", c->grace_minutes,
+    return json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:o,s:b,s:s,s:o,s:o}", "id", c->id, "name",
+                     c->name, "timezone", c->timezone, "grace_minutes", c->grace_minutes,
                      "reschedule_options", c->reschedule_options, "offer_hours", c->offer_hours,
-                     "reminder_hours", hours, "confirmations", c->confirmations,
-                     "created_at", render_time(tz, c->created_at), "updated_at",
+                     "reminder_hours", hours, "confirmations", c->confirmations, "language",
+                     c->language[0] ? c->language : LANGUAGE_DEFAULT, "created_at",
+                     render_time(tz, c->created_at), "updated_at",
                      render_time(tz, c->updated_at));
 }
 
@@ -105,6 +107,7 @@ json_t *render_appt(const tz_t *tz, const appt_rec *a)
     set_opt(o, "rescheduled_from", a->rescheduled_from);
     set_opt(o, "rescheduled_to", a->rescheduled_to);
     set_opt(o, "conflict_reason", a->conflict_reason);
+    set_time(o, "reminded_at", tz, a->reminded_at);
     return o;
 }
 

@@ -36,6 +36,8 @@ static int fill_view(db_conn_t *c, const clinic_rec *clinic, const offer_rec *o,
         return -1;
     snprintf(v->clinic_name, sizeof v->clinic_name, "%s", clinic->name);
     snprintf(v->clinic_timezone, sizeof v->clinic_timezone, "%s", clinic->timezone);
+    snprintf(v->clinic_language, sizeof v->clinic_language, "%s",
+             clinic->language[0] ? clinic->language : LANGUAGE_DEFAULT);
     snprintf(v->doctor_name, sizeof v->doctor_name, "%s", d.name);
     v->appt = (interval_t){a->start, a->end};
     snprintf(v->appt_status, sizeof v->appt_status, "%s", a->status);

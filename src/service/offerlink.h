@@ -4,7 +4,7 @@
  *
  * The token alone names the offer: it is looked up by its SHA-256 (an index
  * lookup; the secret is never compared character by character). It shows
- * the clinic's name and zone, the doctor's name, the appointment's time and
+ * the clinic's name, zone and UI language, the doctor's name, the appointment's time and
  * status, the offer's options that are still free, its expiry and whether
  * it was used; nothing about the patient, no ids. It does one thing: rebook
  * the appointment onto one of its options, once, before it expires, as
@@ -31,6 +31,7 @@ struct offer_link_option {
 struct offer_link_view {
     char clinic_name[NAME_BUF];
     char clinic_timezone[65];
+    char clinic_language[LANGUAGE_BUF]; /* the UI's language setting */
     char doctor_name[NAME_BUF];
     interval_t appt;     /* the appointment the offer is about */
     char appt_status[24];
