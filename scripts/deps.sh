@@ -14,8 +14,11 @@ build_pkgs=(build-essential cmake pkg-config tzdata ca-certificates
 # python3-jsonschema and python3-yaml: the API tests check every answer
 # against docs/openapi.yaml (tests/api/openapi_check.py).
 # clang-14 and libclang-rt-14-dev: the fuzz targets (libFuzzer, scripts/fuzz.sh).
+# chromium and fonts-dejavu-core: the UI tests drive Debian's headless
+# Chromium (tests/ui, docs/testing.md); a fixed font keeps their screenshots
+# and contrast checks the same from machine to machine.
 test_pkgs=(python3 python3-aiosmtpd python3-pymongo python3-jsonschema python3-yaml
-           faketime sqlite3 openssl clang-14 libclang-rt-14-dev)
+           faketime sqlite3 openssl clang-14 libclang-rt-14-dev chromium fonts-dejavu-core)
 # Commands the tests need that may come from elsewhere than Debian's
 # packages (CI machines ship their own Node.js): installed from Debian only
 # when the command is missing.

@@ -4,6 +4,7 @@
 # with ThreadSanitizer (the server is multi-threaded); the API tests of the
 # normal build run once more with the test runner's clock 400 days ahead. A sanitizer report
 # makes the server exit non-zero, which fails the test that stopped it.
+# The UI tests (headless Chromium, tests/ui) run once, in the normal build.
 # Then each libFuzzer target runs for 25 s (scripts/fuzz.sh short); a crash
 # fails it. The last line sums the runs up ("N passed, N failed"; a fuzz
 # target counts as one).
@@ -13,11 +14,20 @@ scripts/deps.sh test || exit 1
 # The servers the tests start that come from the npm registry (jongodb, the
 # MongoDB-compatible test server), at the versions in the lock file.
 npm ci --prefix tests/servers --no-audit --no-fund --loglevel=error || exit 1
+# The UI tests' driver (playwright-core, which never downloads a browser: they
+# use Debian's chromium) and axe-core, at the versions in the lock file.
+PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
+  npm ci --prefix tests/ui --no-audit --no-fund --loglevel=error || exit 1
 
 jobs=$(nproc)
 passed=0
 failed=0
 status=0
+# The UI tests (ui.*, headless Chromium) run in the normal build only: they
+# test the web UI, which is the same in every build, and they are slow; the
+# sanitizer builds check the C server, which the API tests drive harder.
+# The shifted run takes only the API tests.
+ctest_skip=()
 run_suite() { # build-dir, cmake options...
   local dir=$1
   shift
@@ -27,7 +37,7 @@ run_suite() { # build-dir, cmake options...
   [ "${PIPESTATUS[0]}" -eq 0 ] || return 1
   echo "== $dir: ctest"
   local log="$dir/ctest.log"
-  (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 900) 2>&1 | tee "$log"
+  (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 900 "${ctest_skip[@]}") 2>&1 | tee "$log"
   count "${PIPESTATUS[0]}" "$log"
 }
 # The API tests again with the test runner's own clock 400 days ahead
@@ -63,6 +73,7 @@ count() { # ctest's exit code, its log
 
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo || status=1
 run_shifted build || status=1
+ctest_skip=(-E '^ui\.')
 run_suite build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCLINICBOX_SANITIZE=ON || status=1
 TSAN_OPTIONS="exitcode=66 suppressions=$PWD/tests/tsan.supp ${TSAN_OPTIONS:-}" \
   run_suite build-tsan -DCMAKE_BUILD_TYPE=Debug -DCLINICBOX_TSAN=ON || status=1
