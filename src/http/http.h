@@ -139,6 +139,7 @@ void h_appt_rebook(req_t *r);
 void h_offer_link_view(req_t *r);
 void h_offer_link_rebook(req_t *r);
 void h_notification_list(req_t *r);
+void h_offer_list(req_t *r);
 void h_notification_retry(req_t *r);
 /* The "outbox" object of /api/health, and its lines in /metrics. */
 json_t *h_outbox_health(req_t *r, bool *ok);

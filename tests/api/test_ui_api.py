@@ -276,9 +276,111 @@ def offer_with_token(test, server, appt, options=3):
     test.assertEqual(r.status, 201, r)
     with server.db() as db:
         tokens = {t for (t,) in db.execute(
-            "SELECT link_token FROM notifications WHERE offer_id = ?", (r.json["id"],))}
+            "SELECT link_token FROM notifications WHERE offer_id = ? AND link_token IS NOT NULL",
+            (r.json["id"],))}
     test.assertEqual(len(tokens), 1, tokens)
     return r.json, tokens.pop()
+
+
+class OffersListTest(ServerTest):
+    faketime = T0
+
+    def setUp(self):
+        super().setUp()
+        s = self.server
+        self.doctor, self.patient = s.seed()
+        # a patient without a phone: the SMS of an offer to her is skipped
+        self.nophone = s.post("/api/patients", {"name": "Ohne Telefon",
+                                                "email": "ohne@example.org"}).json
+        book = lambda p, start: s.post("/api/appointments", {
+            "doctor_id": self.doctor["id"], "patient_id": p["id"], "start": start}).json
+        self.a = book(self.patient, local("12-01", "09:00"))
+        self.b = book(self.nophone, local("12-02", "10:00"))
+        self.o1, self.t1 = offer_with_token(self, s, self.a)
+        self.o2, self.t2 = offer_with_token(self, s, self.b)
+        self.o3, self.t3 = offer_with_token(self, s, self.a, options=2)
+
+    def offers(self, query="", **kw):
+        r = self.server.get("/api/offers" + (f"?{query}" if query else ""), **kw)
+        self.assertEqual(r.status, 200, r)
+        return r
+
+    def ids(self, query=""):
+        return [o["id"] for o in self.offers(query).json["offers"]]
+
+    def test_list_newest_first_with_messages_never_the_token(self):
+        r = self.offers()
+        got = r.json["offers"]
+        self.assertEqual([o["id"] for o in got], [self.o3["id"], self.o2["id"], self.o1["id"]])
+        for token in (self.t1, self.t2, self.t3):
+            self.assertNotIn(token, r.raw)
+        o3 = got[0]
+        self.assertEqual(o3["appointment_id"], self.a["id"])
+        self.assertEqual(o3["purpose"], "reschedule_offer")
+        self.assertEqual((o3["created_at"], o3["expires_at"]),
+                         (self.o3["created_at"], self.o3["expires_at"]))
+        self.assertEqual(o3["options"], [{"option": i + 1, **opt}
+                                         for i, opt in enumerate(self.o3["options"])])
+        self.assertEqual(len(o3["options"]), 2)
+        self.assertEqual((o3["used_at"], o3["used_option"], o3["new_appointment_id"]),
+                         (None, None, None))
+        self.assertEqual([(n["channel"], n["status"], n["attempts"], n["last_error"])
+                          for n in o3["notifications"]],
+                         [("email", "queued", 0, None), ("sms", "queued", 0, None)])
+        self.assertEqual({n["id"] for n in o3["notifications"]},
+                         {n["id"] for n in self.o3["notifications"]})
+        self.assertNotIn("sent_at", o3["notifications"][0])
+        o2 = got[1]
+        self.assertEqual([(n["channel"], n["status"]) for n in o2["notifications"]],
+                         [("email", "queued"), ("sms", "skipped")])
+        self.assertIn("phone", o2["notifications"][1]["last_error"])
+
+    def test_filters(self):
+        a, b = self.a["id"], self.b["id"]
+        self.assertEqual(self.ids(f"appointment_id={a}"), [self.o3["id"], self.o1["id"]])
+        self.assertEqual(self.ids(f"appointment_id={b}"), [self.o2["id"]])
+        self.assertEqual(self.ids("from=2026-12-01&to=2026-12-01"), [self.o3["id"], self.o1["id"]])
+        self.assertEqual(self.ids("from=2026-12-02&to=2026-12-02"), [self.o2["id"]])
+        self.assertEqual(self.ids("from=2026-12-02"), [self.o2["id"]])
+        self.assertEqual(self.ids("to=2026-12-01"), [self.o3["id"], self.o1["id"]])
+        self.assertEqual(self.ids("from=2026-12-03"), [])
+        self.assertEqual(self.ids(f"appointment_id={b}&from=2026-12-01&to=2026-12-01"), [])
+        self.assertEqual(self.ids("limit=1"), [self.o3["id"]])
+        # date-times: [from, to) around a's start at 09:00 in Berlin
+        self.assertEqual(self.ids("from=2026-12-01T07:30:00Z&to=2026-12-01T09:00:00%2B01:00"), [])
+        self.assertEqual(self.ids("from=2026-12-01T09:00:00%2B01:00&to=2026-12-01T08:01:00Z"),
+                         [self.o3["id"], self.o1["id"]])
+        # front desk may list them (doctors may not: tests/api/test_auth.py)
+        desk = self.server.login(*self.server.add_user("desk", "front_desk"))
+        self.assertEqual(len(desk.get("/api/offers").json["offers"]), 3)
+
+    def test_bad_queries_name_the_parameter(self):
+        for query, status, field in (("appointment_id=nope", 400, "appointment_id"),
+                                     ("from=2026-13-01", 400, "from"),
+                                     ("to=yesterday", 400, "to"),
+                                     ("from=2026-12-02&to=2026-12-01", 422, "to"),
+                                     ("limit=0", 422, "limit"), ("limit=1001", 422, "limit"),
+                                     ("limit=ten", 400, "limit"), ("limit=%00", 400, "limit")):
+            self.assertProblem(self.server.get(f"/api/offers?{query}"), status, field)
+
+    def test_a_used_offer_and_polling(self):
+        r = self.offers(f"appointment_id={self.b['id']}")
+        tag = r.headers["ETag"]
+        self.assertEqual(self.server.get(f"/api/offers?appointment_id={self.b['id']}",
+                                         headers={"If-None-Match": tag}).status, 304)
+        used = self.server.post("/api/offer-link/rebook", {"offer_token": self.t2, "option": 2},
+                                auth=False)
+        self.assertEqual(used.status, 200, used)
+        r = self.server.get(f"/api/offers?appointment_id={self.b['id']}", headers={"If-None-Match": tag})
+        self.assertEqual(r.status, 200, r)
+        (o2,) = r.json["offers"]
+        self.assertEqual(o2["used_option"], 2)
+        self.assertIsNotNone(o2["used_at"])
+        new = self.server.get(f"/api/appointments/{o2['new_appointment_id']}").json
+        self.assertEqual((new["status"], new["start"], new["rescheduled_from"]),
+                         ("booked", self.o2["options"][1]["start"], self.b["id"]))
+        # the token is gone from the messages too, and never in the answer
+        self.assertNotIn(self.t2, r.raw)
 
 
 class LanguageTest(ServerTest):
