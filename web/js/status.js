@@ -61,6 +61,6 @@ export function StatusBar({ clinic }) {
       items.push(html`<li class="warn" data-status="skew">${t("status.clock_skew")}</li>`);
   }
   return html`<footer class="statusbar" aria-label=${t("status.label")}>
-    <ul role="status" aria-live="polite">${items}</ul>
+    <div role="status" aria-live="polite"><ul>${items}</ul></div>
   </footer>`;
 }
