@@ -53,6 +53,16 @@ export function language() {
   return current;
 }
 
+/* The locale for dates and numbers: the browser's own when it speaks the
+ * UI's language (en-GB writes "8 December 2026", 24-hour), else the
+ * language itself. */
+export function locale() {
+  for (const l of navigator.languages || []) {
+    if (String(l).toLowerCase().split("-")[0] === current) return l;
+  }
+  return current;
+}
+
 export function t(key, vars) {
   const s = CATALOGUES[current][key] ?? CATALOGUES.en[key] ?? key;
   if (!vars) return s;

@@ -1,20 +1,21 @@
 /*
  * time.js — dates and times as the clinic sees them: always in the
  * clinic's time zone (GET /api/clinic `timezone`), whatever zone the
- * browser is in, formatted by Intl.DateTimeFormat in the UI's language, with
+ * browser is in, formatted by Intl.DateTimeFormat in the UI's language (in
+ * the browser's variant of it: en-GB or en-US), with
  * the date written out. The API's times carry their offset
  * ("2026-03-29T09:30:00+02:00"), so a DST day is right without any zone
  * arithmetic here; the only arithmetic is on plain "YYYY-MM-DD" dates.
  */
-import { language } from "./i18n.js";
+import { locale } from "./i18n.js";
 
 const cache = new Map();
 
 function formatter(zone, options) {
-  const key = language() + "|" + zone + "|" + JSON.stringify(options);
+  const key = locale() + "|" + zone + "|" + JSON.stringify(options);
   let f = cache.get(key);
   if (!f) {
-    f = new Intl.DateTimeFormat(language(), { timeZone: zone, ...options });
+    f = new Intl.DateTimeFormat(locale(), { timeZone: zone, ...options });
     cache.set(key, f);
   }
   return f;
