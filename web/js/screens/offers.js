@@ -13,7 +13,8 @@
  *
  * Actions, each shown where the state allows it: make an offer
  * (POST /api/appointments/{id}/reschedule) when there is none still open;
- * rebook option N on the patient's behalf (POST
+ * rebook option N of the newest offer, while it lies ahead, on the
+ * patient's behalf (POST
  * /api/appointments/{id}/rebook {start}: staff never hold the offer's
  * token, the patient's link alone uses it); resend a dead or failed message
  * (POST /api/notifications/{id}/retry). A refusal shows its detail next to
@@ -96,7 +97,10 @@ function Messages({ offer, busy, onRetry }) {
   </table></div>`;
 }
 
-function Offer({ offer, appt, zone, now, busy, onRebook, onRetry }) {
+/* latest: the newest of the appointment's offers, the one whose options
+ * can be booked from here (an older one's times went to the patient
+ * before, and the newer offer is what the patient was told last). */
+function Offer({ offer, appt, latest, zone, now, busy, onRebook, onRetry }) {
   const state = offerState(offer, appt, now);
   const movable = MOVABLE.has(appt.status);
   const options = offer.options || [];
@@ -122,7 +126,7 @@ function Offer({ offer, appt, zone, now, busy, onRebook, onRetry }) {
       : html`<ol class="offers-options">${options.map((o, i) => {
         const n = optionNumber(o, i);
         const chosen = state === "used" && n === offer.used_option;
-        const can = movable && Date.parse(o.start) > now;
+        const can = movable && latest && Date.parse(o.start) > now;
         return html`<li key=${n} data-option=${n}>
           <span class="offers-when">${t("offers.option", { n, when: span(o.start, o.end, zone) })}</span>
           ${chosen && html` <strong>${t("offers.chosen")}</strong>`}
@@ -183,7 +187,7 @@ function Item({ appt, offers, patient, doctor, moved, zone, now, refresh }) {
       ? t("offers.moved_to", { when: span(moved.start, moved.end, zone) })
       : t("offers.moved")}</p>`}
     ${offers.length === 0 && html`<p>${t("offers.none")}</p>`}
-    ${offers.map((o) => html`<${Offer} key=${o.id} offer=${o} appt=${appt} zone=${zone} now=${now}
+    ${offers.map((o, i) => html`<${Offer} key=${o.id} offer=${o} appt=${appt} latest=${i === 0} zone=${zone} now=${now}
       busy=${busy} onRebook=${rebook} onRetry=${retry} />`)}
     ${canOffer && html`<div class="actions">
       <button type="button" disabled=${busy} onClick=${offer}>
