@@ -27,7 +27,7 @@ import http from 'node:http';
 import { after, before, test } from 'node:test';
 
 import {
-  assertWeight, axeCheck, expectText, loginCookie, newPage, screenshot, sqlQuote, startServer,
+  assertNoHorizontalScroll, assertWeight, axeCheck, expectText, loginCookie, newPage, screenshot, sqlQuote, startServer,
 } from './harness.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
@@ -200,6 +200,22 @@ test('the day\'s no-shows with their offers, times in the clinic\'s zone and mes
   assert.equal(await b.getByRole('button', { name: /Resend/ }).count(), 0);
   await axeCheck(page, 'offers');
   await screenshot(page, 'offers');
+
+  // in German (the browser's language; the clinic's setting is auto), and
+  // at 200% zoom on the 1024 px tablet (a 512 px wide layout): nothing
+  // scrolls sideways
+  const de = await newPage(t, server, { clock: 'server', locale: 'de-DE', viewport: { width: 512, height: 384 } });
+  await loginCookie(de, box.desk.username, box.desk.password);
+  await de.goto(server.url('/#/offers'));
+  await expectText(de.locator('h1'), 'Nicht erschienen & Angebote');
+  const dx = card(de, XSS);
+  await expectText(dx.locator('.offers-appt'), 'Nicht erschienen');
+  await expectText(dx.locator('[data-option="1"]'), 'Termin 1: Dienstag, 1. Dezember 2026');
+  await expectText(dx.locator('tr', { hasText: 'SMS' }), 'nicht zugestellt (aufgegeben)');
+  assert.equal(await dx.getByRole('button', { name: 'SMS erneut senden' }).count(), 1);
+  await assertNoHorizontalScroll(de);
+  await axeCheck(de, 'offers (de, 200%)');
+  await screenshot(de, 'offers-de-zoom');
 });
 
 test('a dead SMS is resent and shows as sent', async (t) => {

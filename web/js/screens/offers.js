@@ -26,7 +26,7 @@
  */
 import { html, useRef, useState } from "../../vendor/htm-preact-standalone.js";
 import { api, query } from "../api.js";
-import { t } from "../i18n.js";
+import { t, tn } from "../i18n.js";
 import { addDays, dayIn, formatDay, formatTime } from "../time.js";
 import { Notice, ProblemBox, ScreenTitle, useAction, usePoll } from "../ui.js";
 
@@ -80,15 +80,14 @@ function Messages({ offer, busy, onRetry }) {
     <thead><tr>
       <th scope="col">${t("offers.channel")}</th>
       <th scope="col">${t("offers.state")}</th>
-      <th scope="col">${t("offers.attempts")}</th>
       <th scope="col">${t("offers.last_error")}</th>
       <th scope="col"><span class="visually-hidden">${t("offers.actions")}</span></th>
     </tr></thead>
     <tbody>${notes.map((n) => html`<tr key=${n.id} data-notification=${n.id}>
       <th scope="row">${t("offers.channel_" + n.channel)}</th>
       <td><span class=${"badge " + n.status} data-status=${n.status}>
-        ${t("offers.msg_" + n.status)}</span></td>
-      <td>${typeof n.attempts === "number" ? n.attempts : ""}</td>
+        ${t("offers.msg_" + n.status)}</span>
+        ${n.attempts > 0 && html` <span class="offers-tries">${tn("offers.tries", n.attempts)}</span>`}</td>
       <td class="offers-error">${n.last_error || n.reason || ""}</td>
       <td>${RETRYABLE.has(n.status) && html`<button type="button" class="secondary"
         disabled=${busy} onClick=${() => onRetry(n)}>
