@@ -1,12 +1,14 @@
 /*
  * h_offer_link.c — the patient's rebooking link, answered without a login:
  * POST /api/offer-link shows the offer, POST /api/offer-link/rebook takes
- * one of its options. The token comes in the JSON body (never in a URL,
+ * one of its options, POST /api/offer-link/calendar gives the appointment
+ * it made as a calendar file (.ics). The token comes in the JSON body (never in a URL,
  * which lands in logs and Referer headers) and is neither logged nor sent
  * back. Everything an answer can show is written here, in render_view; the
  * rules are in service/offerlink.c (docs/security.md, "Patient links").
  */
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http/http.h"
@@ -77,6 +79,32 @@ void h_offer_link_view(req_t *r)
         http_svc_problem(r, &e);
     else
         http_json(r, 200, render_view(&view));
+}
+
+void h_offer_link_calendar(req_t *r)
+{
+    static const char *const allowed[] = {"offer_token", NULL};
+    char token[TOKEN_LEN * 4];
+    struct offer_link_view view = {0};
+    char *ics = NULL;
+    verr_t v;
+    svc_err e = {0};
+    as_link(r, NULL);
+    verr_init(&v);
+    in_only(r->body, allowed, &v);
+    read_token(r, token, sizeof token, &v);
+    if (http_verr_answer(r, &v))
+        return;
+    int rc = svc_offer_link_calendar(r->app, token, r->now, &ics, &view, &e);
+    sodium_memzero(token, sizeof token);
+    as_link(r, &view);
+    if (rc != SVC_OK)
+        http_svc_problem(r, &e);
+    else
+        http_text_headers(r, 200, "text/calendar; charset=utf-8",
+                          "Content-Disposition: attachment; filename=\"appointment.ics\"\r\n",
+                          ics, strlen(ics));
+    free(ics);
 }
 
 void h_offer_link_rebook(req_t *r)

@@ -138,6 +138,7 @@ void h_appt_reschedule(req_t *r);
 void h_appt_rebook(req_t *r);
 void h_offer_link_view(req_t *r);
 void h_offer_link_rebook(req_t *r);
+void h_offer_link_calendar(req_t *r);
 void h_notification_list(req_t *r);
 void h_offer_list(req_t *r);
 void h_notification_retry(req_t *r);

@@ -74,6 +74,7 @@ const struct route http_routes[] = {
     {"POST", "/api/appointments/{}/rebook", h_appt_rebook, 2, AUTH_DESK, SCOPE_NONE},
     {"POST", "/api/offer-link", h_offer_link_view, 2, AUTH_PUBLIC, SCOPE_NONE},
     {"POST", "/api/offer-link/rebook", h_offer_link_rebook, 2, AUTH_PUBLIC, SCOPE_NONE},
+    {"POST", "/api/offer-link/calendar", h_offer_link_calendar, 2, AUTH_PUBLIC, SCOPE_NONE},
     {"GET", "/api/offers", h_offer_list, 0, AUTH_DESK, SCOPE_NONE},
     {"GET", "/api/notifications", h_notification_list, 0, AUTH_DESK, SCOPE_NONE},
     {"POST", "/api/notifications/{}/retry", h_notification_retry, 1, AUTH_DESK, SCOPE_NONE},

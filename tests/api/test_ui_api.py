@@ -462,5 +462,115 @@ class LanguageSyncTest(unittest.TestCase):
         self.assertIn("language", json.dumps(rej, default=str))
 
 
+def parse_ics(text):
+    """The content lines of an iCalendar text, unfolded (RFC 5545 3.1), as
+    (name, value) pairs; parameters stay in the name."""
+    assert "\n" not in text.replace("\r\n", ""), "lines end in CRLF"
+    unfolded = text.replace("\r\n ", "").replace("\r\n\t", "")
+    lines = [line for line in unfolded.split("\r\n") if line]
+    return [tuple(line.split(":", 1)) for line in lines]
+
+
+def ics_utc(rfc3339):
+    """2026-12-01T09:00:00+01:00 -> 20261201T080000Z"""
+    from datetime import datetime, timezone
+    return datetime.fromisoformat(rfc3339).astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+class CalendarTest(MovableClockTest):
+    """POST /api/offer-link/calendar: the appointment a used offer made."""
+
+    def setUp(self):
+        super().setUp()
+        s = self.server
+        self.doctor, self.patient = s.seed()
+        self.assertEqual(s.put("/api/clinic", {"offer_hours": 2}).status, 200)
+        r = s.post("/api/appointments", {"doctor_id": self.doctor["id"], "patient_id": self.patient["id"],
+                                         "start": local("12-01", "09:00"),
+                                         "reason": "Blutdruck-Kontrolle nach Therapie"})
+        self.assertEqual(r.status, 201, r)
+        self.appt = r.json
+        self.offer, self.token = offer_with_token(self, s, self.appt)
+
+    def calendar(self, token=None, **kw):
+        return self.server.post("/api/offer-link/calendar", {"offer_token": token or self.token},
+                                auth=False, **kw)
+
+    def test_calendar_of_the_chosen_time(self):
+        s = self.server
+        r = self.calendar()
+        self.assertProblem(r, 409, "offer_token")
+        used = s.post("/api/offer-link/rebook", {"offer_token": self.token, "option": 2}, auth=False)
+        self.assertEqual(used.status, 200, used)
+        chosen = used.json["chosen"]
+        self.assertEqual(chosen["option"], 2)
+
+        r = self.calendar()
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.headers["Content-Type"], "text/calendar; charset=utf-8")
+        self.assertEqual(r.headers["Content-Disposition"], 'attachment; filename="appointment.ics"')
+        self.assertEqual(r.headers["Cache-Control"], "no-store")
+        props = parse_ics(r.raw)
+        names = [n for n, _ in props]
+        self.assertEqual(names[:2], ["BEGIN", "VERSION"])
+        self.assertEqual(names.count("BEGIN"), 2)   # VCALENDAR, one VEVENT
+        get = lambda name: [v for n, v in props if n == name]
+        self.assertEqual(get("DTSTART"), [ics_utc(chosen["start"])])
+        self.assertEqual(get("DTEND"), [ics_utc(chosen["end"])])
+        new = [a for a in s.get("/api/appointments?from=2026-11-30&to=2026-12-31").json["appointments"]
+               if a["status"] == "booked"]
+        self.assertEqual(len(new), 1)
+        self.assertEqual(new[0]["start"], chosen["start"])
+        # the confirmation email's UID scheme, so a calendar keeps one event
+        self.assertEqual(get("UID"), [f"{new[0]['id']}@clinicbox"])
+        self.assertEqual(get("SEQUENCE"), ["0"])
+        self.assertEqual(get("SUMMARY"), ["Appointment with Dr. Test"])
+        self.assertEqual(get("LOCATION"), ["Praxis Test"])
+        self.assertEqual(get("STATUS"), ["CONFIRMED"])
+        # nothing else: only what the email's entry has, less the reason
+        self.assertEqual(set(names), {"BEGIN", "END", "VERSION", "PRODID", "CALSCALE", "METHOD",
+                                      "UID", "SEQUENCE", "DTSTAMP", "DTSTART", "DTEND", "SUMMARY",
+                                      "LOCATION", "STATUS"})
+        for secret in (self.patient["name"], self.patient["email"], self.patient["phone"],
+                       self.patient["id"], self.appt["id"], self.offer["id"], self.doctor["id"],
+                       self.token, "Blutdruck", "Müller"):
+            self.assertNotIn(secret, r.raw)
+
+        # the clinic cancels the new appointment: no calendar file for it
+        self.assertEqual(s.post(f"/api/appointments/{new[0]['id']}/cancel", {}).status, 200)
+        r = self.calendar()
+        self.assertProblem(r, 409)
+        self.assertNotIn(self.token, r.raw)
+        # past the offer's expiry, used or not: 410
+        self.at(2 * 3600)
+        self.assertProblem(self.calendar(), 410, "offer_token")
+
+    def test_like_the_link(self):
+        self.assertProblem(self.calendar("A" * 43), 404, "offer_token")
+        self.assertProblem(self.calendar("A" * 42 + "!"), 400, "offer_token")
+        self.assertProblem(self.calendar("A" * 44), 422, "offer_token")
+        r = self.server.post("/api/offer-link/calendar", {"offer_token": self.token, "option": 1},
+                             auth=False)
+        self.assertProblem(r, 400)
+        self.at(2 * 3600)
+        self.assertProblem(self.calendar(), 410, "offer_token")
+        # the audit trail names the appointment, never the token (an entry
+        # is written just after its answer)
+        def entries():
+            with self.server.db() as db:
+                return db.execute("SELECT actor, target, outcome FROM audit_log WHERE action = "
+                                  "'POST /api/offer-link/calendar' ORDER BY seq").fetchall()
+        rows = wait_until(lambda: (lambda e: e if e and e[-1][2] == "410" else None)(entries()))
+        self.assertTrue(rows, entries())
+        self.assertEqual(rows[-1], ("patient-link", f"appointment:{self.appt['id']}", "410"))
+        self.assertNotIn(self.token, repr(rows))
+
+    def assertProblem(self, r, status, field=None):
+        self.assertEqual(r.status, status, r)
+        self.assertEqual(r.headers.get("Content-Type"), "application/problem+json", r)
+        if field:
+            self.assertIn(field, [e["field"] for e in r.json.get("errors", [])], r)
+
+
 if __name__ == "__main__":
     unittest.main()
