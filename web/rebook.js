@@ -186,7 +186,8 @@ function trNodes(key, nodes, vars) {
 function currentLine(v) {
   const a = v.appointment;
   let key = "current_future";
-  if (v.used || a.status === "rescheduled") key = "current_old";
+  if (v.used) key = "current_old";
+  else if (a.status === "rescheduled") key = "current_moved";
   else if (a.status === "no_show") key = "current_no_show";
   else if (a.status === "conflict") key = "current_conflict";
   else if (Date.parse(a.start) <= Date.now()) key = "current_past";
@@ -250,9 +251,9 @@ function showBooked(v, notice) {
     el("p", { class: "booked", id: "booked" }, ...trNodes("booked", {
       when: el("strong", { id: "new-time" }, span(v.chosen.start, v.chosen.end)),
     }, { doctor: v.doctor.name, clinic: clinic() })),
-    el("p", {}, tr("booked_note")),
+    currentLine(v),
     ics,
-    currentLine(v));
+    el("p", {}, tr("booked_note")));
   calendar(ics);
 }
 

@@ -4,7 +4,8 @@
  * clinic's language for a browser in neither language), the calendar file
  * of the new appointment, a time taken meanwhile, a link used in another
  * tab, and an expired link, each in plain words with what the patient can
- * still do; a small phone in every state.
+ * still do; a small phone in every state; and that the page's catalogue
+ * (web/rebook-i18n.js) is complete in both languages.
  *
  * The box runs on a faked clock: Monday 30 Nov 2026 08:05 in Berlin; the
  * appointment to move is at 15:00 that day, and its offer proposes three
@@ -19,7 +20,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 import {
-  FAKETIME_LIB, assertNoHorizontalScroll, axeCheck, defer, expectText, newPage, screenshot, startServer,
+  FAKETIME_LIB, WEB_DIR, assertNoHorizontalScroll, axeCheck, defer, expectText, newPage, screenshot, startServer,
 } from './harness.mjs';
 
 const NOW = '2026-11-30 07:05:00'; // Mon 08:05 Berlin
@@ -195,4 +196,33 @@ test('an expired link says so and whom to call', async (t) => {
   assert.equal(await fresh.locator('input[name=option]').count(), 0);
   const old = (await server.api('GET', `/api/appointments/${appointment.id}`, undefined, { expect: 200 })).json;
   assert.equal(old.status, 'booked', 'nothing was moved');
+});
+
+test('a link whose appointment the clinic moved meanwhile says so and whom to call', async (t) => {
+  const { server, appointment, offer, token } = await offered(t);
+  // the patient phoned; the desk moved the appointment to option 2
+  await server.api('POST', `/api/appointments/${appointment.id}/rebook`, { start: offer.options[1].start },
+    { expect: 201 });
+  const page = await open(t, server, token, PHONE);
+  await expectText(page.locator('#status'), 'This appointment can no longer be moved with this link. Please call Praxis Sonnenschein.');
+  await expectText(page.locator('.current'), 'Your appointment with Dr. Berta Brandt on Monday, 30 November 2026, 15:00–15:15 has been moved by the clinic.');
+  assert.equal(await page.locator('input[name=option]').count(), 0);
+  await axeCheck(page, 'rebook: moved by the clinic');
+});
+
+test('the page\'s catalogue: the same keys and placeholders in English and German, every key it uses', async () => {
+  const src = fs.readFileSync(path.join(WEB_DIR, 'rebook-i18n.js'), 'utf8');
+  const { TEXT } = await import('data:text/javascript;base64,' + Buffer.from(src).toString('base64'));
+  const holes = (v) => [...v.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+  assert.deepEqual(Object.keys(TEXT).sort(), ['de', 'en']);
+  assert.deepEqual(Object.keys(TEXT.de).sort(), Object.keys(TEXT.en).sort());
+  for (const [k, v] of Object.entries(TEXT.en)) {
+    assert.ok(v.trim() && TEXT.de[k].trim(), `empty string for ${k}`);
+    assert.deepEqual(holes(TEXT.de[k]), holes(v), `placeholders of ${k}`);
+  }
+  const code = fs.readFileSync(path.join(WEB_DIR, 'rebook.js'), 'utf8');
+  // tr("key"), trNodes("key", ...), and the keys currentLine() picks
+  const used = [...code.matchAll(/\b(?:tr|trNodes)\(\s*"(\w+)"|\bkey = "(\w+)"/g)].map((m) => m[1] || m[2]);
+  assert.ok(used.length > 10, 'the page asks for its words by key');
+  assert.deepEqual(used.filter((k) => !(k in TEXT.en)), []);
 });
