@@ -9,7 +9,10 @@
  *
  * The box runs on a faked clock: Monday 30 Nov 2026 08:05 in Berlin; the
  * appointment to move is at 15:00 that day, and its offer proposes three
- * times (09:15, 09:30, 09:45). The link's token comes from the database,
+ * times (09:15, 09:30, 09:45). Tests without clinic settings of their own
+ * share one box, in file order, each with its own patient and appointment
+ * (15:00, 15:30, 16:00, ...), and expect the times their offer proposed
+ * (the earlier tests took some). The link's token comes from the database,
  * where it waits with the offer's unsent message (no mail or SMS is
  * configured), as the patient would have it from the message.
  */
@@ -17,7 +20,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 
 import {
   FAKETIME_LIB, WEB_DIR, assertNoHorizontalScroll, axeCheck, defer, expectText, newPage, screenshot, startServer,
@@ -26,18 +29,56 @@ import {
 const NOW = '2026-11-30 07:05:00'; // Mon 08:05 Berlin
 const PHONE = { viewport: { width: 320, height: 568 }, isMobile: true, hasTouch: true };
 
-/* A box with one appointment at 15:00 and an offer of three times for it:
- * {server, doctor, patient, appointment, offer, token}. */
+/* One box for the tests that need no clinic settings of their own (a
+ * server's start and stop take seconds); made by the first test that asks. */
+let shared = null;
+let booked = 0; // appointments on the shared box
+after(async () => {
+  if (!shared) return;
+  try {
+    await shared.server.stop();
+  } finally {
+    shared.server.cleanup();
+  }
+});
+
+/* A patient of the test's own with an appointment today (15:00 for the
+ * first, then 15:30, 16:00, ...) and an offer of three times for it, on the
+ * shared box; with clinic settings (offer_hours, language), on a box of its
+ * own. {server, doctor, patient, appointment, offer, token}. */
 async function offered(t, { offerHours, language } = {}) {
-  const server = await startServer(t, { faketime: NOW });
-  const { doctor, patient } = await server.seed();
-  const clinic = {};
-  if (offerHours) clinic.offer_hours = offerHours;
-  if (language) clinic.language = language;
-  if (Object.keys(clinic).length) await server.api('PUT', '/api/clinic', clinic, { expect: 200 });
-  const appointment = await server.book(doctor, patient, '2026-11-30T15:00:00+01:00');
+  let server;
+  let doctor;
+  let patient;
+  let at = '15:00';
+  if (offerHours || language) {
+    server = await startServer(t, { faketime: NOW });
+    ({ doctor, patient } = await server.seed());
+    const clinic = {};
+    if (offerHours) clinic.offer_hours = offerHours;
+    if (language) clinic.language = language;
+    await server.api('PUT', '/api/clinic', clinic, { expect: 200 });
+  } else {
+    if (!shared) {
+      const s = await startServer(null, { faketime: NOW });
+      shared = { server: s, ...(await s.seed()) };
+      patient = shared.patient;
+    } else {
+      const n = ++booked;
+      patient = await shared.server.addPatient({ name: `Rita Patient ${n}`, email: `rita${n}@example.org` });
+      at = `${15 + Math.floor(n / 2)}:${n % 2 ? '30' : '00'}`;
+    }
+    ({ server, doctor } = shared);
+  }
+  const appointment = await server.book(doctor, patient, `2026-11-30T${at}:00+01:00`);
   const { offer, token } = await server.offer(appointment, 3);
   return { server, doctor, patient, appointment, offer, token };
+}
+
+/* "09:30–09:45": a slot's times in Berlin, as the page writes them in English. */
+function hours(slot) {
+  const f = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', timeZone: 'Europe/Berlin' });
+  return `${f.format(new Date(slot.start))}–${f.format(new Date(slot.end))}`;
 }
 
 async function open(t, server, token, opts = {}) {
@@ -97,7 +138,7 @@ test('confirming a time shows the new appointment and its calendar file', async 
   await page.getByLabel(/^3\) /).check();
   await page.getByRole('button', { name: 'Confirm this time' }).click();
   await expectText(page.locator('h1'), 'You are booked');
-  await expectText(page.locator('#new-time'), 'Monday, 30 November 2026, 09:45–10:00');
+  await expectText(page.locator('#new-time'), `Monday, 30 November 2026, ${hours(offer.options[2])}`);
   // the server moved the appointment to option 3
   const old = (await server.api('GET', `/api/appointments/${appointment.id}`, undefined, { expect: 200 })).json;
   assert.equal(old.status, 'rescheduled');
@@ -134,11 +175,11 @@ test('a time taken meanwhile: said plainly, the times still free offered', async
   await screenshot(page, 'taken');
   await page.getByRole('button', { name: 'Confirm this time' }).click();
   await expectText(page.locator('h1'), 'You are booked');
-  await expectText(page.locator('#new-time'), '09:30–09:45');
+  await expectText(page.locator('#new-time'), hours(offer.options[1]));
 });
 
 test('a link used in another tab is refused on the second try, in plain words', async (t) => {
-  const { server, patient, token } = await offered(t);
+  const { server, patient, offer, token } = await offered(t);
   const first = await open(t, server, token);
   const second = await open(t, server, token, PHONE);
   await first.locator('#options').waitFor();
@@ -149,7 +190,7 @@ test('a link used in another tab is refused on the second try, in plain words', 
   await second.getByRole('button', { name: 'Confirm this time' }).click();
   await expectText(second.locator('#status'), 'This link has already been used: a new time was chosen with it.');
   // what it was used for, and no way to choose again
-  await expectText(second.locator('#new-time'), '09:15–09:30');
+  await expectText(second.locator('#new-time'), hours(offer.options[0]));
   assert.equal(await second.locator('input[name=option]').count(), 0);
   await assertNoHorizontalScroll(second);
   await axeCheck(second, 'rebook: used');
@@ -205,7 +246,7 @@ test('a link whose appointment the clinic moved meanwhile says so and whom to ca
     { expect: 201 });
   const page = await open(t, server, token, PHONE);
   await expectText(page.locator('#status'), 'This appointment can no longer be moved with this link. Please call Praxis Sonnenschein.');
-  await expectText(page.locator('.current'), 'Your appointment with Dr. Berta Brandt on Monday, 30 November 2026, 15:00–15:15 has been moved by the clinic.');
+  await expectText(page.locator('.current'), `Your appointment with Dr. Berta Brandt on Monday, 30 November 2026, ${hours(appointment)} has been moved by the clinic.`);
   assert.equal(await page.locator('input[name=option]').count(), 0);
   await axeCheck(page, 'rebook: moved by the clinic');
 });
