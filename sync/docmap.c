@@ -11,6 +11,7 @@
 
 #include "core/tz.h"
 #include "domain/appointment.h"
+#include "domain/language.h"
 
 const char *const docmap_collections[] = {"clinics",  "doctors",      "schedules", "patients",
                                           "appointments", "offers", "notifications"};
@@ -42,7 +43,8 @@ struct entity {
 static const struct field clinic_fields[] = {
     F("_id", K_TEXT), F("name", K_TEXT), F("timezone", K_TEXT), F("graceMinutes", K_INT),
     F("rescheduleOptions", K_INT), F("offerHours", K_INT), F("reminderHours", K_INT_ARRAY),
-    F("confirmations", K_BOOL), F("createdAt", K_DATE), F("updatedAt", K_DATE)};
+    F("confirmations", K_BOOL), F("language", K_TEXT), F("createdAt", K_DATE),
+    F("updatedAt", K_DATE)};
 static const struct field doctor_fields[] = {
     F("_id", K_TEXT), F("name", K_TEXT), F("email", K_TEXT), F("phone", K_TEXT),
     F("slotMinutes", K_INT), F("createdAt", K_DATE), F("updatedAt", K_DATE)};
@@ -73,7 +75,8 @@ static const struct field note_fields[] = {
 static const struct entity entities[] = {
     {"clinics",
      "SELECT id, name, timezone, grace_minutes, reschedule_options, offer_hours, "
-     "reminder_hours, confirmations, created_at, updated_at FROM clinic WHERE id = ?1",
+     "reminder_hours, confirmations, language, created_at, updated_at FROM clinic "
+     "WHERE id = ?1",
      clinic_fields, N(clinic_fields)},
     {"doctors",
      "SELECT id, name, email, phone, slot_minutes, created_at, updated_at FROM doctors "
@@ -393,6 +396,12 @@ bool docmap_to_clinic(const bson_t *d, clinic_rec *out, struct docmap_err *e)
         return false;
     if (!boolean(d, "confirmations", &out->confirmations))
         return fail(e, "confirmations", "not true or false");
+    if (find(d, "language", &it)) { /* absent (an older box or writer): kept */
+        char language[LANGUAGE_BUF];
+        if (!docmap_text(d, "language", language, sizeof language) || !language_valid(language))
+            return fail(e, "language", "not auto, en or de");
+        snprintf(out->language, sizeof out->language, "%s", language);
+    }
     if (find(d, "reminderHours", &it)) {
         bson_iter_t arr;
         if (!BSON_ITER_HOLDS_ARRAY(&it) || !bson_iter_recurse(&it, &arr))

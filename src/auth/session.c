@@ -215,7 +215,7 @@ static void principal_of(principal_t *p, enum principal_kind kind, unsigned role
     p->user_id = id;
 }
 
-enum auth_result session_authenticate(app_t *app, const char *secret, int64_t now,
+enum auth_result session_authenticate(app_t *app, const char *secret, int64_t now, bool touch,
                                       principal_t *out)
 {
     char hash[TOKEN_HASH_LEN];
@@ -248,7 +248,7 @@ enum auth_result session_authenticate(app_t *app, const char *secret, int64_t no
                                                              : "15 minutes without a request");
         return AUTH_RESULT_EXPIRED;
     }
-    if (now - s.last_seen >= SESSION_TOUCH_SECONDS) {
+    if (touch && now - s.last_seen >= SESSION_TOUCH_SECONDS) {
         struct id_job j = {s.id, now};
         db_write(app->db, touch_job, &j);
     }

@@ -9,7 +9,8 @@
  * login, at logout, when an admin ends it, and when its user is disabled or
  * changes password. last_seen is written at most every
  * SESSION_TOUCH_SECONDS, so the idle limit may end a session up to that much
- * early, never late.
+ * early, never late; a background request (Clinicbox-Background: 1) does
+ * not write it.
  *
  * Sessions are rows, so they survive a restart and a `clinicbox user
  * disable` from the command line ends them at once.
@@ -65,8 +66,12 @@ enum auth_result {
     AUTH_RESULT_UNAVAILABLE, /* storage */
 };
 
-/* The principal of a session cookie's secret; touches last_seen when due. */
-enum auth_result session_authenticate(app_t *app, const char *secret, int64_t now,
+/* The principal of a session cookie's secret; touches last_seen when due,
+ * unless !touch: a background request (a page polling for changes, header
+ * SESSION_BACKGROUND_HEADER) is served but does not keep the session
+ * alive, so that an open tab nobody uses still times out. */
+#define SESSION_BACKGROUND_HEADER "Clinicbox-Background"
+enum auth_result session_authenticate(app_t *app, const char *secret, int64_t now, bool touch,
                                       principal_t *out);
 /* The principal of an API token (Authorization: Bearer). */
 enum auth_result token_authenticate(app_t *app, const char *token, int64_t now,

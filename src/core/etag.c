@@ -2,6 +2,7 @@
 #include "core/etag.h"
 
 #include <inttypes.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +14,16 @@ void etag_format(char *out, size_t len, int64_t rev)
 void etag_format2(char *out, size_t len, int64_t a, int64_t b)
 {
     snprintf(out, len, "\"%" PRId64 ".%" PRId64 "\"", a, b);
+}
+
+void etag_of_bytes(char *out, size_t len, const void *data, size_t n)
+{
+    unsigned char hash[ETAG_HASH_BYTES];
+    char b64[sodium_base64_ENCODED_LEN(ETAG_HASH_BYTES, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+    crypto_generichash(hash, sizeof hash, data, n, NULL, 0);
+    sodium_bin2base64(b64, sizeof b64, hash, sizeof hash,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    snprintf(out, len, "\"%s\"", b64);
 }
 
 static const char *skip_ows(const char *p)
@@ -28,6 +39,44 @@ static bool etagc(unsigned char ch)
     return ch == 0x21 || (ch >= 0x23 && ch <= 0x7e) || ch >= 0x80;
 }
 
+/* The next entity-tag of a list (RFC 9110, 8.8.3; empty list
+ * elements allowed): 1 with the tag (quotes included) in *tag and *n, 0 at the
+ * end, -1 when malformed. *p moves past it. */
+static int next_tag(const char **p, const char **tag, size_t *n, bool *weak)
+{
+    const char *s = *p;
+    for (;;) {
+        s = skip_ows(s);
+        if (*s != ',')
+            break;
+        s++;
+    }
+    if (*s == '\0') {
+        *p = s;
+        return 0;
+    }
+    *weak = false;
+    if (s[0] == 'W' && s[1] == '/') {
+        *weak = true;
+        s += 2;
+    }
+    if (*s != '"')
+        return -1;
+    const char *start = s++;
+    while (etagc((unsigned char)*s))
+        s++;
+    if (*s != '"')
+        return -1;
+    s++;
+    *tag = start;
+    *n = (size_t)(s - start);
+    s = skip_ows(s);
+    if (*s != ',' && *s != '\0')
+        return -1;
+    *p = s;
+    return 1;
+}
+
 bool etag_cond_parse(const char *value, etag_cond *out)
 {
     memset(out, 0, sizeof *out);
@@ -39,43 +88,21 @@ bool etag_cond_parse(const char *value, etag_cond *out)
         out->any = true;
         return *skip_ows(p + 1) == '\0';
     }
-    int tags = 0, kept = 0;
-    for (;;) {
-        /* #rule: empty list elements are allowed (RFC 9110, 5.6.1.2) */
-        p = skip_ows(p);
-        if (*p == ',') {
-            p++;
-            continue;
-        }
-        if (*p == '\0')
-            break;
-        bool weak = false;
-        if (p[0] == 'W' && p[1] == '/') {
-            weak = true;
-            p += 2;
-        }
-        if (*p != '"')
-            return false;
-        const char *start = p++;
-        while (etagc((unsigned char)*p))
-            p++;
-        if (*p != '"')
-            return false;
-        p++;
-        size_t n = (size_t)(p - start);
+    int tags = 0, kept = 0, got;
+    const char *tag;
+    size_t n;
+    bool weak;
+    while ((got = next_tag(&p, &tag, &n, &weak)) == 1) {
         if (++tags > ETAG_COND_MAX)
             return false;
         if (!weak && n < ETAG_BUF) {
-            memcpy(out->tags[kept], start, n);
+            memcpy(out->tags[kept], tag, n);
             out->tags[kept][n] = '\0';
             kept++;
         }
-        p = skip_ows(p);
-        if (*p != ',' && *p != '\0')
-            return false;
     }
     out->n = kept;
-    return tags > 0;
+    return got == 0 && tags > 0;
 }
 
 bool etag_cond_holds(const etag_cond *c, const char *etag)
@@ -84,6 +111,23 @@ bool etag_cond_holds(const etag_cond *c, const char *etag)
         return true;
     for (int i = 0; i < c->n; i++)
         if (strcmp(c->tags[i], etag) == 0)
+            return true;
+    return false;
+}
+
+bool etag_none_match(const char *value, const char *etag)
+{
+    if (!value || !etag)
+        return false;
+    const char *p = skip_ows(value);
+    if (*p == '*')
+        return *skip_ows(p + 1) == '\0';
+    size_t elen = strlen(etag), n;
+    const char *tag;
+    bool weak;
+    int got;
+    while ((got = next_tag(&p, &tag, &n, &weak)) == 1)
+        if (n == elen && memcmp(tag, etag, n) == 0)
             return true;
     return false;
 }

@@ -6,7 +6,8 @@
  * GET and HEAD), whatever its outcome (a refused or failed attempt too),
  * and every read of patient data: the patient list and search, a patient,
  * the appointment list, an appointment, the message list (it shows
- * patients' addresses and messages). Not recorded: other reads, paths
+ * patients' addresses and messages), the offer list (its messages' errors
+ * may quote an address). Not recorded: other reads, paths
  * that match no route, and reading the audit trail itself (a client paging
  * through it would otherwise never reach its end).
  *
@@ -27,7 +28,7 @@
 /* GET routes whose answers hold patient data. */
 static const char *const audited_reads[] = {
     "/api/patients", "/api/patients/{}", "/api/appointments", "/api/appointments/{}",
-    "/api/notifications", NULL,
+    "/api/notifications", "/api/offers", NULL,
 };
 
 /* Routes recorded under a name of their own, with the account as target:

@@ -52,6 +52,15 @@ bool authz_host_ok(req_t *r)
     return true;
 }
 
+/* A request the UI makes by itself (polling for changes), not for a user's
+ * action: "Clinicbox-Background: 1". It is served as any other, but does
+ * not count as the session's last request (docs/security.md, "Sessions"). */
+static bool background(req_t *r)
+{
+    const char *v = mg_get_header(r->conn, SESSION_BACKGROUND_HEADER);
+    return v && strcmp(v, "1") == 0;
+}
+
 /* Credentials: an Authorization header (Bearer only), else the cookie. */
 static enum auth_result identify(req_t *r, bool *presented, bool *by_cookie)
 {
@@ -65,7 +74,7 @@ static enum auth_result identify(req_t *r, bool *presented, bool *by_cookie)
     if (cred.kind == CRED_BEARER)
         res = token_authenticate(r->app, cred.secret, r->now, &r->who);
     else if (cred.kind == CRED_COOKIE)
-        res = session_authenticate(r->app, cred.secret, r->now, &r->who);
+        res = session_authenticate(r->app, cred.secret, r->now, !background(r), &r->who);
     sodium_memzero(&cred, sizeof cred);
     return res;
 }

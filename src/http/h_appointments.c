@@ -13,11 +13,17 @@
 #define LIST_DEFAULT_LIMIT 500
 #define LIST_MAX_LIMIT 5000
 
-/* An appointment with its ETag (its revision, migration 0008). */
+/* An appointment with its ETag: its revision (migration 0008), and once a
+ * reminder was sent the time of the latest, "<rev>.<reminded_at>", because
+ * reminded_at is in the answer but is no change of the row (docs/design.md,
+ * "Conditional GET"). Appointments take no If-Match. */
 static void answer_appt(req_t *r, int status, const appt_rec *a)
 {
     char etag[ETAG_BUF];
-    etag_format(etag, sizeof etag, a->rev);
+    if (a->reminded_at)
+        etag_format2(etag, sizeof etag, a->rev, a->reminded_at);
+    else
+        etag_format(etag, sizeof etag, a->rev);
     http_json_etag(r, status, render_appt(http_clinic_tz(r), a), etag);
 }
 

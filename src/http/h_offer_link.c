@@ -1,12 +1,14 @@
 /*
  * h_offer_link.c — the patient's rebooking link, answered without a login:
  * POST /api/offer-link shows the offer, POST /api/offer-link/rebook takes
- * one of its options. The token comes in the JSON body (never in a URL,
+ * one of its options, POST /api/offer-link/calendar gives the appointment
+ * it made as a calendar file (.ics). The token comes in the JSON body (never in a URL,
  * which lands in logs and Referer headers) and is neither logged nor sent
  * back. Everything an answer can show is written here, in render_view; the
  * rules are in service/offerlink.c (docs/security.md, "Patient links").
  */
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http/http.h"
@@ -27,8 +29,9 @@ static json_t *render_view(const struct offer_link_view *v)
     for (int i = 0; i < v->noptions; i++)
         json_array_append_new(options, render_option(tz, &v->options[i]));
     return json_pack(
-        "{s:{s:s,s:s},s:{s:s},s:{s:o,s:o,s:s},s:o,s:o,s:b,s:b,s:o}", "clinic", "name",
-        v->clinic_name, "timezone", v->clinic_timezone, "doctor", "name", v->doctor_name,
+        "{s:{s:s,s:s,s:s},s:{s:s},s:{s:o,s:o,s:s},s:o,s:o,s:b,s:b,s:o}", "clinic", "name",
+        v->clinic_name, "timezone", v->clinic_timezone, "language", v->clinic_language,
+        "doctor", "name", v->doctor_name,
         "appointment", "start", render_time(tz, v->appt.start), "end", render_time(tz, v->appt.end),
         "status", v->appt_status, "options", options, "expires_at", render_time(tz, v->expires_at),
         "used", v->used, "rebookable", v->rebookable, "chosen",
@@ -76,6 +79,32 @@ void h_offer_link_view(req_t *r)
         http_svc_problem(r, &e);
     else
         http_json(r, 200, render_view(&view));
+}
+
+void h_offer_link_calendar(req_t *r)
+{
+    static const char *const allowed[] = {"offer_token", NULL};
+    char token[TOKEN_LEN * 4];
+    struct offer_link_view view = {0};
+    char *ics = NULL;
+    verr_t v;
+    svc_err e = {0};
+    as_link(r, NULL);
+    verr_init(&v);
+    in_only(r->body, allowed, &v);
+    read_token(r, token, sizeof token, &v);
+    if (http_verr_answer(r, &v))
+        return;
+    int rc = svc_offer_link_calendar(r->app, token, r->now, &ics, &view, &e);
+    sodium_memzero(token, sizeof token);
+    as_link(r, &view);
+    if (rc != SVC_OK)
+        http_svc_problem(r, &e);
+    else
+        http_text_headers(r, 200, "text/calendar; charset=utf-8",
+                          "Content-Disposition: attachment; filename=\"appointment.ics\"\r\n",
+                          ics, strlen(ics));
+    free(ics);
 }
 
 void h_offer_link_rebook(req_t *r)

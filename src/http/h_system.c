@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/timefmt.h"
+#include "domain/language.h"
 #include "http/http.h"
 #include "http/metrics.h"
 #include "http/render.h"
@@ -127,7 +128,7 @@ void h_clinic_put(req_t *r)
 {
     static const char *const allowed[] = {"name", "timezone", "grace_minutes",
                                           "reschedule_options", "offer_hours",
-                                          "reminder_hours", "confirmations", "id",
+                                          "reminder_hours", "confirmations", "language", "id",
                                           "created_at", "updated_at", NULL};
     clinic_rec c = {0}, out;
     verr_t v;
@@ -170,6 +171,15 @@ void h_clinic_put(req_t *r)
         f |= CLINIC_F_CONFIRMATIONS;
     if (in_reminder_hours(r->body, c.reminder_hours, &c.nreminders, &v))
         f |= CLINIC_F_REMINDER_HOURS;
+    char language[65 * 4];
+    if (in_string(r->body, "language", false, 64, language, sizeof language, &v)) {
+        if (language_valid(language)) {
+            memcpy(c.language, language, strlen(language) + 1); /* a valid one fits */
+            f |= CLINIC_F_LANGUAGE;
+        } else {
+            verr_add(&v, 422, "language", "must be %s", LANGUAGE_CHOICES);
+        }
+    }
     if (http_verr_answer(r, &v))
         return;
     if (svc_clinic_put(r->app, &c, f, &ifm, r->actor, r->now, &out, &e) != SVC_OK) {

@@ -57,9 +57,12 @@ typedef void (*handler_fn)(req_t *r);
 /* A request as the handlers see it, from civetweb's connection: anonymous
  * until authz_request() says who it is. */
 void http_req_init(req_t *r, struct mg_connection *conn, app_t *app);
-/* Answers with a JSON body (stolen). */
+/* Answers with a JSON body (stolen). A 200 to a GET carries an ETag made
+ * from the body's bytes, and is a 304 when If-None-Match matches it
+ * (server.c, send_raw). */
 void http_json(req_t *r, int status, json_t *body);
-/* Answers with a JSON body (stolen) and an ETag header (etag.h). */
+/* Answers with a JSON body (stolen) and the record's own ETag header
+ * (etag.h), which If-None-Match is compared with on a GET. */
 void http_json_etag(req_t *r, int status, json_t *body, const char *etag);
 /* Reads the If-Match header into out (out->present false when not sent);
  * answers 400 and returns false when it is malformed. */
@@ -77,6 +80,9 @@ bool http_drain_body(req_t *r);
 void http_no_content(req_t *r, const char *extra_headers);
 /* Answers with plain text. */
 void http_text(req_t *r, int status, const char *content_type, const char *body, size_t len);
+/* The same with extra header lines ("Name: v\r\n"). */
+void http_text_headers(req_t *r, int status, const char *content_type, const char *extra,
+                       const char *body, size_t len);
 /* Answers application/problem+json. field may be NULL; errors (stolen) may
  * be NULL or an array of {field, message}. */
 void http_problem(req_t *r, int status, const char *detail, const char *field, json_t *errors);
@@ -132,7 +138,9 @@ void h_appt_reschedule(req_t *r);
 void h_appt_rebook(req_t *r);
 void h_offer_link_view(req_t *r);
 void h_offer_link_rebook(req_t *r);
+void h_offer_link_calendar(req_t *r);
 void h_notification_list(req_t *r);
+void h_offer_list(req_t *r);
 void h_notification_retry(req_t *r);
 /* The "outbox" object of /api/health, and its lines in /metrics. */
 json_t *h_outbox_health(req_t *r, bool *ok);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/timefmt.h"
+#include "domain/language.h"
 
 json_t *render_time(const tz_t *tz, int64_t t)
 {
@@ -32,11 +33,12 @@ json_t *render_clinic(const clinic_rec *c)
     json_t *hours = json_array();
     for (int i = 0; i < c->nreminders; i++)
         json_array_append_new(hours, json_integer(c->reminder_hours[i]));
-    return json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:o,s:b,s:o,s:o}", "id", c->id, "name", c->name,
-                     "timezone", c->timezone, "grace_minutes", c->grace_minutes,
+    return json_pack("{s:s,s:s,s:s,s:i,s:i,s:i,s:o,s:b,s:s,s:o,s:o}", "id", c->id, "name",
+                     c->name, "timezone", c->timezone, "grace_minutes", c->grace_minutes,
                      "reschedule_options", c->reschedule_options, "offer_hours", c->offer_hours,
-                     "reminder_hours", hours, "confirmations", c->confirmations,
-                     "created_at", render_time(tz, c->created_at), "updated_at",
+                     "reminder_hours", hours, "confirmations", c->confirmations, "language",
+                     c->language[0] ? c->language : LANGUAGE_DEFAULT, "created_at",
+                     render_time(tz, c->created_at), "updated_at",
                      render_time(tz, c->updated_at));
 }
 
@@ -105,6 +107,7 @@ json_t *render_appt(const tz_t *tz, const appt_rec *a)
     set_opt(o, "rescheduled_from", a->rescheduled_from);
     set_opt(o, "rescheduled_to", a->rescheduled_to);
     set_opt(o, "conflict_reason", a->conflict_reason);
+    set_time(o, "reminded_at", tz, a->reminded_at);
     return o;
 }
 
@@ -131,6 +134,37 @@ json_t *render_offer(const tz_t *tz, const struct offer_result *r)
                      o->appointment_id, "options", render_slots(tz, o->options, o->noptions),
                      "created_at", render_time(tz, o->created_at), "expires_at",
                      render_time(tz, o->expires_at), "notifications", notes);
+}
+
+json_t *render_offer_listed(const tz_t *tz, const offer_rec *o, const notification_rec *notes,
+                            int n)
+{
+    json_t *options = json_array(), *msgs = json_array();
+    for (int i = 0; i < o->noptions; i++)
+        json_array_append_new(options, json_pack("{s:i,s:o,s:o}", "option", i + 1, "start",
+                                                 render_time(tz, o->options[i].start), "end",
+                                                 render_time(tz, o->options[i].end)));
+    for (int i = 0; i < n; i++) {
+        json_t *m = json_pack("{s:s,s:s,s:s,s:i,s:o}", "id", notes[i].id, "channel",
+                              notes[i].channel, "status", notes[i].status, "attempts",
+                              notes[i].attempts, "last_error",
+                              notes[i].last_error[0] ? json_string(notes[i].last_error)
+                                                     : json_null());
+        set_time(m, "sent_at", tz, notes[i].sent_at);
+        json_array_append_new(msgs, m);
+    }
+    bool used = o->used_at != 0;
+    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", o->id,
+                     "appointment_id", o->appointment_id, "purpose",
+                     n ? json_string(notes[0].purpose) : json_null(), "created_at",
+                     render_time(tz, o->created_at), "expires_at",
+                     render_time(tz, o->expires_at), "options", options, "used_at",
+                     used ? render_time(tz, o->used_at) : json_null(), "used_option",
+                     used && o->used_option ? json_integer(o->used_option) : json_null(),
+                     "new_appointment_id",
+                     used && o->new_appointment_id[0] ? json_string(o->new_appointment_id)
+                                                      : json_null(),
+                     "notifications", msgs);
 }
 
 static char *append(char *p, const char *s)

@@ -24,6 +24,10 @@ json_t *render_slots(const tz_t *tz, const interval_t *v, long n);
 char *render_slots_answer(const char *doctor_id, const tz_t *tz, const interval_t *v, long n,
                           size_t *len);
 json_t *render_offer(const tz_t *tz, const struct offer_result *o);
+/* An offer as GET /api/offers lists it: its purpose (that of its messages,
+ * null without any), numbered options, use, and its n messages' states. */
+json_t *render_offer_listed(const tz_t *tz, const offer_rec *o, const notification_rec *notes,
+                            int n);
 json_t *render_notification(const tz_t *tz, const notification_rec *n);
 
 #endif

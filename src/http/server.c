@@ -74,6 +74,8 @@ const struct route http_routes[] = {
     {"POST", "/api/appointments/{}/rebook", h_appt_rebook, 2, AUTH_DESK, SCOPE_NONE},
     {"POST", "/api/offer-link", h_offer_link_view, 2, AUTH_PUBLIC, SCOPE_NONE},
     {"POST", "/api/offer-link/rebook", h_offer_link_rebook, 2, AUTH_PUBLIC, SCOPE_NONE},
+    {"POST", "/api/offer-link/calendar", h_offer_link_calendar, 2, AUTH_PUBLIC, SCOPE_NONE},
+    {"GET", "/api/offers", h_offer_list, 0, AUTH_DESK, SCOPE_NONE},
     {"GET", "/api/notifications", h_notification_list, 0, AUTH_DESK, SCOPE_NONE},
     {"POST", "/api/notifications/{}/retry", h_notification_retry, 1, AUTH_DESK, SCOPE_NONE},
     {"GET", "/api/sync/status", h_sync_status, 0, AUTH_DESK, SCOPE_NONE},
@@ -108,6 +110,7 @@ static const char *reason_phrase(int status)
     case 200: return "OK";
     case 201: return "Created";
     case 204: return "No Content";
+    case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
@@ -137,26 +140,66 @@ void http_force_close(struct mg_connection *conn)
     mg_send_http_error(conn, 304, "%s", "");
 }
 
+/* Whether a GET (or HEAD) answer may be conditional (RFC 9110, 13.1.2 and
+ * 13.2.2): only a 200 is replaced by a 304. */
+static bool conditional_get(const req_t *r, int status)
+{
+    return status == 200 && r->method &&
+           (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0);
+}
+
+static bool is_json_type(const char *type)
+{
+    return type && strncmp(type, "application/json", 16) == 0;
+}
+
 /* Every answer but a UI file's (static.c) goes out here: Cache-Control:
  * no-store and the security headers (headers.h). A HEAD request gets the
- * headers without the body. */
-static void send_raw(req_t *r, int status, const char *type, const char *extra_headers,
-                     const char *body, size_t len)
+ * headers without the body.
+ *
+ * Conditional GET (docs/design.md, "Conditional GET"): a 200 to a GET with
+ * a JSON body carries an ETag, the record's own (etag, its revision) or
+ * else one made from the body's bytes; when If-None-Match matches it, the
+ * answer is a 304 with that ETag and no body instead. no-store stays: the
+ * client keeps the answer itself (the UI, for polling), no cache does. */
+static void send_raw(req_t *r, int status, const char *type, const char *etag,
+                     const char *extra_headers, const char *body, size_t len)
 {
-    char sec[HTTP_SECURITY_HEADERS_MAX], date[HTTP_DATE_HEADER_MAX];
+    char sec[HTTP_SECURITY_HEADERS_MAX], date[HTTP_DATE_HEADER_MAX], own[ETAG_BUF],
+        tag_line[ETAG_BUF + 16] = "";
     http_security_headers(sec, sizeof sec, r->tls);
     http_date_header(date, sizeof date);
+    const char *conn_close = r->close ? "Connection: close\r\n" : "";
+    if (!extra_headers)
+        extra_headers = "";
+    if (conditional_get(r, status) && (etag || is_json_type(type))) {
+        if (!etag) {
+            etag_of_bytes(own, sizeof own, body, len);
+            etag = own;
+        }
+        if (etag_none_match(mg_get_header(r->conn, "If-None-Match"), etag)) {
+            r->status = 304;
+            mg_printf(r->conn,
+                      "HTTP/1.1 304 Not Modified\r\n%sETag: %s\r\nCache-Control: no-store\r\n"
+                      "%s%s%s\r\n",
+                      date, etag, sec, extra_headers, conn_close);
+            if (r->close)
+                http_force_close(r->conn);
+            return;
+        }
+    }
+    if (etag)
+        snprintf(tag_line, sizeof tag_line, "ETag: %s\r\n", etag);
     r->status = status;
     if (status == 204) { /* no content: no Content-Length, no Content-Type */
-        mg_printf(r->conn, "HTTP/1.1 204 %s\r\n%sCache-Control: no-store\r\n%s%s%s\r\n",
-                  reason_phrase(status), date, sec, extra_headers ? extra_headers : "",
-                  r->close ? "Connection: close\r\n" : "");
+        mg_printf(r->conn, "HTTP/1.1 204 %s\r\n%sCache-Control: no-store\r\n%s%s%s%s\r\n",
+                  reason_phrase(status), date, tag_line, sec, extra_headers, conn_close);
     } else {
         mg_printf(r->conn,
                   "HTTP/1.1 %d %s\r\n%sContent-Type: %s\r\nContent-Length: %zu\r\n"
-                  "Cache-Control: no-store\r\n%s%s%s\r\n",
-                  status, reason_phrase(status), date, type, len, sec,
-                  extra_headers ? extra_headers : "", r->close ? "Connection: close\r\n" : "");
+                  "%sCache-Control: no-store\r\n%s%s%s\r\n",
+                  status, reason_phrase(status), date, type, len, tag_line, sec, extra_headers,
+                  conn_close);
         bool head = r->method && strcmp(r->method, "HEAD") == 0;
         if (len && !head)
             mg_write(r->conn, body, len);
@@ -167,15 +210,22 @@ static void send_raw(req_t *r, int status, const char *type, const char *extra_h
 
 void http_no_content(req_t *r, const char *extra_headers)
 {
-    send_raw(r, 204, NULL, extra_headers, NULL, 0);
+    send_raw(r, 204, NULL, NULL, extra_headers, NULL, 0);
 }
 
 void http_text(req_t *r, int status, const char *content_type, const char *body, size_t len)
 {
-    send_raw(r, status, content_type, NULL, body, len);
+    send_raw(r, status, content_type, NULL, NULL, body, len);
 }
 
-static void send_json(req_t *r, int status, const char *type, const char *extra, json_t *body)
+void http_text_headers(req_t *r, int status, const char *content_type, const char *extra,
+                       const char *body, size_t len)
+{
+    send_raw(r, status, content_type, NULL, extra, body, len);
+}
+
+static void send_json(req_t *r, int status, const char *type, const char *etag,
+                      const char *extra, json_t *body)
 {
     if (status == 201) { /* the new record's id (a user's or token's name), for the audit */
         json_t *id = json_object_get(body, "id");
@@ -192,28 +242,27 @@ static void send_json(req_t *r, int status, const char *type, const char *extra,
     json_decref(body);
     if (!text) {
         static const char fallback[] = "{\"title\":\"Service Unavailable\",\"status\":503}";
-        send_raw(r, 503, "application/problem+json", NULL, fallback, sizeof fallback - 1);
+        send_raw(r, 503, "application/problem+json", NULL, NULL, fallback,
+                 sizeof fallback - 1);
         return;
     }
-    send_raw(r, status, type, extra, text, strlen(text));
+    send_raw(r, status, type, etag, extra, text, strlen(text));
     free(text);
 }
 
 void http_json_headers(req_t *r, int status, json_t *body, const char *extra)
 {
-    send_json(r, status, "application/json", extra, body);
+    send_json(r, status, "application/json", NULL, extra, body);
 }
 
 void http_json(req_t *r, int status, json_t *body)
 {
-    send_json(r, status, "application/json", NULL, body);
+    send_json(r, status, "application/json", NULL, NULL, body);
 }
 
 void http_json_etag(req_t *r, int status, json_t *body, const char *etag)
 {
-    char extra[ETAG_BUF + 16];
-    snprintf(extra, sizeof extra, "ETag: %s\r\n", etag);
-    send_json(r, status, "application/json", extra, body);
+    send_json(r, status, "application/json", etag, NULL, body);
 }
 
 bool http_if_match(req_t *r, etag_cond *out)
@@ -262,13 +311,13 @@ static json_t *problem_body(int status, const char *detail, const char *field, j
 
 void http_problem(req_t *r, int status, const char *detail, const char *field, json_t *errors)
 {
-    send_json(r, status, "application/problem+json", NULL,
+    send_json(r, status, "application/problem+json", NULL, NULL,
               problem_body(status, detail, field, errors));
 }
 
 void http_problem_headers(req_t *r, int status, const char *detail, const char *extra)
 {
-    send_json(r, status, "application/problem+json", extra,
+    send_json(r, status, "application/problem+json", NULL, extra,
               problem_body(status, detail, NULL, NULL));
 }
 
@@ -276,7 +325,7 @@ void http_method_not_allowed(req_t *r, const char *allow)
 {
     char hdr[96];
     snprintf(hdr, sizeof hdr, "Allow: %s\r\n", allow);
-    send_json(r, 405, "application/problem+json", hdr,
+    send_json(r, 405, "application/problem+json", NULL, hdr,
               problem_body(405, "this method is not allowed here", NULL, NULL));
 }
 
@@ -298,7 +347,7 @@ void http_svc_problem(req_t *r, const svc_err *e)
     char extra[40] = "";
     if (e->retry_after > 0)
         snprintf(extra, sizeof extra, "Retry-After: %d\r\n", e->retry_after);
-    send_json(r, e->status ? e->status : 503, "application/problem+json", extra, p);
+    send_json(r, e->status ? e->status : 503, "application/problem+json", NULL, extra, p);
 }
 
 bool http_query(req_t *r, const char *name, char *out, size_t len)

@@ -11,6 +11,8 @@
 
 #include <string.h>
 
+#include "core/etag.h"
+
 static const struct {
     const char *ext;
     const char *type;
@@ -183,29 +185,5 @@ webpath_result webpath_resolve(const char *raw, char *out, size_t outlen, const 
 
 bool webpath_etag_match(const char *inm, const char *etag)
 {
-    if (!inm || !etag)
-        return false;
-    size_t elen = strlen(etag);
-    const char *p = inm;
-    while (*p) {
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        size_t n = strcspn(p, ",");
-        size_t m = n;
-        while (m > 0 && (p[m - 1] == ' ' || p[m - 1] == '\t'))
-            m--;
-        const char *tag = p;
-        if (m == 1 && tag[0] == '*')
-            return true;
-        if (m >= 2 && tag[0] == 'W' && tag[1] == '/') {
-            tag += 2;
-            m -= 2;
-        }
-        if (m == elen && memcmp(tag, etag, m) == 0)
-            return true;
-        p += n;
-    }
-    return false;
+    return etag_none_match(inm, etag);
 }

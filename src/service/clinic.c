@@ -15,6 +15,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/tz.h"
+#include "domain/language.h"
 #include "store/store.h"
 
 int svc_fail(svc_err *e, int status, const char *field, const char *fmt, ...)
@@ -82,6 +83,7 @@ static int ensure_job(db_conn_t *c, void *arg)
     r.reminder_hours[1] = 2;
     r.nreminders = 2;
     r.confirmations = true;
+    snprintf(r.language, sizeof r.language, "%s", LANGUAGE_DEFAULT);
     r.created_at = r.updated_at = j->now;
     if (store_clinic_insert(c, &r) != STORE_OK)
         return SVC_UNAVAILABLE;
@@ -177,6 +179,8 @@ static void merge_clinic(clinic_rec *cur, const clinic_rec *in, unsigned f)
     }
     if (f & CLINIC_F_CONFIRMATIONS)
         cur->confirmations = in->confirmations;
+    if (f & CLINIC_F_LANGUAGE)
+        snprintf(cur->language, sizeof cur->language, "%s", in->language);
 }
 
 /* Read, check, merge and write in one job: no other write comes between. */
@@ -211,6 +215,9 @@ int svc_clinic_put(app_t *app, const clinic_rec *in, unsigned fields, const etag
     if ((fields & CLINIC_F_TIMEZONE) && !tz_get(in->timezone))
         return svc_fail(e, SVC_UNPROCESSABLE, "timezone", "unknown time zone \"%s\"",
                         in->timezone);
+    if ((fields & CLINIC_F_LANGUAGE) && !language_valid(in->language))
+        return svc_fail(e, SVC_UNPROCESSABLE, "language", "language must be %s",
+                        LANGUAGE_CHOICES);
     int rc = db_write(app->db, clinic_put_job, &j);
     if (rc == DB_UNAVAILABLE)
         return svc_fail(e, SVC_UNAVAILABLE, NULL, "storage is unavailable");

@@ -15,6 +15,7 @@ enum {
     CLINIC_F_OFFER_HOURS = 1u << 4,
     CLINIC_F_REMINDER_HOURS = 1u << 5,
     CLINIC_F_CONFIRMATIONS = 1u << 6,
+    CLINIC_F_LANGUAGE = 1u << 7,
 };
 
 /* Changes the `fields` (CLINIC_F_*) of the clinic's settings to those of in.

@@ -45,25 +45,31 @@ static void fill_row(notification_rec *n, const char *channel, const char *recip
     }
 }
 
-/* The calendar entry sent with a confirmation. */
-static char *confirmation_ics(const message_facts *f, int64_t now)
+char *notify_calendar(const clinic_rec *clinic, const doctor_rec *d, const appt_rec *a,
+                      bool with_reason, int64_t now)
 {
     char uid[ID_LEN + 16], summary[NAME_BUF + 32];
-    snprintf(uid, sizeof uid, "%s@clinicbox", f->appt->id);
-    snprintf(summary, sizeof summary, "Appointment with %s", f->doctor->name);
+    snprintf(uid, sizeof uid, "%s@clinicbox", a->id);
+    snprintf(summary, sizeof summary, "Appointment with %s", d->name);
     ics_event ev = {
         .uid = uid,
         .method = "PUBLISH",
         .sequence = 0,
         .dtstamp = now,
-        .start = f->appt->start,
-        .end = f->appt->end,
+        .start = a->start,
+        .end = a->end,
         .summary = summary,
-        .location = f->clinic->name,
-        .description = f->appt->reason[0] ? f->appt->reason : NULL,
+        .location = clinic->name,
+        .description = with_reason && a->reason[0] ? a->reason : NULL,
         .status = "CONFIRMED",
     };
     return ics_build(&ev);
+}
+
+/* The calendar entry sent with a confirmation. */
+static char *confirmation_ics(const message_facts *f, int64_t now)
+{
+    return notify_calendar(f->clinic, f->doctor, f->appt, true, now);
 }
 
 /* The texts of a message about appointment a. subject/email/sms are

@@ -31,6 +31,15 @@ typedef struct {
 int notify_queue(db_conn_t *c, const clinic_rec *clinic, const appt_rec *a,
                  const notify_what *what, int64_t now, notification_rec *out);
 
+/* The calendar entry (iCalendar, outbox/ics.h) of appointment a with doctor
+ * d at the clinic: UID "<appointment id>@clinicbox", SEQUENCE 0, METHOD
+ * PUBLISH, STATUS CONFIRMED, SUMMARY "Appointment with <doctor>", LOCATION
+ * the clinic's name, and DESCRIPTION the appointment's reason when
+ * with_reason (the confirmation email's; the patient link's leaves it out).
+ * malloc'd (caller frees); NULL when out of memory. Pure. */
+char *notify_calendar(const clinic_rec *clinic, const doctor_rec *d, const appt_rec *a,
+                      bool with_reason, int64_t now);
+
 /* The words of a message that was queued without them (every message but
  * an offer; see notify_queue), from the appointment, patient, doctor and
  * clinic as they are now. out is freed with notification_text_free().

@@ -17,6 +17,7 @@
 #include "domain/slots.h"
 #include "outbox/outbox.h"
 #include "service/booking.h"
+#include "service/notify.h"
 #include "store/store.h"
 
 static int unavailable(svc_err *e)
@@ -36,6 +37,8 @@ static int fill_view(db_conn_t *c, const clinic_rec *clinic, const offer_rec *o,
         return -1;
     snprintf(v->clinic_name, sizeof v->clinic_name, "%s", clinic->name);
     snprintf(v->clinic_timezone, sizeof v->clinic_timezone, "%s", clinic->timezone);
+    snprintf(v->clinic_language, sizeof v->clinic_language, "%s",
+             clinic->language[0] ? clinic->language : LANGUAGE_DEFAULT);
     snprintf(v->doctor_name, sizeof v->doctor_name, "%s", d.name);
     v->appt = (interval_t){a->start, a->end};
     snprintf(v->appt_status, sizeof v->appt_status, "%s", a->status);
@@ -120,6 +123,57 @@ int svc_offer_link_view(app_t *app, const char *token, int64_t now, struct offer
              fill_view(c, &clinic, &o, &a, now, out) != 0 ||
              fill_free_options(c, &clinic, &o, &a, now, out) != 0)
         rc = unavailable(e);
+    db_reader_release(app->db, c);
+    return rc;
+}
+
+/* Appointments the clinic took away from the patient after the rebook. */
+static bool withdrawn(const char *status)
+{
+    return strcmp(status, "cancelled") == 0 || strcmp(status, "rescheduled") == 0 ||
+           strcmp(status, "conflict") == 0;
+}
+
+int svc_offer_link_calendar(app_t *app, const char *token, int64_t now, char **ics,
+                            struct offer_link_view *out, svc_err *e)
+{
+    clinic_rec clinic;
+    offer_rec o;
+    appt_rec a;
+    doctor_rec d;
+    char hash[TOKEN_HASH_LEN];
+    int rc = SVC_OK;
+
+    *ics = NULL;
+    app_clinic(app, &clinic);
+    memset(out, 0, sizeof *out);
+    ids_token_hash(token, hash);
+    db_conn_t *c = db_reader(app->db);
+    if (!c)
+        return unavailable(e);
+    int got = store_offer_by_token(c, hash, &o);
+    if (got == STORE_NOT_FOUND) {
+        rc = svc_fail(e, SVC_NOT_FOUND, "offer_token", "no offer has this token");
+    } else if (got != STORE_OK) {
+        rc = unavailable(e);
+    } else {
+        snprintf(out->appointment_id, sizeof out->appointment_id, "%s",
+                 o.used_at && o.new_appointment_id[0] ? o.new_appointment_id : o.appointment_id);
+        if (now >= o.expires_at)
+            rc = svc_fail(e, SVC_GONE, "offer_token", "this offer has expired");
+        else if (!o.used_at || !o.new_appointment_id[0])
+            rc = svc_fail(e, SVC_CONFLICT, "offer_token",
+                          "this offer has not been used yet: pick one of its times first");
+        else if (store_appt_get(c, o.new_appointment_id, &a) != STORE_OK ||
+                 store_doctor_get(c, a.doctor_id, &d) != STORE_OK)
+            rc = unavailable(e);
+        else if (withdrawn(a.status))
+            rc = svc_fail(e, SVC_CONFLICT, NULL,
+                          "the clinic has changed this appointment since; please call the "
+                          "clinic");
+        else if (!(*ics = notify_calendar(&clinic, &d, &a, false, now)))
+            rc = svc_fail(e, SVC_UNAVAILABLE, NULL, "out of memory");
+    }
     db_reader_release(app->db, c);
     return rc;
 }

@@ -4,11 +4,12 @@
  *
  * The token alone names the offer: it is looked up by its SHA-256 (an index
  * lookup; the secret is never compared character by character). It shows
- * the clinic's name and zone, the doctor's name, the appointment's time and
+ * the clinic's name, zone and UI language, the doctor's name, the appointment's time and
  * status, the offer's options that are still free, its expiry and whether
  * it was used; nothing about the patient, no ids. It does one thing: rebook
  * the appointment onto one of its options, once, before it expires, as
- * actor OFFER_LINK_ACTOR.
+ * actor OFFER_LINK_ACTOR. Once used, it also gives the new appointment as a
+ * calendar file (with its id in the UID, as the confirmation email's).
  *
  * Answers: 404 for a token no offer has (whether it never existed or was
  * made up from another offer's: there is nothing else to tell them apart
@@ -31,6 +32,7 @@ struct offer_link_option {
 struct offer_link_view {
     char clinic_name[NAME_BUF];
     char clinic_timezone[65];
+    char clinic_language[LANGUAGE_BUF]; /* the UI's language setting */
     char doctor_name[NAME_BUF];
     interval_t appt;     /* the appointment the offer is about */
     char appt_status[24];
@@ -50,6 +52,16 @@ struct offer_link_view {
  * was found, also when the answer is a failure (410). */
 int svc_offer_link_view(app_t *app, const char *token, int64_t now, struct offer_link_view *out,
                         svc_err *e);
+
+/* The calendar file (iCalendar) of the appointment a used offer made, as
+ * the confirmation email's (service/notify.h, notify_calendar) but without
+ * the reason: *ics is malloc'd, the caller frees it. 404 and 410 as the
+ * view; 409 while the offer is unused, and when the clinic has cancelled
+ * or moved that appointment since. out->appointment_id is the new
+ * appointment's (the one read) once the offer was found used, else the
+ * offer's. */
+int svc_offer_link_calendar(app_t *app, const char *token, int64_t now, char **ics,
+                            struct offer_link_view *out, svc_err *e);
 
 /* Rebooks onto option `option` (1-based) and uses the offer up; *out is the
  * view afterwards (used, with the option chosen). On a failure after the

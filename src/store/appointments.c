@@ -17,6 +17,17 @@
     "checked_in_at, completed_at, cancelled_at, no_show_at, rescheduled_from, "          \
     "rescheduled_to, created_at, created_by, updated_at, updated_by, conflict_reason"
 
+/* What a SELECT reads after APPT_COLS: the revision, and reminded_at, the
+ * sent_at of the appointment's latest sent reminder (purpose "reminder_"
+ * + hours + "h", service/messages.h). The purpose range ['reminder_',
+ * 'reminder`') is that prefix ('`' follows '_'), written as a range so
+ * that the index notifications_appointment (appointment_id, purpose)
+ * serves it. */
+#define APPT_READ_COLS                                                                    \
+    APPT_COLS ", rev, (SELECT max(n.sent_at) FROM notifications n "                      \
+              "WHERE n.appointment_id = appointments.id AND n.purpose >= 'reminder_' "   \
+              "AND n.purpose < 'reminder`' AND n.status = 'sent') AS reminded_at"
+
 static void read_appt(sqlite3_stmt *st, appt_rec *a)
 {
     memset(a, 0, sizeof *a);
@@ -40,6 +51,7 @@ static void read_appt(sqlite3_stmt *st, appt_rec *a)
     rows_copy(st, 17, a->updated_by, sizeof a->updated_by);
     rows_copy(st, 18, a->conflict_reason, sizeof a->conflict_reason);
     a->rev = sqlite3_column_int64(st, 19);
+    a->reminded_at = sqlite3_column_int64(st, 20); /* NULL reads as 0 */
 }
 
 static void bind_appt(sqlite3_stmt *st, const appt_rec *a)
@@ -98,7 +110,7 @@ int store_appt_insert(db_conn_t *c, appt_rec *r)
 
 int store_appt_get(db_conn_t *c, const char *id, appt_rec *out)
 {
-    sqlite3_stmt *st = db_prepare(c, "SELECT " APPT_COLS ", rev FROM appointments WHERE id = ?1");
+    sqlite3_stmt *st = db_prepare(c, "SELECT " APPT_READ_COLS " FROM appointments WHERE id = ?1");
     if (!st)
         return STORE_ERROR;
     rows_bind_text(st, 1, id);
@@ -132,7 +144,7 @@ int store_appt_update(db_conn_t *c, appt_rec *r)
 int store_appt_list(db_conn_t *c, const struct appt_filter *f,
                     void (*fn)(const appt_rec *, void *), void *ctx)
 {
-    sqlite3_stmt *st = db_prepare(c, "SELECT " APPT_COLS ", rev FROM appointments "
+    sqlite3_stmt *st = db_prepare(c, "SELECT " APPT_READ_COLS " FROM appointments "
                                      "WHERE (?1 IS NULL OR doctor_id = ?1) "
                                      "AND (?2 IS NULL OR patient_id = ?2) "
                                      "AND (?3 IS NULL OR status = ?3) "

@@ -4,13 +4,14 @@
  */
 #include <stdlib.h>
 
+#include "domain/language.h"
 #include "store/rows.h"
 
 int store_clinic_get(db_conn_t *c, int config_grace, clinic_rec *out)
 {
     sqlite3_stmt *st = db_prepare(c, "SELECT id, name, timezone, grace_minutes, "
                                      "reschedule_options, offer_hours, created_at, updated_at, "
-                                     "reminder_hours, confirmations, rev FROM clinic");
+                                     "reminder_hours, confirmations, rev, language FROM clinic");
     if (!st)
         return STORE_ERROR;
     int rc = rows_find(st);
@@ -28,6 +29,7 @@ int store_clinic_get(db_conn_t *c, int config_grace, clinic_rec *out)
     out->updated_at = sqlite3_column_int64(st, 7);
     out->confirmations = sqlite3_column_int(st, 9) != 0;
     out->rev = sqlite3_column_int64(st, 10);
+    rows_copy(st, 11, out->language, sizeof out->language);
     /* reminder_hours is a JSON array written by bind_clinic: "[24,2]" */
     const char *rh = (const char *)sqlite3_column_text(st, 8);
     while (rh && *rh && out->nreminders < CLINIC_MAX_REMINDERS) {
@@ -60,6 +62,7 @@ static void bind_clinic(sqlite3_stmt *st, const clinic_rec *r)
     snprintf(rh + n, sizeof rh - n, "]");
     rows_bind_text(st, 9, rh);
     sqlite3_bind_int(st, 10, r->confirmations);
+    rows_bind_text(st, 12, r->language[0] ? r->language : LANGUAGE_DEFAULT);
 }
 
 int store_clinic_insert(db_conn_t *c, clinic_rec *r)
@@ -69,8 +72,9 @@ int store_clinic_insert(db_conn_t *c, clinic_rec *r)
         return STORE_ERROR;
     sqlite3_stmt *st = db_prepare(c, "INSERT INTO clinic (id, name, timezone, grace_minutes, "
                                      "reschedule_options, offer_hours, created_at, updated_at, "
-                                     "reminder_hours, confirmations, rev) "
-                                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+                                     "reminder_hours, confirmations, rev, language) "
+                                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                                     "?12)");
     if (!st)
         return STORE_ERROR;
     bind_clinic(st, r);
@@ -89,7 +93,8 @@ int store_clinic_update(db_conn_t *c, clinic_rec *r)
     sqlite3_stmt *st = db_prepare(c, "UPDATE clinic SET name = ?2, timezone = ?3, "
                                      "grace_minutes = ?4, reschedule_options = ?5, "
                                      "offer_hours = ?6, updated_at = ?8, reminder_hours = ?9, "
-                                     "confirmations = ?10, rev = ?11 WHERE id = ?1");
+                                     "confirmations = ?10, rev = ?11, language = ?12 "
+                                     "WHERE id = ?1");
     if (!st)
         return STORE_ERROR;
     bind_clinic(st, r);

@@ -109,6 +109,29 @@ int store_notification_list(db_conn_t *c, const char *status, const char *appoin
     return rows_write_rc(st, rc);
 }
 
+int store_notification_of_offer(db_conn_t *c, const char *appointment_id, const char *offer_id,
+                                notification_rec *out, int max)
+{
+    /* The appointment narrows it to the index notifications_appointment. */
+    sqlite3_stmt *st = db_prepare(c, "SELECT " NOTE_COLUMNS " FROM notifications n "
+                                     "WHERE n.appointment_id = ?1 AND n.offer_id = ?2 "
+                                     "ORDER BY n.channel, n.created_at, n.id LIMIT ?3");
+    int rc = SQLITE_DONE, n = 0;
+    if (!st)
+        return -1;
+    rows_bind_text(st, 1, appointment_id);
+    rows_bind_text(st, 2, offer_id);
+    sqlite3_bind_int(st, 3, max);
+    while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        read_note(st, &out[n++]);
+    if (n < max && rc != SQLITE_DONE) {
+        rows_write_rc(st, rc);
+        return -1;
+    }
+    sqlite3_reset(st);
+    return n;
+}
+
 int store_notification_status_counts(db_conn_t *c, const char *const *statuses, int n,
                                      long *out)
 {

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/ids.h"
+#include "domain/language.h"
 #include "domain/slots.h"
 
 /* Limits in characters; buffers hold that many UTF-8 characters (4 bytes). */
@@ -37,6 +38,7 @@ typedef struct {
     int reminder_hours[CLINIC_MAX_REMINDERS]; /* descending, e.g. {24, 2} */
     int nreminders;
     bool confirmations; /* a booking sends a confirmation */
+    char language[LANGUAGE_BUF]; /* the UI's: "auto", "en" or "de" (domain/language.h) */
     int64_t created_at, updated_at;
     int64_t rev; /* changes on every write of the row (migration 0008): the ETag */
 } clinic_rec;
@@ -88,6 +90,9 @@ typedef struct {
     char updated_by[ACTOR_MAX_LEN + 1];
     char conflict_reason[REASON_BUF]; /* status 'conflict': why (docs/sync.md) */
     int64_t rev;                      /* see clinic_rec */
+    /* Not a column: when its latest reminder message was sent (0: none),
+     * read with the row; never written, never synced. */
+    int64_t reminded_at;
 } appt_rec;
 
 #define OFFER_MAX_OPTIONS 20

@@ -90,6 +90,16 @@ int store_offer_insert(db_conn_t *c, const offer_rec *r, const char *token_hash,
 int store_offer_by_token(db_conn_t *c, const char *token_hash, offer_rec *out);
 int store_offer_mark_used(db_conn_t *c, const char *offer_id, int64_t at, int option,
                           const char *new_appointment_id);
+struct offer_filter {
+    const char *appointment_id; /* NULL: any */
+    int64_t from, to;           /* the appointment starts in [from, to); 0: open */
+    int limit;
+};
+/* Calls fn for each offer that matches f, newest first, at most f->limit;
+ * fn returns 0 to go on (anything else stops the list: STORE_ERROR). The
+ * connection may be used inside fn. */
+int store_offer_list(db_conn_t *c, const struct offer_filter *f,
+                     int (*fn)(const offer_rec *, void *), void *ctx);
 /* notifications.c — the outbox queue. */
 /* Inserts r with its texts (attachment may be NULL). An offer's body holds
  * its link with the token replaced by NOTE_TOKEN_REDACTED; link_token is the
@@ -109,6 +119,10 @@ int store_notification_get(db_conn_t *c, const char *id, notification_rec *out);
 int store_notification_list(db_conn_t *c, const char *status, const char *appointment_id,
                             int limit, void (*fn)(const notification_rec *, void *),
                             void *ctx);
+/* The messages of an offer (of appointment_id), email before SMS, at most
+ * max, into out. Returns how many, or -1. */
+int store_notification_of_offer(db_conn_t *c, const char *appointment_id, const char *offer_id,
+                                notification_rec *out, int max);
 /* out[i] = notifications in statuses[i]. */
 int store_notification_status_counts(db_conn_t *c, const char *const *statuses, int n,
                                      long *out);

@@ -47,6 +47,8 @@ EXPECT = {
     "POST /api/appointments/{}/rebook": {ADMIN, DESK},
     "POST /api/offer-link": {PUBLIC},
     "POST /api/offer-link/rebook": {PUBLIC},
+    "POST /api/offer-link/calendar": {PUBLIC},
+    "GET /api/offers": {ADMIN, DESK},
     "GET /api/notifications": {ADMIN, DESK},
     "POST /api/notifications/{}/retry": {ADMIN, DESK},
     "GET /api/sync/status": {ADMIN, DESK},

@@ -151,7 +151,8 @@ class PatientLinkTest(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         v = r.json
         self.assertEqual(set(v), VIEW_KEYS)
-        self.assertEqual(v["clinic"], {"name": "Praxis Test", "timezone": "Europe/Berlin"})
+        self.assertEqual(v["clinic"], {"name": "Praxis Test", "timezone": "Europe/Berlin",
+                                        "language": "auto"})
         self.assertEqual(v["doctor"], {"name": "Dr. Test"})
         self.assertEqual(v["appointment"], {"start": appts[0]["start"], "end": appts[0]["end"],
                                             "status": "booked"})

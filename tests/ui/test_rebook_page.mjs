@@ -75,7 +75,7 @@ test('the link books option 2; reloaded it shows the booking; another browser ca
   const { server, patient, appointment, offer, token } = await offered(t, 15);
   const page = await newPage(t, server);
   await page.goto(server.url(`/rebook#${token}`));
-  await expectText(page.locator('#status'), 'Choose one of these times');
+  await expectText(page.locator('legend'), 'Choose a new time');
   assert.equal(await page.locator('#clinic').textContent(), 'Praxis Sonnenschein');
   assert.equal(await page.locator('#doctor').textContent(), 'Dr. Berta Brandt');
   // the current appointment in the clinic's zone, not the browser's (New York)
@@ -88,11 +88,12 @@ test('the link books option 2; reloaded it shows the booking; another browser ca
   await screenshot(page, 'offer');
 
   await page.getByLabel(/^ ?2\) /).check();
-  await page.getByRole('button', { name: 'Book this time' }).click();
-  const booked = await expectText(page.locator('#status'), 'You are booked for');
+  await page.getByRole('button', { name: 'Confirm this time' }).click();
+  await expectText(page.locator('h1'), 'You are booked');
+  const booked = await expectText(page.locator('#booked'), 'Your new appointment: ');
   const chosenTime = labels[1].replace(/^ ?2\) /, '').trim();
   assert.ok(booked.includes(chosenTime), `${booked} names ${chosenTime}`);
-  assert.ok(await page.locator('#pick').isHidden(), 'no more choosing once booked');
+  assert.equal(await page.locator('input[name=option]').count(), 0, 'no more choosing once booked');
   await screenshot(page, 'booked');
 
   // the server moved the appointment to option 2
@@ -104,14 +105,14 @@ test('the link books option 2; reloaded it shows the booking; another browser ca
 
   // a reload (the token now only in sessionStorage) shows the booking as used
   await page.reload();
-  await expectText(page.locator('#status'), `You are booked for ${chosenTime}`);
-  assert.ok(await page.locator('#pick').isHidden());
+  await expectText(page.locator('#booked'), `Your new appointment: ${chosenTime}`);
+  await expectText(page.locator('#status'), 'This link has already been used');
+  assert.equal(await page.locator('input[name=option]').count(), 0);
 
   // the same link in another browser: the booking, and no way to book again
   const other = await newPage(t, server);
   await other.goto(server.url(`/rebook#${token}`));
-  await expectText(other.locator('#status'), 'You are booked for');
-  assert.ok(await other.locator('#pick').isHidden());
+  await expectText(other.locator('#booked'), `Your new appointment: ${chosenTime}`);
   assert.equal(await other.locator('input[name=option]').count(), 0);
   // and the API behind it refuses a second booking outright
   const again = await other.evaluate(async (tok) => {
@@ -129,12 +130,12 @@ test('names are shown as text: no markup, no script, no dialog', async (t) => {
   const { server, token } = await offered(t, 15, { clinic: XSS, doctor: XSS, patient: { name: XSS } });
   const page = await newPage(t, server);
   await page.goto(server.url(`/rebook#${token}`));
-  await expectText(page.locator('#status'), 'Choose one of these times');
+  await expectText(page.locator('legend'), 'Choose a new time');
   assert.equal(await page.locator('#clinic').textContent(), XSS);
   assert.equal(await page.locator('#doctor').textContent(), XSS);
   assert.equal(await page.locator('img').count(), 0, 'no element was made from a name');
-  await page.getByRole('button', { name: 'Book this time' }).click();
-  await expectText(page.locator('#status'), `with ${XSS}. See you then!`);
+  await page.getByRole('button', { name: 'Confirm this time' }).click();
+  await expectText(page.locator('#booked'), `with ${XSS}, ${XSS}.`);
   assert.equal(await page.locator('img').count(), 0);
   // the guards (no dialog, no page error) are checked when the test ends
 });
@@ -143,13 +144,13 @@ test('a small phone: fits 320 px, passes axe, loads under 200 KB', async (t) => 
   const { server, token } = await offered(t, 16);
   const page = await newPage(t, server, { viewport: PHONE, isMobile: true, hasTouch: true });
   await page.goto(server.url(`/rebook#${token}`));
-  await expectText(page.locator('#status'), 'Choose one of these times');
+  await expectText(page.locator('legend'), 'Choose a new time');
   await assertWeight(page);
   await assertNoHorizontalScroll(page);
   await axeCheck(page, 'rebook: offer');
   await screenshot(page, 'phone-offer');
-  await page.getByRole('button', { name: 'Book this time' }).click();
-  await expectText(page.locator('#status'), 'You are booked for');
+  await page.getByRole('button', { name: 'Confirm this time' }).click();
+  await expectText(page.locator('h1'), 'You are booked');
   await assertNoHorizontalScroll(page);
   await axeCheck(page, 'rebook: booked');
   await screenshot(page, 'phone-booked');
@@ -159,12 +160,12 @@ test('a link without its token, or with a wrong one, says so in plain words', as
   const { server } = shared;
   const page = await newPage(t, server);
   await page.goto(server.url('/rebook'));
-  await expectText(page.locator('#status'), 'Please open the whole link from your message.');
-  assert.ok(await page.locator('#offer').isHidden());
+  await expectText(page.locator('#status'), 'This page needs the whole link from your message.');
+  assert.equal(await page.locator('input[name=option]').count(), 0);
   const wrong = await newPage(t, server);
   await wrong.goto(server.url(`/rebook#${'A'.repeat(43)}`));
-  await expectText(wrong.locator('#status'), 'This link is not valid.');
-  assert.ok(await wrong.locator('#offer').isHidden());
+  await expectText(wrong.locator('#status'), 'This link does not work.');
+  assert.equal(await wrong.locator('input[name=option]').count(), 0);
   await axeCheck(wrong, 'rebook: not valid');
   await screenshot(wrong, 'not-valid');
 });

@@ -3,7 +3,8 @@
  * numbers at the edges of their types. Both cases were found by
  * tests/fuzz/fuzz_docmap.c (undefined behaviour on a date of INT64_MIN ms
  * and on a double too large for int64_t); their inputs are kept in
- * tests/fuzz/corpus/docmap/regress-*.
+ * tests/fuzz/corpus/docmap/regress-*. The clinic's UI language: kept when
+ * absent, refused when not one the UI has.
  */
 #include <math.h>
 
@@ -86,10 +87,50 @@ static void test_whole_doubles_only(void)
     CHECK_EQ_STR(e.why, "slotMinutes: out of range");
 }
 
+/* A central clinic document with the required fields, and language when
+ * not NULL, read over the box's clinic (language "de"). */
+static bool clinic_language(const char *language, bool as_number, clinic_rec *out,
+                            struct docmap_err *e)
+{
+    bson_t d = BSON_INITIALIZER;
+    memset(out, 0, sizeof *out);
+    snprintf(out->language, sizeof out->language, "de");
+    BSON_APPEND_UTF8(&d, "name", "Praxis");
+    BSON_APPEND_UTF8(&d, "timezone", "Europe/Berlin");
+    BSON_APPEND_INT32(&d, "rescheduleOptions", 3);
+    BSON_APPEND_INT32(&d, "offerHours", 48);
+    if (as_number)
+        BSON_APPEND_INT32(&d, "language", 1);
+    else if (language)
+        BSON_APPEND_UTF8(&d, "language", language);
+    bool ok = docmap_to_clinic(&d, out, e);
+    bson_destroy(&d);
+    return ok;
+}
+
+static void test_clinic_language(void)
+{
+    clinic_rec c;
+    struct docmap_err e;
+    CHECK(clinic_language(NULL, false, &c, &e)); /* absent: the box's stays */
+    CHECK_EQ_STR(c.language, "de");
+    CHECK(clinic_language("en", false, &c, &e));
+    CHECK_EQ_STR(c.language, "en");
+    CHECK(clinic_language("auto", false, &c, &e));
+    CHECK_EQ_STR(c.language, "auto");
+    CHECK(!clinic_language("fr", false, &c, &e));
+    CHECK_EQ_STR(e.why, "language: not auto, en or de");
+    CHECK(!clinic_language("a-very-long-language", false, &c, &e));
+    CHECK_EQ_STR(e.why, "language: not auto, en or de");
+    CHECK(!clinic_language(NULL, true, &c, &e));
+    CHECK_EQ_STR(e.why, "language: not auto, en or de");
+}
+
 int main(void)
 {
     RUN(test_dates_round_down_to_seconds);
     RUN(test_dates_outside_years_1_to_9999_are_refused);
     RUN(test_whole_doubles_only);
+    RUN(test_clinic_language);
     return unit_summary();
 }

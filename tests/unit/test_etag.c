@@ -1,7 +1,7 @@
 /*
  * test_etag.c — entity-tags and If-Match (core/etag.h, RFC 9110): the
  * grammar (*, lists, weak tags, empty list elements), strong comparison,
- * and what is malformed.
+ * and what is malformed; If-None-Match's weak comparison; a body's tag.
  */
 #include "core/etag.h"
 #include "unit.h"
@@ -76,11 +76,51 @@ static void test_malformed(void)
     CHECK(parses("\"0123456789012345678901234567890123456789012345678901234567890\""));
 }
 
+static void test_none_match_weak_comparison(void)
+{
+    const char *e = "\"12\"";
+    CHECK(etag_none_match("\"12\"", e));
+    CHECK(etag_none_match("W/\"12\"", e)); /* weak comparison: W/ is ignored */
+    CHECK(etag_none_match("\"1\", W/\"12\"", e));
+    CHECK(etag_none_match(" , \"x\" ,\t\"12\" ,", e));
+    CHECK(etag_none_match("*", e));
+    CHECK(etag_none_match(" * ", e));
+    CHECK(!etag_none_match(NULL, e));
+    CHECK(!etag_none_match("", e));
+    CHECK(!etag_none_match("\"1\"", e));
+    CHECK(!etag_none_match("\"123\"", e));
+    CHECK(!etag_none_match("12", e));
+    CHECK(!etag_none_match("*, \"12\"", e));   /* malformed: ignored */
+    CHECK(!etag_none_match("\"12\" \"13\"", e));
+    CHECK(!etag_none_match("\"12", e));
+}
+
+static void test_body_tag(void)
+{
+    char a[ETAG_BUF], b[ETAG_BUF], c[ETAG_BUF];
+    etag_of_bytes(a, sizeof a, "{\"x\":1}", 7);
+    etag_of_bytes(b, sizeof b, "{\"x\":1}", 7);
+    etag_of_bytes(c, sizeof c, "{\"x\":2}", 7);
+    CHECK_EQ_STR(a, b);
+    CHECK(strcmp(a, c) != 0);
+    CHECK_EQ_INT((long)strlen(a), 24); /* quotes around 22 base64url characters */
+    CHECK(a[0] == '"' && a[23] == '"');
+    for (int i = 1; i < 23; i++)
+        CHECK(strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", a[i]));
+    etag_cond cond;
+    CHECK(etag_cond_parse(a, &cond) && etag_cond_holds(&cond, a)); /* a valid strong tag */
+    CHECK(etag_none_match(a, a));
+    etag_of_bytes(a, sizeof a, NULL, 0); /* an empty body has one too */
+    CHECK_EQ_INT((long)strlen(a), 24);
+}
+
 int main(void)
 {
     RUN(test_format);
     RUN(test_absent_and_star_hold);
     RUN(test_strong_comparison);
     RUN(test_malformed);
+    RUN(test_none_match_weak_comparison);
+    RUN(test_body_tag);
     return unit_summary();
 }
