@@ -1,118 +1,32 @@
 /*
  * The Today screen (web/js/screens/today.js, issue 11) in headless
- * Chromium: the front desk checks a patient in and cancels with a reason,
- * a refused action says why next to its card, a no-show marked by the
- * server's worker shows by itself, a DST day shows the right local times,
- * a doctor sees only their own column, names are text, and the day prints
- * on one A4 page. Every screen passes axe and loads under 200 KB.
+ * Chromium, as the front desk and as a doctor: check-in and cancel with a
+ * reason change the card at once and the box agrees, a refused action says
+ * why next to its card, the screen polls with its ETag (a 304 while nothing
+ * changes), a doctor sees only their own column, names are text, it loads
+ * under 200 KB, reflows at 200% zoom, and the day prints on one A4 page.
+ * Every state passes axe. The screen and the clock (no-shows by themselves,
+ * DST days, reminders): test_today_clock.mjs.
  *
- * Dates come from the real calendar, never a fixed year: "today" is today
- * in Berlin, and the boxes that need a clock of their own run on
- * libfaketime from a time of that day (the page's clock starts there too,
- * harness option clock: 'server'). The browser is in New York, so a time
- * shown in the browser's zone instead of the clinic's would be caught.
+ * "Today" is today in Berlin by the real calendar, never a fixed date; the
+ * box's clock starts at 07:05 UTC of that day (libfaketime), so the day has
+ * free slots whatever the hour of the run, and the page's clock starts
+ * there too (harness option clock: 'server'). The browser is in New York,
+ * so a time shown in the browser's zone instead of the clinic's is caught.
  */
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, before, test } from 'node:test';
 
 import {
-  assertNoHorizontalScroll, assertWeight, axeCheck, expectText, loginCookie, newPage, screenshot, startServer,
+  assertNoHorizontalScroll, assertWeight, axeCheck, expectText, newPage, screenshot, startServer,
 } from './harness.mjs';
-
-const XSS = '<img src=x onerror=alert(1)>';
-const ZONE = 'Europe/Berlin';
-
-/* "YYYY-MM-DD" of an instant in Berlin. */
-function berlinDay(ms = Date.now()) {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit' })
-    .format(ms);
-}
-
-function addDays(day, n) {
-  const d = new Date(day + 'T12:00:00Z');
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
-}
-
-/* The last Sunday of a month (1-12) of a year, "YYYY-MM-DD". */
-function lastSunday(year, month) {
-  const d = new Date(Date.UTC(year, month, 0)); // the month's last day
-  d.setUTCDate(d.getUTCDate() - d.getUTCDay());
-  return d.toISOString().slice(0, 10);
-}
-
-/* The next last Sunday of `month` at least two days ahead. */
-function nextLastSunday(month) {
-  const soon = addDays(berlinDay(), 2);
-  let y = Number(soon.slice(0, 4));
-  while (lastSunday(y, month) < soon) y++;
-  return lastSunday(y, month);
-}
-
-/* How the UI (British English, the harness's browser) writes the
- * wall-clock time of an API time ("2027-03-28T01:30:00+01:00" is "01:30"):
- * the API writes the clinic's local time with its offset, so the time is
- * read off the string, not computed in any zone. */
-function shown(iso) {
-  return iso.slice(11, 16);
-}
-
-/* Text with Intl's narrow and no-break spaces as plain spaces. */
-function plain(s) {
-  return (s || '').replace(/[\u202f\u00a0]/g, ' ');
-}
-
-/* GET on a connection of its own ({status, headers, json}): a box on a
- * fast clock closes idle connections before fetch() would reuse them. */
-function getOnce(server, p) {
-  return new Promise((resolve, reject) => {
-    const req = http.get(server.url(p), { agent: false, headers: { Authorization: `Bearer ${server.token}` } },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => { body += c; });
-        res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, json: body ? JSON.parse(body) : null }));
-      });
-    req.on('error', reject);
-  });
-}
-
-/* The server's clock now (its Date header), in Unix ms. */
-async function serverNow(server) {
-  const r = await getOnce(server, '/api/health');
-  assert.equal(r.status, 200);
-  return Date.parse(r.headers.date);
-}
-
-/* The doctor's free slots on a day, as the API gives them. */
-async function slots(server, doctor, day) {
-  const r = await getOnce(server, `/api/doctors/${doctor.id}/available-slots?from=${day}&to=${day}`);
-  assert.equal(r.status, 200);
-  return r.json.slots;
-}
-
-async function statusOf(server, appt) {
-  const r = await getOnce(server, `/api/appointments/${appt.id}`);
-  assert.equal(r.status, 200);
-  return r.json;
-}
-
-/* The Today screen, logged in by cookie; waits for the columns. */
-async function openToday(page, server, user, day) {
-  await loginCookie(page, user.username, user.password);
-  await page.goto(server.url('/#/today' + (day ? `?day=${day}` : '')));
-  await page.locator('.today-cols').waitFor();
-}
-
-function card(page, appt) {
-  return page.locator(`.today-appt[data-id="${appt.id}"]`);
-}
+import {
+  TODAY, XSS, addDays, card, expectPoll, openToday, plain, shown, slots, statusOf,
+} from './today_util.mjs';
 
 /* One box for the tests that work on today: its clock starts at 07:05 UTC
  * of today in Berlin (08:05 or 09:05 there), so that the day has free
  * slots whatever the hour of the run. */
-const TODAY = berlinDay();
 let shared;
 before(async () => {
   const server = await startServer(null, { faketime: `${TODAY} 07:05:00` });
@@ -201,93 +115,34 @@ test('front desk: check-in, cancel with a reason, a refused action says why', as
   assert.equal(await page.locator('[data-role=now]').count(), 1);
 });
 
-test('a no-show marked by the worker shows by itself, without a reload', async (t) => {
-  // The box's clock runs 60 times faster (both clocks, as the API tests
-  // do): the 15-minute grace passes in 15 s. Meanwhile the desk works on
-  // (checks another patient in, then completes), as a session ends after
-  // 15 minutes without a request and the screen's polls do not count.
-  // Idle connections are kept for 60 s of its time (1 s of ours; the
-  // default 2 s would be 33 ms), and the test's own requests open a
-  // connection each.
-  const server = await startServer(t, {
-    faketime: `${TODAY} 08:00:00`,
-    env: { FAKETIME: `@${TODAY} 08:00:00 x60`, FAKETIME_DONT_FAKE_MONOTONIC: '0' },
-    args: ['--set', 'noshow_interval_seconds=10', '--set', 'http_keep_alive_ms=60000'],
+test('the screen polls with its ETag: 304 while nothing changes, the change when something does', async (t) => {
+  const { server, doctor, patient, desk } = shared;
+  const day = addDays(TODAY, 2);
+  const free = await slots(server, doctor, day);
+  const first = await server.book(doctor, patient, free[0].start);
+  const page = await newPage(t, server, { clock: 'server' });
+  const polls = [];
+  page.on('response', (r) => {
+    if (new URL(r.url()).pathname !== '/api/appointments') return;
+    const h = r.request().headers();
+    polls.push({ status: r.status(), sent: h['if-none-match'] || '', etag: r.headers().etag || '',
+      background: h['clinicbox-background'] });
   });
-  const { doctor, patient } = await server.seed({ slotMinutes: 5 });
-  const desk = await server.addUser('desk', 'front_desk');
-  const other = await server.addPatient({ name: 'Otto Pünktlich' });
-  const now = await serverNow(server);
-  const free = await slots(server, doctor, TODAY);
-  const slot = free.find((s) => Date.parse(s.start) >= now + 90_000);
-  const later = free.find((s) => Date.parse(s.start) >= Date.parse(slot.start) + 3600_000);
-  assert.ok(slot && later, 'free slots ahead');
-  const appt = await server.book(doctor, patient, slot.start);
-  const punctual = await server.book(doctor, other, later.start);
-  const begins = Date.parse(appt.start);
-  const until = async (ms) => {
-    while (await serverNow(server) < ms) await new Promise((r) => setTimeout(r, 200));
-  };
-
-  const page = await newPage(t, server);
-  await openToday(page, server, desk, TODAY);
-  await expectText(card(page, appt).locator('[data-role=status]'), 'booked');
-  await page.evaluate(() => { window.sameDocument = true; });
-  await until(begins + 5 * 60_000);
-  await card(page, punctual).getByRole('button', { name: 'Check in' }).click();
-  await expectText(card(page, punctual).locator('[data-role=status]'), 'checked in');
-  assert.equal(await card(page, appt).locator('[data-role=status]').textContent(), 'booked');
-  await until(begins + 11 * 60_000);
-  await card(page, punctual).getByRole('button', { name: 'Complete' }).click();
-  await expectText(card(page, punctual).locator('[data-role=status]'), 'completed');
-  await expectText(card(page, appt).locator('[data-role=status]'), 'no-show', { timeout: 20_000 });
-  assert.equal(await page.evaluate(() => window.sameDocument), true, 'the page was not reloaded');
-  const got = await statusOf(server, appt);
-  assert.equal(got.status, 'no_show');
-  assert.equal(got.updated_by, 'system:no-show');
-  assert.ok(await serverNow(server) >= begins + 15 * 60_000, 'not before the grace');
-  assert.equal(await card(page, appt).getByRole('button').count(), 0, 'no action on a no-show');
-  await screenshot(page, 'no-show');
-});
-
-test('a DST day in Berlin shows the local times on both sides of the change', async (t) => {
-  const server = await startServer(t);
-  const { doctor, patient } = await server.seed({ slotMinutes: 30 });
-  // Sunday nights, across the change (02:00 -> 03:00 in March, 03:00 -> 02:00 in October)
-  await server.api('PUT', `/api/doctors/${doctor.id}/schedule`,
-    { weekly: [{ weekday: 7, start: '00:00', end: '05:00' }], exceptions: [] }, { expect: 200 });
-  const desk = await server.addUser('desk', 'front_desk');
-  const page = await newPage(t, server);
-  await loginCookie(page, desk.username, desk.password);
-
-  const spring = nextLastSunday(3);
-  const fall = nextLastSunday(10);
-  const cases = [
-    { day: spring, starts: [`${spring}T01:30:00+01:00`, `${spring}T03:30:00+02:00`], zones: ['CET', 'CEST'] },
-    // 02:30 happens twice: first in summer time, then in winter time
-    { day: fall, starts: [`${fall}T02:30:00+02:00`, `${fall}T02:30:00+01:00`], zones: ['CEST', 'CET'] },
-  ];
-  for (const { day, starts, zones } of cases) {
-    const booked = [];
-    for (const s of starts) booked.push(await server.book(doctor, patient, s));
-    await page.goto(server.url(`/#/today?day=${day}`));
-    await card(page, booked[1]).waitFor();
-    await expectText(page.locator('.today-day'), 'Sunday');
-    await expectText(page.locator('[data-role=dst]'), 'The clocks change on this day');
-    const ids = await page.locator('.today-appt').evaluateAll((els) => els.map((e) => e.dataset.id));
-    assert.deepEqual(ids, booked.map((a) => a.id), 'in time order');
-    for (const [i, a] of booked.entries()) {
-      const [from, to] = (await card(page, a).locator('time').allTextContents()).map(plain);
-      assert.equal(from, `${shown(a.start)} ${zones[i]}`, `${a.start} shown as ${from}`);
-      assert.ok(to.startsWith(shown(a.end)), `${a.end} shown as ${to}`);
-    }
-    await axeCheck(page, `today: DST ${day}`);
-    await screenshot(page, `dst-${day.slice(5, 7)}`);
-    // the Saturday before: no change, times without a zone
-    await page.getByRole('button', { name: 'Previous day' }).click();
-    await expectText(page.locator('.today-day'), 'Saturday');
-    assert.equal(await page.locator('[data-role=dst]').count(), 0);
-  }
+  await openToday(page, server, desk, day);
+  await card(page, first).waitFor();
+  const notModified = async () => polls.find((p) => p.status === 304);
+  await expectPoll(notModified, 'a 304 within a few polls');
+  const [answer] = polls;
+  assert.equal(answer.status, 200);
+  assert.ok(answer.etag, 'the list has an ETag');
+  assert.equal((await notModified()).sent, answer.etag);
+  assert.ok(polls.every((p) => p.background === '1'), 'polls are background requests');
+  // a booking made elsewhere: the next poll answers 200 and the card shows
+  const before = polls.length;
+  const second = await server.book(doctor, patient, free[1].start);
+  await card(page, second).waitFor({ timeout: 8000 });
+  const changed = polls.slice(before).find((p) => p.status === 200);
+  assert.ok(changed && changed.sent === answer.etag && changed.etag !== answer.etag, JSON.stringify(polls));
 });
 
 test('a doctor sees only their own column, with only the actions a doctor may take', async (t) => {
