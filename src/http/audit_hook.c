@@ -7,7 +7,8 @@
  * and every read of patient data: the patient list and search, a patient,
  * the appointment list, an appointment, the message list (it shows
  * patients' addresses and messages), the offer list (its messages' errors
- * may quote an address). Not recorded: other reads, paths
+ * may quote an address). Not recorded: other reads, reads answered 304
+ * (the caller already had what was asked for), paths
  * that match no route, and reading the audit trail itself (a client paging
  * through it would otherwise never reach its end).
  *
@@ -81,6 +82,10 @@ bool http_audit_describe(const req_t *r, const struct route *route, audit_entry 
         (r->status == 401 || r->status == 403))
         return false;
     if (r->host_refused)
+        return false;
+    /* A read answered 304 sent nothing the caller did not have already (a
+     * screen polling with its ETag): the read that fetched it is recorded. */
+    if (r->status == 304 && !strcmp(route->method, "GET"))
         return false;
     e->detail[0] = '\0';
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {

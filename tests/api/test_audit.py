@@ -114,7 +114,11 @@ class AuditTest(ServerTest):
         self.assertEqual(s.get(f"/api/patients/{missing}").status, 404)
         self.assertEqual(s.get("/api/patients?q=Berta").status, 200)
         query = f"doctor_id={self.did}&from={self.tomorrow}"
-        self.assertEqual(s.get(f"/api/appointments?{query}").status, 200)
+        listed = s.get(f"/api/appointments?{query}")
+        self.assertEqual(listed.status, 200)
+        # a poll answered 304 discloses nothing new: not recorded
+        again = s.get(f"/api/appointments?{query}", headers={"If-None-Match": listed.headers["ETag"]})
+        self.assertEqual(again.status, 304, again)
         a = s.post("/api/appointments", {"doctor_id": self.did, "patient_id": self.pid,
                                          "start": f"{self.tomorrow}T10:00:00Z"})
         self.assertEqual(a.status, 201, a)
