@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  assertNoHorizontalScroll, assertWeight, axeCheck, expectText, loginCookie, newPage, screenshot, startServer,
+  assertNoHorizontalScroll, assertWeight, axeCheck, expectText, loginCookie, newPage, screenshot, startServer, zoneDay,
 } from './harness.mjs';
 
 const ZONE = 'Europe/Berlin';
@@ -27,8 +27,7 @@ const MAIN = {};
 
 /* A date YYYY-MM-DD in the clinic's zone, `offset` days from today. */
 function clinicDay(offset = 0) {
-  const today = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit',
-    day: '2-digit' }).format(new Date());
+  const today = zoneDay(ZONE);
   const d = new Date(today + 'T12:00:00Z');
   d.setUTCDate(d.getUTCDate() + offset);
   return d.toISOString().slice(0, 10);

@@ -40,7 +40,7 @@ import { test } from 'node:test';
 
 import {
   FAKETIME_LIB, REPO, Server, assertClean, axeCheck, browser, defer, expectText, loginPage, newPage, screenshot,
-  sqlQuote,
+  sqlQuote, zoneDay,
 } from './harness.mjs';
 import { SmtpSink } from './smtp_sink.mjs';
 
@@ -58,8 +58,7 @@ const STEP_MS = 290_000; // a clock step the guard accepts (under its 5 minutes)
 
 /* "YYYY-MM-DD" of an instant in Berlin. */
 function berlinDay(ms) {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit' })
-    .format(ms);
+  return zoneDay(ZONE, ms);
 }
 
 /* Unix ms of a wall-clock time in Berlin on a day (not near a DST change:
