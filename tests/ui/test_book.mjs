@@ -49,7 +49,7 @@ async function deskPage(t, pageOpts = {}) {
   const desk = await server.addUser('desk', 'front_desk');
   const page = await newPage(t, server, pageOpts);
   await loginCookie(page, desk.username, desk.password);
-  return { server, doctor, patient, page };
+  return { server, doctor, patient, page, desk };
 }
 
 async function openBook(page, server, hash = '#/book') {
@@ -276,6 +276,36 @@ test('after a 409 the doctor and the length are changed: an alternative still bo
   assert.equal(list[0].doctor_id, doctor.id);
   assert.equal(list[0].start, altStart);
   assert.equal(Date.parse(list[0].end) - Date.parse(list[0].start), 15 * 60_000);
+});
+
+test('a login again in another tab (new session, new CSRF token): a booking from this tab still goes through', async (t) => {
+  const { server, page, patient, desk } = await deskPage(t);
+  await openBook(page, server);
+  const day = clinicDay(1);
+  await choosePatient(page, 'anna@', 'Anna Müller');
+  await showDay(page, day);
+  const posts = [];
+  page.on('response', (r) => {
+    if (new URL(r.url()).pathname === '/api/appointments' && r.request().method() === 'POST') posts.push(r.status());
+  });
+  // the other tab's login: the cookie now names a new session, whose token
+  // this tab has not seen
+  await loginCookie(page, desk.username, desk.password);
+  await slot(page, day, '10:00').click();
+  await expectText(page.locator('#book-confirm'), 'Booked: Anna Müller with Dr. Berta Brandt');
+  assert.deepEqual(posts, [403, 201], 'refused once for the old token, then sent with the new one');
+  const list = await appointmentsOf(server, patient);
+  assert.equal(list.length, 1, JSON.stringify(list));
+
+  // someone else's login in the other tab: this tab does not act as them
+  const boss = await server.addUser('boss', 'front_desk');
+  await loginCookie(page, boss.username, boss.password);
+  await page.getByRole('button', { name: 'Book for another patient' }).click();
+  await choosePatient(page, 'anna@', 'Anna Müller');
+  await slot(page, day, '10:30').click();
+  await expectText(page.locator('#book-outcome [role=alert]'), 'CSRF');
+  assert.deepEqual(posts, [403, 201, 403]);
+  assert.equal((await appointmentsOf(server, patient)).length, 1);
 });
 
 test('a day closed meanwhile: the 422 detail is shown and the day shows no free times, with the next day one click away', async (t) => {
