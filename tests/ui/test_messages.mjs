@@ -125,10 +125,32 @@ test('the outbox: dead and queued messages, a refused retry at its row, a retry 
     await refusal.getAttribute('id'));
   await axeCheck(page, 'messages (a refused retry)');
 
+  // a poll that began before the retry and answers after it (held here:
+  // fetched at once, while the message is still dead, delivered later) must
+  // not bring the old row back
+  const held = [];
+  const isList = (url) => url.pathname === '/api/notifications';
+  const hold = async (route) => {
+    const req = route.request();
+    if (req.headers()['clinicbox-background'] !== '1') return route.continue();
+    const headers = { ...req.headers() };
+    delete headers['if-none-match']; // a full answer, as if something else had changed
+    const response = await route.fetch({ headers });
+    held.push(() => route.fulfill({ response }));
+  };
+  await page.route(isList, hold);
+  await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+  await until('a background poll under way', async () => held.length > 0);
+
   // the mail server takes the address now: sent again, it arrives
   sink.reject.delete(GONE);
   await firstRow.getByRole('button', { name: /Send again/ }).click();
   await expectText(page.locator('.messages .notice'), 'queued again');
+  await firstRow.waitFor({ state: 'detached' }); // the list read again: no longer dead
+  for (const release of held.splice(0)) await release();
+  await page.unroute(isList, hold);
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 0)))));
+  assert.equal(await firstRow.count(), 0, 'a late poll brought the old row back');
   const sent = await until('the retried confirmation sent', async () =>
     (await notes(server, '?status=sent')).find((n) => n.id === firstConf.id));
   assert.ok(sent.sent_at);
