@@ -21,7 +21,8 @@
  * the appointment, and a taken time its alternatives, one click each.
  *
  * Polling: every 5 s in the background, each GET with the ETag of the
- * answer it already has (304: nothing changed). Patient and doctor names
+ * answer it already has (304: nothing changed); a poll begun before an
+ * action's answer is dropped when it lands after it. Patient and doctor names
  * are read once per screen.
  */
 import { html, useRef, useState } from "../../vendor/htm-preact-standalone.js";
@@ -216,8 +217,12 @@ export default function Offers({ app }) {
   const [data, setData] = useState(null);
   const [problem, setProblem] = useState(null);
   const [, setTick] = useState(0);
+  /* actions done here: a load begun before the latest one is stale (its
+   * answer may predate the action) and is dropped, as on Today */
+  const changes = useRef(0);
 
   const load = async (opts) => {
+    const seq = changes.current;
     const range = { from: day, to: day };
     const [noShow, conflict, moved, offers, doctors] = await Promise.all([
       get("/api/appointments" + query({ ...range, status: "no_show" }), opts),
@@ -251,11 +256,15 @@ export default function Offers({ app }) {
     got.forEach((r, i) => r.ok && pats.set(missing[i], r.json));
 
     const appts = [...byId.values()].sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+    if (changes.current !== seq) return; /* stale: an action was done meanwhile */
     setData({ day, appts, offerList, movedTo, offersMissing: Boolean(offers.problem) });
   };
 
   usePoll(load, POLL_MS, [day]);
-  const refresh = () => load({}).catch(() => setTick((n) => n + 1));
+  const refresh = () => {
+    changes.current += 1;
+    return load({}).catch(() => setTick((n) => n + 1));
+  };
 
   const go = (d) => app.navigate("offers", { day: d });
   const today = dayIn(zone);
