@@ -260,6 +260,8 @@ test('one click rebooks option 2 for the patient; a time taken meanwhile offers 
   await until('a background poll under way', async () => held.length > 0);
   await b.getByRole('button', { name: 'Rebook option 2 for the patient' }).click();
   await expectText(b.getByRole('status'), 'Rebooked: Bernd Beispiel is now booked for');
+  // the pressed button is gone: the focus is on the card's heading, not lost to <body>
+  assert.equal(await page.evaluate(() => document.activeElement.id), `offers-appt-${a.bernd.id}`);
   await expectText(b, 'Moved to');
   await expectText(b.locator('.offers-state'), 'Closed');
   for (const release of held.splice(0)) await release();
@@ -334,6 +336,7 @@ test('an expired offer: a new one is one click', async (t) => {
     ahead.map((o) => o.option));
   await d.getByRole('button', { name: 'Make a new offer' }).click();
   await expectText(d.getByRole('status'), 'Offer made');
+  assert.equal(await page.evaluate(() => document.activeElement.id), `offers-appt-${a.dora.id}`);
   await expectText(d.locator('[data-state="open"] .offers-state'), 'Open');
   assert.equal(await d.locator('[data-offer]').count(), 2);
   assert.equal(await d.getByRole('button', { name: 'Make a new offer' }).count(), 0);

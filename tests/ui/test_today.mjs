@@ -77,7 +77,13 @@ test('front desk: check-in, cancel with a reason, a refused action says why', as
   assert.equal(await card(page, a).getByRole('button', { name: 'Check in' }).count(), 0);
   await expectText(page.locator('.today > [role=status]'), 'is checked in');
 
-  // cancel asks for a reason in the card (no window.prompt)
+  // cancel asks for a reason in the card (no window.prompt); "Keep it"
+  // closes the form and gives the focus back to "Cancel…" (not to <body>)
+  await card(page, b).getByRole('button', { name: 'Cancel…' }).click();
+  await card(page, b).getByRole('button', { name: 'Keep it' }).click();
+  await page.waitForFunction(() => document.activeElement && document.activeElement.dataset.act === 'cancel',
+    undefined, { timeout: 5000 });
+  assert.equal(await card(page, b).getByRole('button', { name: 'Cancel…' }).evaluate((el) => el === document.activeElement), true);
   await card(page, b).getByRole('button', { name: 'Cancel…' }).click();
   await card(page, b).getByLabel('Reason for cancelling (optional)').fill('Patient called');
   await axeCheck(page, 'today: cancel form');

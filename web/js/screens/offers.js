@@ -142,14 +142,21 @@ function Offer({ offer, appt, latest, zone, now, busy, onRebook, onRetry }) {
 function Item({ appt, offers, patient, doctor, moved, zone, now, refresh }) {
   const [busy, problem, run] = useAction();
   const [notice, setNotice] = useState("");
+  const head = useRef(null);
   const name = patient ? patient.name : t("offers.patient_unknown");
+  /* The button pressed is gone after an action: the focus goes to the
+   * card's heading (WCAG 2.4.3), the status line under it says what happened. */
+  const done = () => {
+    if (head.current) head.current.focus();
+    refresh();
+  };
 
   const rebook = async (start) => {
     setNotice("");
     const r = await run(() => api("POST", `/api/appointments/${appt.id}/rebook`, { body: { start } }));
     if (r && r.ok) {
       setNotice(t("offers.rebooked", { name, when: span(r.json.appointment.start, r.json.appointment.end, zone) }));
-      refresh();
+      done();
     }
   };
   const offer = async () => {
@@ -157,7 +164,7 @@ function Item({ appt, offers, patient, doctor, moved, zone, now, refresh }) {
     const r = await run(() => api("POST", `/api/appointments/${appt.id}/reschedule`));
     if (r && r.ok) {
       setNotice(r.json.options && r.json.options.length ? t("offers.offered") : t("offers.offered_none"));
-      refresh();
+      done();
     }
   };
   const retry = async (n) => {
@@ -165,7 +172,7 @@ function Item({ appt, offers, patient, doctor, moved, zone, now, refresh }) {
     const r = await run(() => api("POST", `/api/notifications/${n.id}/retry`));
     if (r && r.ok) {
       setNotice(t("offers.resent", { channel: t("offers.channel_" + n.channel) }));
-      refresh();
+      done();
     }
   };
 
@@ -175,7 +182,7 @@ function Item({ appt, offers, patient, doctor, moved, zone, now, refresh }) {
   const headId = "offers-appt-" + appt.id;
   return html`<article class="offers-item" aria-labelledby=${headId} data-appointment=${appt.id}
     data-status=${appt.status}>
-    <h2 id=${headId}>${name}</h2>
+    <h2 id=${headId} tabindex="-1" ref=${head}>${name}</h2>
     <p class="offers-appt">
       <span class=${"badge " + appt.status}>${t("offers.status_" + appt.status)}</span>
       ${" "}${t("offers.appt", { when: span(appt.start, appt.end, zone),
