@@ -25,6 +25,7 @@
  * is not "auto" (it comes with the offer), else English.
  */
 import { TEXT } from "./rebook-i18n.js";
+import { zoneMarked } from "./js/zone.js";
 
 const KEY = "clinicbox-offer-token";
 /* The clinic's name and language setting from the last answer in this tab:
@@ -86,17 +87,18 @@ function clinic() {
 const WRITTEN_OUT = { weekday: "long", day: "numeric", month: "long", year: "numeric",
   hour: "2-digit", minute: "2-digit" };
 
-/* "Tuesday, 1 December 2026 at 09:30" in the clinic's zone. */
+/* "Tuesday, 1 December 2026 at 09:30" in the clinic's zone (with the
+ * zone's name on a day the clocks change: "at 02:30 CEST"). */
 function when(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  return new Intl.DateTimeFormat(locale, { ...WRITTEN_OUT, timeZone: zone }).format(d);
+  return new Intl.DateTimeFormat(locale, { ...zoneMarked(WRITTEN_OUT, d, zone), timeZone: zone }).format(d);
 }
 
 /* "Tuesday, 1 December 2026, 09:30–09:45" in the clinic's zone. */
 function span(start, end) {
-  const f = new Intl.DateTimeFormat(locale, { ...WRITTEN_OUT, timeZone: zone });
   const a = new Date(start);
+  const f = new Intl.DateTimeFormat(locale, { ...zoneMarked(WRITTEN_OUT, a, zone), timeZone: zone });
   const b = new Date(end);
   if (!end || Number.isNaN(b.getTime()) || Number.isNaN(a.getTime()) || !f.formatRange) return when(start);
   return f.formatRange(a, b);

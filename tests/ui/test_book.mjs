@@ -19,6 +19,7 @@ import { test } from 'node:test';
 import {
   assertNoHorizontalScroll, assertWeight, axeCheck, expectText, loginCookie, newPage, screenshot, startServer, zoneDay,
 } from './harness.mjs';
+import { addDays, nextLastSunday } from './today_util.mjs';
 
 const ZONE = 'Europe/Berlin';
 const XSS = '<img src=x onerror=alert(1)>';
@@ -199,6 +200,32 @@ test('booking a slot: the confirmation names patient, doctor, date and time; the
   await page.getByRole('button', { name: 'Book for another patient' }).click();
   assert.equal(await page.evaluate(() => document.activeElement.id), 'book-search');
   assert.equal(await confirm.count(), 0);
+});
+
+test('on the night the clocks go back, the twice-happening 02:30 is shown as CEST and CET, and each books its own instant', async (t) => {
+  const { server, page, patient, doctor } = await deskPage(t);
+  // Sunday nights 00:00-05:00: in late October 02:00-03:00 happens twice
+  await server.api('PUT', `/api/doctors/${doctor.id}/schedule`,
+    { weekly: [{ weekday: 7, start: '00:00', end: '05:00' }], exceptions: [] }, { expect: 200 });
+  const fall = nextLastSunday(10);
+  await openBook(page, server);
+  await choosePatient(page, 'Müller', 'Anna Müller');
+  await page.getByLabel('Day', { exact: true }).fill(fall);
+  const summer = page.locator(`#book-slots button[data-start="${fall}T02:30:00+02:00"]`);
+  const winter = page.locator(`#book-slots button[data-start="${fall}T02:30:00+01:00"]`);
+  await expectText(summer, '02:30 CEST');
+  await expectText(winter, '02:30 CET');
+  await axeCheck(page, 'book: DST day', MAIN);
+  await winter.click();
+  await expectText(page.locator('#book-confirm'), '02:30 CET');
+  const list = await appointmentsOf(server, patient);
+  assert.deepEqual(list.map((a) => a.start), [`${fall}T02:30:00+01:00`]);
+  // a day without a change: times without a zone
+  await page.getByRole('button', { name: 'Book for another patient' }).click();
+  await choosePatient(page, 'Müller', 'Anna Müller');
+  await page.getByLabel('Day', { exact: true }).fill(addDays(fall, 7));
+  await expectText(page.locator(`#book-slots button[data-start^="${addDays(fall, 7)}T02:30:00"]`), '02:30');
+  assert.equal((await page.locator('#book-slots button').first().textContent()).trim(), '00:00');
 });
 
 test('a slot taken meanwhile: the 409 message with alternatives; one click books an alternative', async (t) => {

@@ -5,9 +5,12 @@
  * the browser's variant of it: en-GB or en-US), with
  * the date written out. The API's times carry their offset
  * ("2026-03-29T09:30:00+02:00"), so a DST day is right without any zone
- * arithmetic here; the only arithmetic is on plain "YYYY-MM-DD" dates.
+ * arithmetic here; the only arithmetic is on plain "YYYY-MM-DD" dates. On a
+ * day the clocks change, a time carries the zone's short name ("02:30
+ * CEST", "02:30 CET"; zone.js), since that day repeats or skips an hour.
  */
 import { locale } from "./i18n.js";
+import { dayOf, zoneMarked } from "./zone.js";
 
 const cache = new Map();
 
@@ -34,7 +37,8 @@ export function formatTime(value, zone, style = "dateTime") {
   if (value === undefined || value === null || value === "") return "";
   const d = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(d.getTime())) return String(value);
-  return formatter(zone || "UTC", STYLES[style] || STYLES.dateTime).format(d);
+  const z = zone || "UTC";
+  return formatter(z, zoneMarked(STYLES[style] || STYLES.dateTime, d, z)).format(d);
 }
 
 /* A plain date "YYYY-MM-DD" written out (it is a calendar day, not an
@@ -47,11 +51,7 @@ export function formatDay(day, style = "date") {
 
 /* "YYYY-MM-DD" of an instant in the zone. */
 export function dayIn(zone, value = Date.now()) {
-  const parts = formatter(zone || "UTC", { year: "numeric", month: "2-digit", day: "2-digit" })
-    .formatToParts(value instanceof Date ? value : new Date(value));
-  const get = (type) => parts.find((p) => p.type === type).value;
-  // "en-CA"-like order whatever the language: assembled from the parts
-  return `${get("year").padStart(4, "0")}-${get("month")}-${get("day")}`;
+  return dayOf(value instanceof Date ? value : new Date(value), zone || "UTC");
 }
 
 /* A plain date n days later (or earlier). */

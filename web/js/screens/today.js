@@ -24,8 +24,9 @@
  */
 import { html, useEffect, useMemo, useRef, useState } from "../../vendor/htm-preact-standalone.js";
 import { api, query } from "../api.js";
-import { locale, t, tn } from "../i18n.js";
+import { t, tn } from "../i18n.js";
 import { addDays, dayIn, formatDay, formatTime } from "../time.js";
+import { clocksChange } from "../zone.js";
 import { ProblemBox, ScreenTitle, usePoll, useAction } from "../ui.js";
 
 const POLL_MS = 4000;
@@ -51,36 +52,6 @@ function allowedActions(a, role, graceMinutes, now) {
 }
 
 const PATHS = { checkin: "check-in", complete: "complete", noshow: "no-show", cancel: "cancel" };
-
-/* Whether the clocks change during the plain date `day` in the zone: the
- * instants an hour apart that fall on that date there (sampled from 14 h
- * before to 14 h after it in UTC, the widest offsets) have more than one
- * UTC offset. (A change at midnight that skips the day's first hour
- * leaves one offset: no time of that day is ambiguous.) */
-const dayFormats = new Map();
-function clocksChange(day, zone) {
-  let f = dayFormats.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat("en-US", { timeZone: zone, year: "numeric", month: "2-digit",
-      day: "2-digit", timeZoneName: "longOffset" });
-    dayFormats.set(zone, f);
-  }
-  const offsets = new Set();
-  const from = Date.parse(day + "T00:00:00Z") - 14 * 3600000;
-  for (let ms = from; ms <= from + 52 * 3600000; ms += 3600000) {
-    const p = Object.fromEntries(f.formatToParts(ms).map((x) => [x.type, x.value]));
-    if (`${p.year}-${p.month}-${p.day}` === day) offsets.add(p.timeZoneName);
-  }
-  return offsets.size > 1;
-}
-
-/* A time of day; on a day the clocks change, with the zone's name
- * ("02:30 CEST", "02:30 CET"), since an hour is skipped or repeated. */
-function clock(value, zone, withZone) {
-  if (!withZone) return formatTime(value, zone, "time");
-  return new Intl.DateTimeFormat(locale(), { timeZone: zone, hour: "2-digit", minute: "2-digit",
-    timeZoneName: "short" }).format(new Date(value));
-}
 
 /* "reminded 10:05", or with the date when it was another day. */
 function remindedText(at, day, zone) {
@@ -112,7 +83,7 @@ function CancelForm({ id, busy, onSubmit, onBack }) {
   </form>`;
 }
 
-function Card({ a, name, app, now, day, dst, onChanged, onRefused }) {
+function Card({ a, name, app, now, day, onChanged, onRefused }) {
   const zone = app.clinic.timezone;
   const [busy, problem, run] = useAction();
   const [cancelling, setCancelling] = useState(false);
@@ -155,8 +126,8 @@ function Card({ a, name, app, now, day, dst, onChanged, onRefused }) {
     <article aria-labelledby=${titleId} ref=${ref}>
       <p class="today-appt-head">
         <span class="today-time">
-          <time datetime=${a.start}>${clock(a.start, zone, dst)}</time>–<time
-            datetime=${a.end}>${clock(a.end, zone, dst)}</time></span>
+          <time datetime=${a.start}>${formatTime(a.start, zone, "time")}</time>–<time
+            datetime=${a.end}>${formatTime(a.end, zone, "time")}</time></span>
         <span class=${"badge " + a.status} data-role="status">${t("today.status." + a.status)}</span>
       </p>
       <h3 class="today-patient" id=${titleId} tabindex="-1">${name === undefined ? t("app.loading")
@@ -194,7 +165,7 @@ function NowLine({ now, zone }) {
   </li>`;
 }
 
-function Column({ doctor, appts, names, app, now, day, dst, isToday, onChanged, onRefused }) {
+function Column({ doctor, appts, names, app, now, day, isToday, onChanged, onRefused }) {
   const zone = app.clinic.timezone;
   const headId = "today-doc-" + doctor.id;
   const items = [];
@@ -206,7 +177,7 @@ function Column({ doctor, appts, names, app, now, day, dst, isToday, onChanged, 
   appts.forEach((a, i) => {
     if (i === lineAt) items.push(html`<${NowLine} key="now" now=${now} zone=${zone} />`);
     items.push(html`<${Card} key=${a.id} a=${a} name=${names[a.patient_id]} app=${app} now=${now}
-      day=${day} dst=${dst} onChanged=${onChanged} onRefused=${onRefused} />`);
+      day=${day} onChanged=${onChanged} onRefused=${onRefused} />`);
   });
   if (lineAt === appts.length) items.push(html`<${NowLine} key="now" now=${now} zone=${zone} />`);
   const count = appts.filter((a) => a.status !== "rescheduled" && a.status !== "cancelled").length;
@@ -353,7 +324,7 @@ export default function Today({ app }) {
       ? t("today.no_column") : t("today.no_doctors")}</p>`}
     ${cols.length > 0 && html`<div class="today-cols">
       ${cols.map((c) => html`<${Column} key=${c.doctor.id} doctor=${c.doctor} appts=${c.appts}
-        names=${names} app=${app} now=${now} day=${day} dst=${dst} isToday=${isToday}
+        names=${names} app=${app} now=${now} day=${day} isToday=${isToday}
         onChanged=${onChanged}
         onRefused=${() => loadDay({ background: true }).catch(() => null)} />`)}
     </div>`}
