@@ -113,6 +113,27 @@ test('clinic: a change reaches the API; a refused value shows the API\'s words a
   assert.equal(await page.locator('#clinic-grace-error').count(), 0);
 });
 
+test('clinic: a change another admin saved meanwhile is not overwritten; Reload shows it', async (t) => {
+  const { server, page } = await open(t);
+  const section = page.locator('section.settings-clinic');
+  const before = await clinic(server);
+  // another admin renames the clinic after this form was read
+  await server.api('PUT', '/api/clinic', { name: 'Praxis Süd' }, { expect: 200 });
+  t.after(() => server.api('PUT', '/api/clinic', { name: before.name }, { expect: 200 }));
+  await page.fill('#clinic-name', 'Praxis West');
+  await section.getByRole('button', { name: 'Save' }).click();
+  await expectText(section.getByRole('alert'), 'changed meanwhile');
+  assert.equal((await clinic(server)).name, 'Praxis Süd', 'the other admin\'s change stays');
+  assert.doesNotMatch(await section.locator('.notice').textContent(), /Saved/);
+  await section.getByRole('button', { name: 'Reload' }).click();
+  await page.waitForFunction(() => document.querySelector('#clinic-name').value === 'Praxis Süd');
+  // saved again on top of what is now there, it goes through
+  await page.fill('#clinic-name', 'Praxis West');
+  await section.getByRole('button', { name: 'Save' }).click();
+  await expectText(section.locator('.notice'), 'Saved.');
+  assert.equal((await clinic(server)).name, 'Praxis West');
+});
+
 test('users: add a front-desk account and disable it; the last admin stays', async (t) => {
   const { server, page, doctor } = await open(t);
   const section = page.locator('section.settings-users');

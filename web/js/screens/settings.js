@@ -135,6 +135,7 @@ function NumberField({ id, field, form, set, problem, hint }) {
 
 function ClinicSection({ app }) {
   const [clinic, setClinic] = useState(null);
+  const [etag, setEtag] = useState(null); /* as last read or saved: the PUT's If-Match */
   const [form, setForm] = useState(null);
   const [notice, setNotice] = useState("");
   const [busy, problem, run] = useAction();
@@ -145,6 +146,7 @@ function ClinicSection({ app }) {
       const r = await api("GET", "/api/clinic");
       if (r.ok) {
         setClinic(r.json);
+        setEtag(r.etag);
         setForm(toForm(r.json));
         setLoadProblem(null);
       } else setLoadProblem(r.problem);
@@ -166,9 +168,12 @@ function ClinicSection({ app }) {
       setNotice(t("settings.clinic.unchanged"));
       return;
     }
-    const r = await run(() => api("PUT", "/api/clinic", { body }));
+    /* If-Match: a change another admin saved since this form was read is
+     * not overwritten; the 412's detail says so and "Reload" shows it. */
+    const r = await run(() => api("PUT", "/api/clinic", { body, ifMatch: etag || undefined }));
     if (r && r.ok) {
       setClinic(r.json);
+      setEtag(r.etag);
       setForm(toForm(r.json));
       await app.reloadClinic();
       setNotice(t("common.saved"));
