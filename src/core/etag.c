@@ -122,12 +122,15 @@ bool etag_none_match(const char *value, const char *etag)
     const char *p = skip_ows(value);
     if (*p == '*')
         return *skip_ows(p + 1) == '\0';
+    /* The whole list is parsed before answering: a malformed element
+     * anywhere makes the field malformed, and a malformed field is ignored
+     * even when another of its elements would match. */
     size_t elen = strlen(etag), n;
     const char *tag;
-    bool weak;
+    bool weak, matched = false;
     int got;
     while ((got = next_tag(&p, &tag, &n, &weak)) == 1)
         if (n == elen && memcmp(tag, etag, n) == 0)
-            return true;
-    return false;
+            matched = true;
+    return got == 0 && matched;
 }

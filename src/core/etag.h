@@ -53,7 +53,8 @@ bool etag_cond_holds(const etag_cond *c, const char *etag);
 /* Whether an If-None-Match value (NULL: not sent) matches etag (a quoted
  * strong tag): "*", or a list of entity-tags holding it, compared weakly
  * (RFC 9110, 13.1.2 and 8.8.3.2: "W/" is ignored). A malformed value
- * matches nothing (the condition is ignored and the answer is a 200). */
+ * matches nothing (the condition is ignored and the answer is a 200), even
+ * when one of its elements would: the whole list is parsed first. */
 bool etag_none_match(const char *value, const char *etag);
 
 #endif

@@ -93,6 +93,13 @@ static void test_none_match_weak_comparison(void)
     CHECK(!etag_none_match("*, \"12\"", e));   /* malformed: ignored */
     CHECK(!etag_none_match("\"12\" \"13\"", e));
     CHECK(!etag_none_match("\"12", e));
+    /* A malformed element anywhere makes the whole field malformed, even
+     * when an earlier (or later) element would match. */
+    CHECK(!etag_none_match("\"12\", bogus", e));
+    CHECK(!etag_none_match("bogus, \"12\"", e));
+    CHECK(!etag_none_match("\"12\", \"13", e));
+    CHECK(!etag_none_match("\"12\", *", e));
+    CHECK(!etag_none_match("\"12\", W/", e));
 }
 
 static void test_body_tag(void)
