@@ -9,6 +9,7 @@ import calendar
 import json
 import os
 import shutil
+import sqlite3
 import tempfile
 import time
 import unittest
@@ -564,6 +565,33 @@ class CalendarTest(MovableClockTest):
         self.assertTrue(rows, entries())
         self.assertEqual(rows[-1], ("patient-link", f"appointment:{self.appt['id']}", "410"))
         self.assertNotIn(self.token, repr(rows))
+
+    def test_new_appointment_gone(self):
+        """The appointment a used offer made is no longer there: a 409 (this
+        offer cannot give a calendar file any more), not a 503 as if storage
+        had failed. Appointments are never deleted through the API nor by
+        sync (docs/sync.md, Deletes), so the row is removed from the database
+        file while the server is stopped, as a damaged or hand-edited
+        database would have it."""
+        s = self.server
+        used = s.post("/api/offer-link/rebook", {"offer_token": self.token, "option": 1}, auth=False)
+        self.assertEqual(used.status, 200, used)
+        self.assertEqual(self.calendar().status, 200)
+        with s.db() as db:
+            (new_id,) = db.execute("SELECT new_appointment_id FROM offers WHERE id = ?",
+                                   (self.offer["id"],)).fetchone()
+        self.assertTrue(new_id)
+        s.stop()
+        db = sqlite3.connect(os.path.join(s.data, "clinicbox.db"))
+        try:
+            db.execute("DELETE FROM appointments WHERE id = ?", (new_id,))
+            db.commit()
+        finally:
+            db.close()
+        s.start()
+        r = self.calendar()
+        self.assertProblem(r, 409, "offer_token")
+        self.assertNotIn(self.token, r.raw)
 
     def assertProblem(self, r, status, field=None):
         self.assertEqual(r.status, status, r)
