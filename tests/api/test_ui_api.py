@@ -508,10 +508,13 @@ class CalendarTest(MovableClockTest):
 
         r = self.calendar()
         self.assertEqual(r.status, 200, r)
-        self.assertEqual(r.headers["Content-Type"], "text/calendar; charset=utf-8")
+        # the file has METHOD:PUBLISH, so its media type says so too
+        # (RFC 5545, 3.7.2 and 8.1: the "method" parameter; RFC 5546)
+        self.assertEqual(r.headers["Content-Type"], "text/calendar; charset=utf-8; method=PUBLISH")
         self.assertEqual(r.headers["Content-Disposition"], 'attachment; filename="appointment.ics"')
         self.assertEqual(r.headers["Cache-Control"], "no-store")
         props = parse_ics(r.raw)
+        self.assertEqual([v for n, v in props if n == "METHOD"], ["PUBLISH"])
         names = [n for n, _ in props]
         self.assertEqual(names[:2], ["BEGIN", "VERSION"])
         self.assertEqual(names.count("BEGIN"), 2)   # VCALENDAR, one VEVENT
