@@ -2,8 +2,9 @@
  * language.h — the languages the UI speaks, as a clinic setting. Pure.
  *
  * "auto" (the default) lets each browser use its own language when the UI
- * has a catalogue for it, else English; "en" and "de" make every screen of
- * the clinic (and the patient's rebooking page) use that one. The UI's
+ * has a catalogue for it, else English; "en" and "de" make every staff
+ * screen use that one. The patient's rebooking page follows the patient's
+ * browser when it has that language, and this setting only otherwise. The UI's
  * catalogues are in web/ (docs/ui.md); this list must name only languages
  * it has.
  */

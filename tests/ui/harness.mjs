@@ -57,6 +57,16 @@ const everyServer = new Set(); // killed at exit if a test left one running
  * Runs fn when the test `t` ends (after the test's body, failed or not),
  * in reverse order of defer() calls; an error thrown fails the test.
  */
+/* "YYYY-MM-DD" of an instant in a time zone. Built from formatToParts, not
+ * from a locale whose date pattern looks like ISO ("en-CA" writes 12/7/2026
+ * under the ICU of Debian 12's Node.js 18). */
+export function zoneDay(zone, ms = Date.now()) {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, year: 'numeric', month: '2-digit',
+    day: '2-digit' }).formatToParts(ms);
+  const get = (type) => parts.find((p) => p.type === type).value;
+  return `${get('year')}-${get('month')}-${get('day')}`;
+}
+
 export function defer(t, fn) {
   let stack = stacks.get(t);
   if (!stack) {

@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  assertNoHorizontalScroll, assertWeight, axeCheck, expectText, loginCookie, newPage, screenshot, startServer,
+  assertNoHorizontalScroll, assertWeight, axeCheck, expectText, loginCookie, newPage, screenshot, startServer, zoneDay,
 } from './harness.mjs';
 
 const ZONE = 'Europe/Berlin';
@@ -27,8 +27,7 @@ const MAIN = {};
 
 /* A date YYYY-MM-DD in the clinic's zone, `offset` days from today. */
 function clinicDay(offset = 0) {
-  const today = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit',
-    day: '2-digit' }).format(new Date());
+  const today = zoneDay(ZONE);
   const d = new Date(today + 'T12:00:00Z');
   d.setUTCDate(d.getUTCDate() + offset);
   return d.toISOString().slice(0, 10);
@@ -49,7 +48,7 @@ async function deskPage(t, pageOpts = {}) {
   const desk = await server.addUser('desk', 'front_desk');
   const page = await newPage(t, server, pageOpts);
   await loginCookie(page, desk.username, desk.password);
-  return { server, doctor, patient, page };
+  return { server, doctor, patient, page, desk };
 }
 
 async function openBook(page, server, hash = '#/book') {
@@ -167,7 +166,7 @@ test('booking a slot: the confirmation names patient, doctor, date and time; the
   const day = clinicDay(1);
   await choosePatient(page, 'Müller', 'Anna Müller');
   await showDay(page, day);
-  await page.getByLabel('Length').selectOption({ label: '30 minutes (2 slots)' });
+  await page.locator('#book-length').selectOption({ label: '30 minutes (2 slots)' });
   await page.locator(`#book-slots button[data-start^="${day}T08:00:00"]`).waitFor();
   await page.getByLabel('Reason (optional)').fill('Check-up\nbring the X-ray');
   await slot(page, day, '10:00').click();
@@ -241,6 +240,71 @@ test('a slot taken meanwhile: the 409 message with alternatives; one click books
   assert.equal(list[0].start, altStarts[0]);
   assert.equal(list[0].status, 'booked');
   await slot(page, day, '11:15').waitFor({ state: 'detached' });
+});
+
+test('after a 409 the doctor and the length are changed: an alternative still books what was asked for', async (t) => {
+  const { server, page, patient, doctor } = await deskPage(t);
+  const other = await server.addPatient({ name: 'Otto Anders', email: 'otto@example.org', phone: '+4917011112222' });
+  const second = (await server.api('POST', '/api/doctors', { name: 'Dr. Carl Cramer', slot_minutes: 20 },
+    { expect: 201 })).json;
+  const weekly = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, start: '08:00', end: '18:00' }));
+  await server.api('PUT', `/api/doctors/${second.id}/schedule`, { weekly, exceptions: [] }, { expect: 200 });
+  await openBook(page, server);
+  const day = clinicDay(1);
+  await choosePatient(page, 'anna@', 'Anna Müller');
+  await page.locator('#book-doctor').selectOption({ label: doctor.name });
+  await showDay(page, day);
+  await slot(page, day, '11:00').waitFor();
+  const first = (await server.api('GET', `/api/doctors/${doctor.id}/available-slots?from=${day}&to=${day}`,
+    undefined, { expect: 200 })).json.slots.find((s) => s.start.startsWith(`${day}T11:00:00`));
+  await server.book(doctor, other, first.start);
+  await slot(page, day, '11:00').click();
+  const taken = page.locator('#book-taken');
+  await expectText(taken, 'This time was taken meanwhile');
+  const alt = taken.locator('button').first();
+  const altStart = await alt.getAttribute('data-start');
+
+  // now another doctor and a longer length are chosen; the alternative
+  // (Dr. Brandt's free time) still books Dr. Brandt for 15 minutes
+  await page.locator('#book-doctor').selectOption({ label: second.name });
+  await page.locator('#book-length').selectOption({ index: 1 });
+  await alt.click();
+  await expectText(page.locator('#book-confirm'), 'Booked: Anna Müller with Dr. Berta Brandt');
+  const list = await appointmentsOf(server, patient);
+  assert.equal(list.length, 1, JSON.stringify(list));
+  assert.equal(list[0].doctor_id, doctor.id);
+  assert.equal(list[0].start, altStart);
+  assert.equal(Date.parse(list[0].end) - Date.parse(list[0].start), 15 * 60_000);
+});
+
+test('a login again in another tab (new session, new CSRF token): a booking from this tab still goes through', async (t) => {
+  const { server, page, patient, desk } = await deskPage(t);
+  await openBook(page, server);
+  const day = clinicDay(1);
+  await choosePatient(page, 'anna@', 'Anna Müller');
+  await showDay(page, day);
+  const posts = [];
+  page.on('response', (r) => {
+    if (new URL(r.url()).pathname === '/api/appointments' && r.request().method() === 'POST') posts.push(r.status());
+  });
+  // the other tab's login: the cookie now names a new session, whose token
+  // this tab has not seen
+  await loginCookie(page, desk.username, desk.password);
+  await slot(page, day, '10:00').click();
+  await expectText(page.locator('#book-confirm'), 'Booked: Anna Müller with Dr. Berta Brandt');
+  assert.deepEqual(posts, [403, 201], 'refused once for the old token, then sent with the new one');
+  const list = await appointmentsOf(server, patient);
+  assert.equal(list.length, 1, JSON.stringify(list));
+
+  // someone else's login in the other tab: this tab does not act as them
+  const boss = await server.addUser('boss', 'front_desk');
+  await loginCookie(page, boss.username, boss.password);
+  await page.getByRole('button', { name: 'Book for another patient' }).click();
+  await choosePatient(page, 'anna@', 'Anna Müller');
+  await slot(page, day, '10:30').click();
+  await expectText(page.locator('#book-outcome [role=alert]'), 'CSRF');
+  assert.deepEqual(posts, [403, 201, 403]);
+  assert.equal((await appointmentsOf(server, patient)).length, 1);
 });
 
 test('a day closed meanwhile: the 422 detail is shown and the day shows no free times, with the next day one click away', async (t) => {

@@ -113,6 +113,9 @@ test('admin changes the slot length; the hours saved after it keep their ETag ri
   const { server, doctor, page } = await asAdmin(t);
   await page.goto(server.url(`/#/doctors?id=${doctor.id}`));
   await expectText(page.locator('#doctor-title'), 'Dr. Berta Brandt');
+  // the doctor's heading takes the focus once it is shown
+  await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'doctor-title',
+    undefined, { timeout: 5000 });
   await page.locator('#doctor-slot').fill('30');
   await page.getByRole('button', { name: 'Save name and slot length' }).click();
   await expectText(page.locator('.doctors-details [role=status]'), 'Saved.');

@@ -241,10 +241,33 @@ test('one click rebooks option 2 for the patient; a time taken meanwhile offers 
   const { server, a } = box;
   const offer = (await offersOf(server, a.bernd))[0];
   const b = card(page, 'Bernd Beispiel');
+  await b.getByRole('button', { name: 'Rebook option 2 for the patient' }).waitFor();
+  // a poll that began before the rebook and answers after it (its offers
+  // answer fetched at once, while the offer is open, and delivered later)
+  // must not undo the rebook on screen
+  const held = [];
+  const isOffers = (url) => url.pathname === '/api/offers';
+  const hold = async (route) => {
+    const req = route.request();
+    if (req.headers()['clinicbox-background'] !== '1') return route.continue();
+    const headers = { ...req.headers() };
+    delete headers['if-none-match'];
+    const response = await route.fetch({ headers });
+    held.push(() => route.fulfill({ response }));
+  };
+  await page.route(isOffers, hold);
+  await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+  await until('a background poll under way', async () => held.length > 0);
   await b.getByRole('button', { name: 'Rebook option 2 for the patient' }).click();
   await expectText(b.getByRole('status'), 'Rebooked: Bernd Beispiel is now booked for');
+  // the pressed button is gone: the focus is on the card's heading, not lost to <body>
+  assert.equal(await page.evaluate(() => document.activeElement.id), `offers-appt-${a.bernd.id}`);
   await expectText(b, 'Moved to');
   await expectText(b.locator('.offers-state'), 'Closed');
+  for (const release of held.splice(0)) await release();
+  await page.unroute(isOffers, hold);
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 0)))));
+  assert.match(await b.locator('.offers-state').textContent(), /Closed/, 'a late poll undid the rebook');
   assert.equal(await b.getByRole('button', { name: /Rebook option/ }).count(), 0);
   // through the API: the old one rescheduled, the new one booked at option 2, by the desk
   const old = (await server.api('GET', `/api/appointments/${a.bernd.id}`, undefined, { expect: 200 })).json;
@@ -313,6 +336,7 @@ test('an expired offer: a new one is one click', async (t) => {
     ahead.map((o) => o.option));
   await d.getByRole('button', { name: 'Make a new offer' }).click();
   await expectText(d.getByRole('status'), 'Offer made');
+  assert.equal(await page.evaluate(() => document.activeElement.id), `offers-appt-${a.dora.id}`);
   await expectText(d.locator('[data-state="open"] .offers-state'), 'Open');
   assert.equal(await d.locator('[data-offer]').count(), 2);
   assert.equal(await d.getByRole('button', { name: 'Make a new offer' }).count(), 0);

@@ -68,6 +68,9 @@ test('front desk finds a patient by name, changes the phone, and the API has it'
   await page.getByLabel('Name, phone or email').fill('ANNA');
   await expectResults(page, ['Anna Müller']);
   await page.getByRole('link', { name: 'Anna Müller' }).click();
+  // the patient's heading takes the focus once it is shown
+  await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'patient-title',
+    undefined, { timeout: 5000 });
   await expectText(page.locator('#patient-title'), 'Anna Müller');
   assert.ok(page.url().endsWith(`#/patients?id=${anna.id}`), page.url());
   assert.equal(await page.locator('#patient-phone').inputValue(), '+4915112345678');

@@ -77,7 +77,13 @@ test('front desk: check-in, cancel with a reason, a refused action says why', as
   assert.equal(await card(page, a).getByRole('button', { name: 'Check in' }).count(), 0);
   await expectText(page.locator('.today > [role=status]'), 'is checked in');
 
-  // cancel asks for a reason in the card (no window.prompt)
+  // cancel asks for a reason in the card (no window.prompt); "Keep it"
+  // closes the form and gives the focus back to "Cancel…" (not to <body>)
+  await card(page, b).getByRole('button', { name: 'Cancel…' }).click();
+  await card(page, b).getByRole('button', { name: 'Keep it' }).click();
+  await page.waitForFunction(() => document.activeElement && document.activeElement.dataset.act === 'cancel',
+    undefined, { timeout: 5000 });
+  assert.equal(await card(page, b).getByRole('button', { name: 'Cancel…' }).evaluate((el) => el === document.activeElement), true);
   await card(page, b).getByRole('button', { name: 'Cancel…' }).click();
   await card(page, b).getByLabel('Reason for cancelling (optional)').fill('Patient called');
   await axeCheck(page, 'today: cancel form');
@@ -136,7 +142,10 @@ test('the screen polls with its ETag: 304 while nothing changes, the change when
   assert.equal(answer.status, 200);
   assert.ok(answer.etag, 'the list has an ETag');
   assert.equal((await notModified()).sent, answer.etag);
-  assert.ok(polls.every((p) => p.background === '1'), 'polls are background requests');
+  // opening the day is the user's request (it keeps the session); the
+  // timer's polls are background requests (an open screen does not)
+  assert.equal(answer.background, undefined, 'the first request is not background');
+  assert.ok(polls.slice(1).every((p) => p.background === '1'), 'polls are background requests');
   // a booking made elsewhere: the next poll answers 200 and the card shows
   const before = polls.length;
   const second = await server.book(doctor, patient, free[1].start);

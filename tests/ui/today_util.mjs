@@ -7,15 +7,14 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 
-import { loginCookie } from './harness.mjs';
+import { loginCookie, zoneDay } from './harness.mjs';
 
 export const XSS = '<img src=x onerror=alert(1)>';
 export const ZONE = 'Europe/Berlin';
 
 /* "YYYY-MM-DD" of an instant in Berlin. */
 export function berlinDay(ms = Date.now()) {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: ZONE, year: 'numeric', month: '2-digit', day: '2-digit' })
-    .format(ms);
+  return zoneDay(ZONE, ms);
 }
 
 export function addDays(day, n) {

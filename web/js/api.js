@@ -15,14 +15,42 @@
  * throws, as an ApiUnreachable; listeners of "clinicbox:reachability" learn
  * of it either way. A 401 on a route that needs a login fires
  * "clinicbox:session-ended": the app shell then asks for the password and
- * comes back to where the user was.
+ * comes back to where the user was. A change refused with 403 for its
+ * CSRF token is retried once with the token GET /api/session gives then.
  */
 
 let csrfToken = "";
+let csrfUser = "";
 
-/* The session's CSRF token (GET /api/session, POST /api/session). */
-export function setCsrf(token) {
+/* The session's CSRF token (GET /api/session, POST /api/session), and
+ * whose session it is. */
+export function setCsrf(token, username) {
   csrfToken = token || "";
+  csrfUser = token ? username || "" : "";
+}
+
+/* A 403 from the CSRF check (src/http/authz.c: its detail names the
+ * X-CSRF-Token header). */
+function isCsrfRefusal(out) {
+  return out.status === 403 && !!out.problem && /CSRF/.test(out.problem.detail || "");
+}
+
+/* After a login in another tab the cookie names a new session with a new
+ * token: read it (GET /api/session) and take it when it is the same user's
+ * session. True when the token changed. */
+async function renewCsrf() {
+  let r;
+  try {
+    r = await api("GET", "/api/session");
+  } catch (e) {
+    return false;
+  }
+  const s = r.ok && r.json;
+  if (!s || !s.authenticated || s.kind !== "session" || !s.csrf_token) return false;
+  if (csrfUser && s.username !== csrfUser) return false; // someone else's session: do not act as them
+  if (s.csrf_token === csrfToken) return false;
+  setCsrf(s.csrf_token, s.username);
+  return true;
 }
 
 export class ApiUnreachable extends Error {
@@ -40,8 +68,17 @@ function emit(name, detail) {
  * because a session ended. */
 const OWN_401 = new Set(["/api/session", "/api/setup", "/api/session/password"]);
 
-/* api("POST", "/api/appointments", { body: {...} }) and so on. */
+/* api("POST", "/api/appointments", { body: {...} }) and so on. A change
+ * refused for a stale CSRF token (the user logged in again in another
+ * tab) is sent once more with the session's current token. */
 export async function api(method, path, opts = {}) {
+  const out = await send(method, path, opts);
+  if (method !== "GET" && method !== "HEAD" && isCsrfRefusal(out) && (await renewCsrf()))
+    return send(method, path, opts);
+  return out;
+}
+
+async function send(method, path, opts) {
   const headers = { Accept: "application/json, application/problem+json" };
   const init = { method, headers, credentials: "same-origin", cache: "no-store" };
   if (opts.body !== undefined) {

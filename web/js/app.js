@@ -99,7 +99,7 @@ function App() {
   };
 
   const begin = async (session) => {
-    setCsrf(session.csrf_token);
+    setCsrf(session.csrf_token, session.username);
     await reloadClinic();
     setState({ phase: "in", session });
   };

@@ -57,30 +57,34 @@ export function Notice({ text }) {
 
 /* Calls fn now and every `ms` while the screen is shown and the tab is
  * visible (a hidden tab does not poll; it polls at once when it comes
- * back). fn gets { background: true } to pass on to api(). */
+ * back). The first call after the screen opens or `deps` change is what
+ * the user asked for (opening the screen, another day, another filter): fn
+ * gets { background: false }, so that it counts as activity and keeps the
+ * session (docs/security.md). The timer's calls and the one when the tab
+ * becomes visible again get { background: true } to pass on to api(). */
 export function usePoll(fn, ms, deps = []) {
   const saved = useRef(fn);
   saved.current = fn;
   useEffect(() => {
     let timer = 0;
     let stopped = false;
-    const run = async () => {
+    const run = async (background) => {
       if (stopped) return;
       clearTimeout(timer);
       if (document.visibilityState !== "hidden") {
         try {
-          await saved.current({ background: true });
+          await saved.current({ background });
         } catch (e) {
           /* unreachable: the status bar says so; try again later */
         }
       }
-      if (!stopped) timer = setTimeout(run, ms);
+      if (!stopped) timer = setTimeout(() => run(true), ms);
     };
     const onVisible = () => {
-      if (document.visibilityState === "visible") run();
+      if (document.visibilityState === "visible") run(true);
     };
     document.addEventListener("visibilitychange", onVisible);
-    run();
+    run(false);
     return () => {
       stopped = true;
       clearTimeout(timer);

@@ -11,7 +11,8 @@
  * one day of the clinic (`from` = `to` = the day), POST /api/appointments
  * with the slot's `start` exactly as the API gave it. A 409 slot-taken
  * answer brings up to three `alternatives`: each is a button that books it
- * at once. The free times are read again after every booking attempt,
+ * at once, with the doctor and length of the refused request (not what
+ * the selects show by then). The free times are read again after every booking attempt,
  * whatever its outcome.
  *
  * The hash parameter `patient` (an id: navigate("book", {patient: id}))
@@ -329,23 +330,27 @@ export default function Book({ app }) {
     setOutcome(null);
   };
 
-  const book = async (start) => {
+  /* `asked`: the doctor and length the time was offered for (a 409's
+   * alternatives keep those of the request they answer, whatever the
+   * selects show by the time one is clicked). */
+  const book = async (start, asked = { doctor, duration }) => {
     if (!patient) {
       setNeedPatient(true);
       focusSoon("book-search");
       return;
     }
-    const body = { doctor_id: doctor.id, patient_id: patient.id, start, duration_minutes: duration };
+    const body = { doctor_id: asked.doctor.id, patient_id: patient.id, start,
+      duration_minutes: asked.duration };
     if (reason.trim()) body.reason = reason;
     const forPatient = patient;
-    const withDoctor = doctor;
+    const withDoctor = asked.doctor;
     const r = await run(() => api("POST", "/api/appointments", { body }));
     if (!r) setOutcome({ kind: "problem", problem: { status: 0, detail: t("problem.unreachable") } });
     else if (r.status === 201) {
       setOutcome({ kind: "booked", appointment: r.json, patient: forPatient, doctor: withDoctor });
       setReason("");
     } else if (r.status === 409 && r.problem && Array.isArray(r.problem.alternatives))
-      setOutcome({ kind: "taken", problem: r.problem });
+      setOutcome({ kind: "taken", problem: r.problem, asked });
     else setOutcome({ kind: "problem", problem: r.problem });
     setReload((n) => n + 1);
     focusSoon(r && r.status === 201 ? "book-confirm" : "book-outcome");
@@ -417,7 +422,7 @@ export default function Book({ app }) {
           ${outcome && outcome.kind === "booked" && html`<${Booked} outcome=${outcome} zone=${zone}
             app=${app} onAnother=${another} />`}
           ${outcome && outcome.kind === "taken" && html`<${Taken} problem=${outcome.problem} zone=${zone}
-            busy=${busy} onBook=${book} />`}
+            busy=${busy} onBook=${(start) => book(start, outcome.asked)} />`}
           ${problem && !(problem.errors || []).some((e) => e.field === "reason")
             && html`<${ProblemBox} problem=${problem} />`}
         </div>

@@ -314,6 +314,7 @@ function Editor({ app, id, canEditDetails, onDoctorSaved }) {
   const [errs, setErrs] = useState({});
   const [busy, problem, run, setProblem] = useAction();
   const title = useRef(null);
+  const focusTitle = useRef(false); /* a doctor opened: the heading takes the focus once shown */
   const path = `/api/doctors/${encodeURIComponent(id)}`;
 
   useEffect(() => {
@@ -329,12 +330,20 @@ function Editor({ app, id, canEditDetails, onDoctorSaved }) {
       setDoctor({ json: d.json, etag: d.etag });
       setSchedule({ json: s.json, etag: s.etag });
       setRows(toRows(s.json));
-      if (generation === 0 && title.current) title.current.focus();
+      if (generation === 0) focusTitle.current = true;
     }, () => live && setLoadProblem({ status: 0, detail: t("problem.unreachable") }));
     return () => {
       live = false;
     };
   }, [id, generation]);
+
+  /* The heading exists only once the doctor is shown: focus it then. */
+  useEffect(() => {
+    if (focusTitle.current && title.current) {
+      focusTitle.current = false;
+      title.current.focus();
+    }
+  }, [doctor, rows]);
 
   if (loadProblem) return html`<${ProblemBox} problem=${loadProblem} />`;
   if (!doctor || !rows) return html`<p class="loading">${t("app.loading")}</p>`;

@@ -14,7 +14,7 @@
  * (a few per poll, so that a long list does not burst the box); until then,
  * or when the record is gone, the row shows only the address it went to.
  */
-import { html, useState } from "../../vendor/htm-preact-standalone.js";
+import { html, useRef, useState } from "../../vendor/htm-preact-standalone.js";
 import { api, query } from "../api.js";
 import { t } from "../i18n.js";
 import { formatTime } from "../time.js";
@@ -125,9 +125,16 @@ export default function Messages({ app }) {
   const [tick, setTick] = useState(0);
 
   const path = "/api/notifications" + query({ status, limit });
+  /* a poll begun before a retry's answer, or for another filter, is stale
+   * when it lands: dropped (as on Today) */
+  const changes = useRef(0);
+  const pathRef = useRef(path);
+  pathRef.current = path;
 
   usePoll(async (opts) => {
+    const seq = changes.current;
     const r = await api("GET", path, { ...opts, etag: etag || undefined });
+    if (changes.current !== seq || pathRef.current !== path) return;
     let current = list;
     if (r.ok && !r.notModified && r.json) {
       current = r.json.notifications;
@@ -155,6 +162,7 @@ export default function Messages({ app }) {
       return;
     }
     if (r.ok) {
+      changes.current += 1;
       setRowProblems((p) => ({ ...p, [n.id]: null }));
       setList((l) => (l ? l.map((x) => (x.id === n.id ? r.json : x)) : l));
       setNotice(t("messages.retried", { status: t("messages.status." + r.json.status) }));

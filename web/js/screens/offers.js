@@ -21,7 +21,8 @@
  * the appointment, and a taken time its alternatives, one click each.
  *
  * Polling: every 5 s in the background, each GET with the ETag of the
- * answer it already has (304: nothing changed). Patient and doctor names
+ * answer it already has (304: nothing changed); a poll begun before an
+ * action's answer is dropped when it lands after it. Patient and doctor names
  * are read once per screen.
  */
 import { html, useRef, useState } from "../../vendor/htm-preact-standalone.js";
@@ -141,14 +142,21 @@ function Offer({ offer, appt, latest, zone, now, busy, onRebook, onRetry }) {
 function Item({ appt, offers, patient, doctor, moved, zone, now, refresh }) {
   const [busy, problem, run] = useAction();
   const [notice, setNotice] = useState("");
+  const head = useRef(null);
   const name = patient ? patient.name : t("offers.patient_unknown");
+  /* The button pressed is gone after an action: the focus goes to the
+   * card's heading (WCAG 2.4.3), the status line under it says what happened. */
+  const done = () => {
+    if (head.current) head.current.focus();
+    refresh();
+  };
 
   const rebook = async (start) => {
     setNotice("");
     const r = await run(() => api("POST", `/api/appointments/${appt.id}/rebook`, { body: { start } }));
     if (r && r.ok) {
       setNotice(t("offers.rebooked", { name, when: span(r.json.appointment.start, r.json.appointment.end, zone) }));
-      refresh();
+      done();
     }
   };
   const offer = async () => {
@@ -156,7 +164,7 @@ function Item({ appt, offers, patient, doctor, moved, zone, now, refresh }) {
     const r = await run(() => api("POST", `/api/appointments/${appt.id}/reschedule`));
     if (r && r.ok) {
       setNotice(r.json.options && r.json.options.length ? t("offers.offered") : t("offers.offered_none"));
-      refresh();
+      done();
     }
   };
   const retry = async (n) => {
@@ -164,7 +172,7 @@ function Item({ appt, offers, patient, doctor, moved, zone, now, refresh }) {
     const r = await run(() => api("POST", `/api/notifications/${n.id}/retry`));
     if (r && r.ok) {
       setNotice(t("offers.resent", { channel: t("offers.channel_" + n.channel) }));
-      refresh();
+      done();
     }
   };
 
@@ -174,7 +182,7 @@ function Item({ appt, offers, patient, doctor, moved, zone, now, refresh }) {
   const headId = "offers-appt-" + appt.id;
   return html`<article class="offers-item" aria-labelledby=${headId} data-appointment=${appt.id}
     data-status=${appt.status}>
-    <h2 id=${headId}>${name}</h2>
+    <h2 id=${headId} tabindex="-1" ref=${head}>${name}</h2>
     <p class="offers-appt">
       <span class=${"badge " + appt.status}>${t("offers.status_" + appt.status)}</span>
       ${" "}${t("offers.appt", { when: span(appt.start, appt.end, zone),
@@ -216,8 +224,12 @@ export default function Offers({ app }) {
   const [data, setData] = useState(null);
   const [problem, setProblem] = useState(null);
   const [, setTick] = useState(0);
+  /* actions done here: a load begun before the latest one is stale (its
+   * answer may predate the action) and is dropped, as on Today */
+  const changes = useRef(0);
 
   const load = async (opts) => {
+    const seq = changes.current;
     const range = { from: day, to: day };
     const [noShow, conflict, moved, offers, doctors] = await Promise.all([
       get("/api/appointments" + query({ ...range, status: "no_show" }), opts),
@@ -251,11 +263,15 @@ export default function Offers({ app }) {
     got.forEach((r, i) => r.ok && pats.set(missing[i], r.json));
 
     const appts = [...byId.values()].sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+    if (changes.current !== seq) return; /* stale: an action was done meanwhile */
     setData({ day, appts, offerList, movedTo, offersMissing: Boolean(offers.problem) });
   };
 
   usePoll(load, POLL_MS, [day]);
-  const refresh = () => load({}).catch(() => setTick((n) => n + 1));
+  const refresh = () => {
+    changes.current += 1;
+    return load({}).catch(() => setTick((n) => n + 1));
+  };
 
   const go = (d) => app.navigate("offers", { day: d });
   const today = dayIn(zone);

@@ -191,6 +191,7 @@ function Editor({ app, id, doctors, onChanged, onDeleted }) {
   const [busy, problem, run, setProblem] = useAction();
   const [deleting, deleteProblem, runDelete, setDeleteProblem] = useAction();
   const title = useRef(null);
+  const focusTitle = useRef(false); /* a patient opened: its heading takes the focus once shown */
   const confirmRef = useRef(null);
   const deleteRef = useRef(null);
   const wasConfirming = useRef(false);
@@ -212,13 +213,21 @@ function Editor({ app, id, doctors, onChanged, onDeleted }) {
         if (!r.ok) return setLoadProblem(r.problem);
         setLoaded({ patient: r.json, etag: r.etag });
         setForm(toForm(r.json));
-        if (title.current) title.current.focus();
+        focusTitle.current = true;
       },
       () => live && setLoadProblem({ status: 0, detail: t("problem.unreachable") }));
     return () => {
       live = false;
     };
   }, [id]);
+
+  /* The heading exists only once the patient is shown: focus it then. */
+  useEffect(() => {
+    if (focusTitle.current && title.current) {
+      focusTitle.current = false;
+      title.current.focus();
+    }
+  }, [loaded, form]);
 
   /* The focus follows the confirmation: onto "Yes, delete" when it opens,
    * back to "Delete this patient" when it closes. */

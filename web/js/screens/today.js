@@ -117,6 +117,7 @@ function Card({ a, name, app, now, day, dst, onChanged, onRefused }) {
   const [busy, problem, run] = useAction();
   const [cancelling, setCancelling] = useState(false);
   const [refocus, setRefocus] = useState(0);
+  const [backFocus, setBackFocus] = useState(0);
   const ref = useRef(null);
   const acts = allowedActions(a, app.session.role, app.clinic.grace_minutes ?? 15, now);
 
@@ -127,6 +128,13 @@ function Card({ a, name, app, now, day, dst, onChanged, onRefused }) {
     const next = ref.current.querySelector(".today-actions button") || ref.current.querySelector("h3");
     if (next) next.focus();
   }, [refocus]);
+
+  /* "Back" from the cancel form: the focus goes back to "Cancel" (WCAG 2.4.3). */
+  useEffect(() => {
+    if (!backFocus || !ref.current) return;
+    const btn = ref.current.querySelector("[data-act=cancel]");
+    if (btn) btn.focus();
+  }, [backFocus]);
 
   const act = async (what, body) => {
     const r = await run(() =>
@@ -168,10 +176,10 @@ function Card({ a, name, app, now, day, dst, onChanged, onRefused }) {
         ${acts.includes("noshow") && html`<button type="button" class="secondary" disabled=${busy}
           aria-describedby=${titleId} onClick=${() => act("noshow")}>${t("today.noshow")}</button>`}
         ${acts.includes("cancel") && html`<button type="button" class="secondary" disabled=${busy}
-          aria-describedby=${titleId} onClick=${() => setCancelling(true)}>${t("today.cancel")}</button>`}
+          data-act="cancel" aria-describedby=${titleId} onClick=${() => setCancelling(true)}>${t("today.cancel")}</button>`}
       </div>`}
       ${cancelling && acts.includes("cancel") && html`<${CancelForm} id=${a.id} busy=${busy}
-        onBack=${() => setCancelling(false)}
+        onBack=${() => { setCancelling(false); setBackFocus((n) => n + 1); }}
         onSubmit=${(reason) => act("cancel", reason ? { reason } : undefined)} />`}
       <${ProblemBox} problem=${problem} />
     </article>
