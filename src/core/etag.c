@@ -105,14 +105,103 @@ bool etag_cond_parse(const char *value, etag_cond *out)
     return got == 0 && tags > 0;
 }
 
+bool etag_cond_parse_none(const char *value, etag_cond *out)
+{
+    out->none_present = out->none_any = false;
+    out->none_n = 0;
+    if (!value)
+        return true;
+    out->none_present = true;
+    const char *p = skip_ows(value);
+    if (*p == '*') {
+        out->none_any = true;
+        return *skip_ows(p + 1) == '\0';
+    }
+    int tags = 0, kept = 0, got;
+    const char *tag;
+    size_t n;
+    bool weak;
+    while ((got = next_tag(&p, &tag, &n, &weak)) == 1) {
+        if (++tags > ETAG_COND_MAX)
+            return false;
+        if (n < ETAG_BUF) { /* weak comparison: W/ is dropped */
+            memcpy(out->none_tags[kept], tag, n);
+            out->none_tags[kept][n] = '\0';
+            kept++;
+        }
+    }
+    out->none_n = kept;
+    return got == 0 && tags > 0;
+}
+
+bool etag_cond_sent(const etag_cond *c)
+{
+    return c && (c->present || c->none_present);
+}
+
+static bool zone_char(unsigned char ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+           ch == '-' || ch == '_';
+}
+
+/* Whether a listed tag is the record's `etag`, with or without a zone mark. */
+static bool same_revision(const char *listed, const char *etag)
+{
+    size_t n = strlen(etag);
+    if (strcmp(listed, etag) == 0)
+        return true;
+    if (n < 2 || strncmp(listed, etag, n - 1) != 0) /* all but the closing quote */
+        return false;
+    const char *s = listed + n - 1;
+    if (s[0] != '.' || s[1] != 'z' || !zone_char((unsigned char)s[2]))
+        return false;
+    for (s += 2; zone_char((unsigned char)*s); s++)
+        ;
+    return s[0] == '"' && s[1] == '\0';
+}
+
+const char *etag_cond_failed(const etag_cond *c, const char *etag)
+{
+    if (!c)
+        return NULL;
+    if (c->present && !c->any) {
+        bool found = false;
+        for (int i = 0; i < c->n && !found; i++)
+            found = same_revision(c->tags[i], etag);
+        if (!found)
+            return "If-Match";
+    }
+    if (c->none_present) {
+        if (c->none_any)
+            return "If-None-Match";
+        for (int i = 0; i < c->none_n; i++)
+            if (same_revision(c->none_tags[i], etag))
+                return "If-None-Match";
+    }
+    return NULL;
+}
+
 bool etag_cond_holds(const etag_cond *c, const char *etag)
 {
-    if (!c || !c->present || c->any)
-        return true;
-    for (int i = 0; i < c->n; i++)
-        if (strcmp(c->tags[i], etag) == 0)
-            return true;
-    return false;
+    return etag_cond_failed(c, etag) == NULL;
+}
+
+void etag_add_zone(char *tag, size_t len, const char *zone)
+{
+    unsigned char hash[crypto_generichash_BYTES_MIN];
+    char b64[sodium_base64_ENCODED_LEN(crypto_generichash_BYTES_MIN,
+                                       sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
+    size_t n = strlen(tag);
+    if (n < 2 || tag[n - 1] != '"')
+        return;
+    crypto_generichash(hash, sizeof hash, (const unsigned char *)zone, strlen(zone), NULL, 0);
+    sodium_bin2base64(b64, sizeof b64, hash, sizeof hash,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    tag[n - 1] = '\0';
+    char base[ETAG_BUF];
+    snprintf(base, sizeof base, "%s", tag);
+    snprintf(tag, len, "%s.z%.6s\"", base, b64);
 }
 
 bool etag_none_match(const char *value, const char *etag)
@@ -122,12 +211,15 @@ bool etag_none_match(const char *value, const char *etag)
     const char *p = skip_ows(value);
     if (*p == '*')
         return *skip_ows(p + 1) == '\0';
+    /* The whole list is parsed before answering: a malformed element
+     * anywhere makes the field malformed, and a malformed field is ignored
+     * even when another of its elements would match. */
     size_t elen = strlen(etag), n;
     const char *tag;
-    bool weak;
+    bool weak, matched = false;
     int got;
     while ((got = next_tag(&p, &tag, &n, &weak)) == 1)
         if (n == elen && memcmp(tag, etag, n) == 0)
-            return true;
-    return false;
+            matched = true;
+    return got == 0 && matched;
 }

@@ -16,7 +16,8 @@
 /* An appointment with its ETag: its revision (migration 0008), and once a
  * reminder was sent the time of the latest, "<rev>.<reminded_at>", because
  * reminded_at is in the answer but is no change of the row (docs/design.md,
- * "Conditional GET"). Appointments take no If-Match. */
+ * "Conditional GET"), then the clinic's zone mark (etag.h: the times are
+ * written in that zone). Appointments take no If-Match. */
 static void answer_appt(req_t *r, int status, const appt_rec *a)
 {
     char etag[ETAG_BUF];
@@ -24,6 +25,7 @@ static void answer_appt(req_t *r, int status, const appt_rec *a)
         etag_format2(etag, sizeof etag, a->rev, a->reminded_at);
     else
         etag_format(etag, sizeof etag, a->rev);
+    http_record_etag(r, etag);
     http_json_etag(r, status, render_appt(http_clinic_tz(r), a), etag);
 }
 

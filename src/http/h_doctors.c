@@ -50,6 +50,7 @@ static void answer_doctor(req_t *r, int status, const doctor_rec *d)
 {
     char etag[ETAG_BUF];
     people_doctor_etag(d, etag);
+    http_record_etag(r, etag);
     http_json_etag(r, status, render_doctor(http_clinic_tz(r), d), etag);
 }
 

@@ -14,6 +14,7 @@
 #include "http/http.h"
 #include "http/metrics.h"
 #include "http/render.h"
+#include "service/notify.h"
 #include "service/offerlink.h"
 
 static json_t *render_option(const tz_t *tz, const struct offer_link_option *o)
@@ -101,7 +102,7 @@ void h_offer_link_calendar(req_t *r)
     if (rc != SVC_OK)
         http_svc_problem(r, &e);
     else
-        http_text_headers(r, 200, "text/calendar; charset=utf-8",
+        http_text_headers(r, 200, "text/calendar; charset=utf-8; method=" NOTIFY_CALENDAR_METHOD,
                           "Content-Disposition: attachment; filename=\"appointment.ics\"\r\n",
                           ics, strlen(ics));
     free(ics);

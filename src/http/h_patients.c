@@ -43,6 +43,7 @@ static void answer_patient(req_t *r, int status, const patient_rec *p)
 {
     char etag[ETAG_BUF];
     people_patient_etag(p, etag);
+    http_record_etag(r, etag);
     http_json_etag(r, status, render_patient(http_clinic_tz(r), p), etag);
 }
 

@@ -67,6 +67,10 @@ void http_json_etag(req_t *r, int status, json_t *body, const char *etag);
 /* Reads the If-Match header into out (out->present false when not sent);
  * answers 400 and returns false when it is malformed. */
 bool http_if_match(req_t *r, etag_cond *out);
+
+/* Appends the clinic's time zone mark to a record's tag (etag_add_zone):
+ * for the answers that write times in that zone (etag.h). */
+void http_record_etag(req_t *r, char *etag);
 /* Answers with a JSON body (stolen) and extra header lines ("Name: v\r\n"). */
 void http_json_headers(req_t *r, int status, json_t *body, const char *extra);
 /* Answers a problem with extra header lines. */

@@ -267,11 +267,28 @@ void http_json_etag(req_t *r, int status, json_t *body, const char *etag)
 
 bool http_if_match(req_t *r, etag_cond *out)
 {
-    if (etag_cond_parse(mg_get_header(r->conn, "If-Match"), out))
-        return true;
-    http_problem(r, 400, "If-Match must be * or a list of entity-tags (\"...\" as sent in ETag)",
-                 "If-Match", NULL);
-    return false;
+    if (!etag_cond_parse(mg_get_header(r->conn, "If-Match"), out)) {
+        http_problem(r, 400,
+                     "If-Match must be * or a list of entity-tags (\"...\" as sent in ETag)",
+                     "If-Match", NULL);
+        return false;
+    }
+    /* on a change If-None-Match is a condition of the record too (RFC 9110,
+     * 13.1.2); unlike on a GET, a malformed one is refused, not ignored */
+    if (!etag_cond_parse_none(mg_get_header(r->conn, "If-None-Match"), out)) {
+        http_problem(r, 400,
+                     "If-None-Match must be * or a list of entity-tags (\"...\" as sent in ETag)",
+                     "If-None-Match", NULL);
+        return false;
+    }
+    return true;
+}
+
+void http_record_etag(req_t *r, char *etag)
+{
+    clinic_rec c;
+    app_clinic(r->app, &c);
+    etag_add_zone(etag, ETAG_BUF, c.timezone);
 }
 
 static const char *problem_slug(int status)

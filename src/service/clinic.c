@@ -192,7 +192,13 @@ static int clinic_put_job(db_conn_t *c, void *arg)
     if (store_clinic_get(c, j->config_grace, &cur) != STORE_OK)
         return svc_fail(j->e, SVC_UNAVAILABLE, NULL, "storage is unavailable");
     clinic_etag(&cur, etag);
-    if (!etag_cond_holds(j->if_match, etag))
+    const char *failed = etag_cond_failed(j->if_match, etag);
+    if (failed && strcmp(failed, "If-None-Match") == 0)
+        return svc_fail(j->e, SVC_PRECONDITION_FAILED, NULL,
+                        "the clinic's settings have the ETag %s, which If-None-Match lists; "
+                        "nothing was changed",
+                        etag);
+    if (failed)
         return svc_fail(j->e, SVC_PRECONDITION_FAILED, NULL,
                         "the clinic's settings were changed meanwhile (their ETag is now %s, "
                         "If-Match did not match); load them again and redo the change",

@@ -53,7 +53,7 @@ char *notify_calendar(const clinic_rec *clinic, const doctor_rec *d, const appt_
     snprintf(summary, sizeof summary, "Appointment with %s", d->name);
     ics_event ev = {
         .uid = uid,
-        .method = "PUBLISH",
+        .method = NOTIFY_CALENDAR_METHOD,
         .sequence = 0,
         .dtstamp = now,
         .start = a->start,

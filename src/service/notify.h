@@ -40,6 +40,11 @@ int notify_queue(db_conn_t *c, const clinic_rec *clinic, const appt_rec *a,
 char *notify_calendar(const clinic_rec *clinic, const doctor_rec *d, const appt_rec *a,
                       bool with_reason, int64_t now);
 
+/* The METHOD of notify_calendar's entries, for the media type of an answer
+ * that carries one ("text/calendar; method=PUBLISH": RFC 5545, 8.1, and
+ * RFC 5546 want the parameter to name the object's METHOD). */
+#define NOTIFY_CALENDAR_METHOD "PUBLISH"
+
 /* The words of a message that was queued without them (every message but
  * an offer; see notify_queue), from the appointment, patient, doctor and
  * clinic as they are now. out is freed with notification_text_free().

@@ -164,9 +164,16 @@ int svc_offer_link_calendar(app_t *app, const char *token, int64_t now, char **i
         else if (!o.used_at || !o.new_appointment_id[0])
             rc = svc_fail(e, SVC_CONFLICT, "offer_token",
                           "this offer has not been used yet: pick one of its times first");
-        else if (store_appt_get(c, o.new_appointment_id, &a) != STORE_OK ||
-                 store_doctor_get(c, a.doctor_id, &d) != STORE_OK)
-            rc = unavailable(e);
+        else if ((got = store_appt_get(c, o.new_appointment_id, &a)) != STORE_OK ||
+                 (got = store_doctor_get(c, a.doctor_id, &d)) != STORE_OK)
+            /* Appointments are never deleted (nor a doctor who has any), so
+             * a missing one is a damaged database, not a storage outage:
+             * this offer can no longer give a calendar file. */
+            rc = got == STORE_NOT_FOUND
+                     ? svc_fail(e, SVC_CONFLICT, "offer_token",
+                                "the appointment this offer made no longer exists; please "
+                                "call the clinic")
+                     : unavailable(e);
         else if (withdrawn(a.status))
             rc = svc_fail(e, SVC_CONFLICT, NULL,
                           "the clinic has changed this appointment since; please call the "

@@ -37,11 +37,17 @@ void people_schedule_etag(const schedule_rec *s, char *out)
     etag_format2(out, ETAG_BUF, s->doctor_rev, s->rev);
 }
 
-static int changed_meanwhile(svc_err *e, const char *what, const char *etag)
+static int changed_meanwhile(svc_err *e, const char *what, const char *etag,
+                             const char *failed)
 {
+    if (strcmp(failed, "If-None-Match") == 0)
+        return svc_fail(e, SVC_PRECONDITION_FAILED, NULL,
+                        "the %s exists with a revision If-None-Match lists (its ETag's revision "
+                        "is %s); nothing was changed",
+                        what, etag);
     return svc_fail(e, SVC_PRECONDITION_FAILED, NULL,
-                    "the %s was changed meanwhile (its ETag is now %s, If-Match did not match); "
-                    "load it again and redo the change",
+                    "the %s was changed meanwhile (its ETag's revision is now %s, If-Match did "
+                    "not match); load it again and redo the change",
                     what, etag);
 }
 
@@ -80,6 +86,7 @@ static int people_job(db_conn_t *c, void *arg)
     patient_rec cur_p;
     schedule_rec cur_s;
     char etag[ETAG_BUF];
+    const char *failed;
 
     switch (j->kind) {
     case DOCTOR_NEW:
@@ -96,8 +103,8 @@ static int people_job(db_conn_t *c, void *arg)
         if (rc != STORE_OK)
             return svc_store_fail(j->e, rc, "doctor");
         people_doctor_etag(&cur_d, etag);
-        if (!etag_cond_holds(j->if_match, etag))
-            return changed_meanwhile(j->e, "doctor", etag);
+        if ((failed = etag_cond_failed(j->if_match, etag)))
+            return changed_meanwhile(j->e, "doctor", etag, failed);
         merge_doctor(&cur_d, j->d, j->fields);
         cur_d.updated_at = j->now;
         *j->d = cur_d;
@@ -108,14 +115,14 @@ static int people_job(db_conn_t *c, void *arg)
         rc = store_doctor_get(c, j->doctor_id, &cur_d);
         if (rc != STORE_OK)
             return svc_store_fail(j->e, rc, "doctor");
-        if (j->if_match && j->if_match->present) {
+        if (etag_cond_sent(j->if_match)) {
             rc = store_schedule_get(c, j->doctor_id, &cur_s);
             if (rc != STORE_OK)
                 return svc_store_fail(j->e, rc, "doctor");
             people_schedule_etag(&cur_s, etag);
             schedule_rec_free(&cur_s);
-            if (!etag_cond_holds(j->if_match, etag))
-                return changed_meanwhile(j->e, "schedule", etag);
+            if ((failed = etag_cond_failed(j->if_match, etag)))
+                return changed_meanwhile(j->e, "schedule", etag, failed);
         }
         rc = store_schedule_replace(c, j->doctor_id, j->s);
         id = j->doctor_id;
@@ -130,13 +137,13 @@ static int people_job(db_conn_t *c, void *arg)
         type = "created";
         break;
     case PATIENT_DELETE:
-        if (j->if_match && j->if_match->present) {
+        if (etag_cond_sent(j->if_match)) {
             rc = store_patient_get(c, j->p->id, &cur_p);
             if (rc != STORE_OK)
                 return svc_store_fail(j->e, rc, "patient");
             people_patient_etag(&cur_p, etag);
-            if (!etag_cond_holds(j->if_match, etag))
-                return changed_meanwhile(j->e, "patient", etag);
+            if ((failed = etag_cond_failed(j->if_match, etag)))
+                return changed_meanwhile(j->e, "patient", etag, failed);
         }
         rc = store_patient_delete(c, j->p->id);
         if (rc == STORE_CONFLICT)
@@ -151,8 +158,8 @@ static int people_job(db_conn_t *c, void *arg)
         if (rc != STORE_OK)
             return svc_store_fail(j->e, rc, "patient");
         people_patient_etag(&cur_p, etag);
-        if (!etag_cond_holds(j->if_match, etag))
-            return changed_meanwhile(j->e, "patient", etag);
+        if ((failed = etag_cond_failed(j->if_match, etag)))
+            return changed_meanwhile(j->e, "patient", etag, failed);
         merge_patient(&cur_p, j->p, j->fields);
         cur_p.updated_at = j->now;
         *j->p = cur_p;

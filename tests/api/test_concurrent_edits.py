@@ -213,6 +213,89 @@ class ETags(ServerTest):
         self.assertNotEqual(self.etag(self.server.get(path)), tag)
         self.assertEqual(self.etag(r), self.etag(self.server.get(path)))
 
+    def test_zone_change_moves_record_etags(self):
+        """The answers write times with the clinic's UTC offset: a new time
+        zone is a new representation, so its strong ETag changes (RFC 9110,
+        8.8.1) and a 304 becomes a 200. The record's revision did not
+        change: If-Match with the tag read before the change still holds."""
+        s = self.server
+        self.assertEqual(s.put("/api/clinic", {"timezone": "Europe/Berlin"}).status, 200)
+        d, p = s.seed()
+        slots = s.get(f"/api/doctors/{d['id']}/available-slots")
+        a = s.post("/api/appointments", {"doctor_id": d["id"], "patient_id": p["id"],
+                                         "start": slots.json["slots"][0]["start"]})
+        self.assertEqual(a.status, 201, a)
+        paths = [f"/api/patients/{p['id']}", f"/api/doctors/{d['id']}",
+                 f"/api/appointments/{a.json['id']}"]
+        before = {}
+        for path in paths:
+            got = s.get(path)
+            before[path] = (self.etag(got), got.json)
+            r = s.get(path, headers={"If-None-Match": before[path][0]})
+            self.assertEqual(r.status, 304, (path, r))
+        self.assertEqual(s.put("/api/clinic", {"timezone": "America/New_York"}).status, 200)
+        for path in paths:
+            old_tag, old_body = before[path]
+            r = s.get(path, headers={"If-None-Match": old_tag})
+            self.assertEqual(r.status, 200, (path, r))
+            self.assertNotEqual(r.json, old_body)   # the offsets did change
+            new_tag = self.etag(r)
+            self.assertNotEqual(new_tag, old_tag, path)
+            self.assertEqual(s.get(path, headers={"If-None-Match": new_tag}).status, 304, path)
+        # If-Match compares the revision: the old tag and the new one both hold
+        path = paths[0]
+        old_tag, new_tag = before[path][0], self.etag(s.get(path))
+        r = s.put(path, {"name": "Anna Schmidt"}, headers={"If-Match": old_tag})
+        self.assertEqual(r.status, 200, r)
+        r = s.put(path, {"name": "Anna Meier"}, headers={"If-Match": new_tag})
+        self.assertProblem(r, 412)   # the first PUT made a new revision
+        r = s.put(path, {"name": "Anna Meier"}, headers={"If-Match": self.etag(s.get(path))})
+        self.assertEqual(r.status, 200, r)
+        doctor = paths[1]
+        r = s.put(doctor, {"name": "Dr. Neu"}, headers={"If-Match": before[doctor][0]})
+        self.assertEqual(r.status, 200, r)
+
+    def test_if_none_match_on_changes(self):
+        """RFC 9110, 13.1.2: on a method other than GET or HEAD, If-None-Match
+        that lists the record's current tag, or is * for an existing record,
+        is 412 and nothing changes; one that lists only other tags lets the
+        change through."""
+        s = self.server
+        p = s.post("/api/patients", {"name": "Anna Müller"})
+        self.assertEqual(p.status, 201, p)
+        d = s.post("/api/doctors", {"name": "Dr. Test"})
+        self.assertEqual(d.status, 201, d)
+        sched = f"/api/doctors/{d.json['id']}/schedule"
+        week = {"weekly": [{"weekday": 1, "start": "08:00", "end": "12:00"}], "exceptions": []}
+        cases = [(f"/api/patients/{p.json['id']}", {"name": "Anna Schmidt"}),
+                 (f"/api/doctors/{d.json['id']}", {"name": "Dr. Neu"}),
+                 (sched, week),
+                 ("/api/clinic", {"name": "Praxis A"})]
+        for path, change in cases:
+            before = s.get(path)
+            tag = self.etag(before)
+            for inm in ("*", tag, "W/" + tag, f'"nope", {tag}'):
+                r = s.put(path, change, headers={"If-None-Match": inm})
+                self.assertProblem(r, 412)
+                self.assertEqual(r.json["type"], PRECONDITION)
+                after = s.get(path)
+                self.assertEqual((self.etag(after), after.json), (tag, before.json), (path, inm))
+            r = s.put(path, change, headers={"If-None-Match": "bogus"})
+            self.assertProblem(r, 400)
+            r = s.put(path, change, headers={"If-None-Match": '"nope"'})
+            self.assertEqual(r.status, 200, (path, r))
+            self.assertNotEqual(self.etag(r), tag)
+        path = cases[0][0]
+        for inm in ("*", self.etag(s.get(path))):
+            r = s.request("DELETE", path, headers={"If-None-Match": inm})
+            self.assertProblem(r, 412)
+            self.assertEqual(s.get(path).status, 200)
+        r = s.request("DELETE", path, headers={"If-None-Match": '"nope"'})
+        self.assertEqual(r.status, 204, r)
+        # a missing record is 404 first, as with If-Match
+        r = s.put(path, {"name": "X"}, headers={"If-None-Match": "*"})
+        self.assertProblem(r, 404)
+
 
 class SyncedETags(unittest.TestCase):
     """A change that sync applies moves the ETag too (jongodb as central;

@@ -9,6 +9,7 @@ import calendar
 import json
 import os
 import shutil
+import sqlite3
 import tempfile
 import time
 import unittest
@@ -507,10 +508,13 @@ class CalendarTest(MovableClockTest):
 
         r = self.calendar()
         self.assertEqual(r.status, 200, r)
-        self.assertEqual(r.headers["Content-Type"], "text/calendar; charset=utf-8")
+        # the file has METHOD:PUBLISH, so its media type says so too
+        # (RFC 5545, 3.7.2 and 8.1: the "method" parameter; RFC 5546)
+        self.assertEqual(r.headers["Content-Type"], "text/calendar; charset=utf-8; method=PUBLISH")
         self.assertEqual(r.headers["Content-Disposition"], 'attachment; filename="appointment.ics"')
         self.assertEqual(r.headers["Cache-Control"], "no-store")
         props = parse_ics(r.raw)
+        self.assertEqual([v for n, v in props if n == "METHOD"], ["PUBLISH"])
         names = [n for n, _ in props]
         self.assertEqual(names[:2], ["BEGIN", "VERSION"])
         self.assertEqual(names.count("BEGIN"), 2)   # VCALENDAR, one VEVENT
@@ -564,6 +568,33 @@ class CalendarTest(MovableClockTest):
         self.assertTrue(rows, entries())
         self.assertEqual(rows[-1], ("patient-link", f"appointment:{self.appt['id']}", "410"))
         self.assertNotIn(self.token, repr(rows))
+
+    def test_new_appointment_gone(self):
+        """The appointment a used offer made is no longer there: a 409 (this
+        offer cannot give a calendar file any more), not a 503 as if storage
+        had failed. Appointments are never deleted through the API nor by
+        sync (docs/sync.md, Deletes), so the row is removed from the database
+        file while the server is stopped, as a damaged or hand-edited
+        database would have it."""
+        s = self.server
+        used = s.post("/api/offer-link/rebook", {"offer_token": self.token, "option": 1}, auth=False)
+        self.assertEqual(used.status, 200, used)
+        self.assertEqual(self.calendar().status, 200)
+        with s.db() as db:
+            (new_id,) = db.execute("SELECT new_appointment_id FROM offers WHERE id = ?",
+                                   (self.offer["id"],)).fetchone()
+        self.assertTrue(new_id)
+        s.stop()
+        db = sqlite3.connect(os.path.join(s.data, "clinicbox.db"))
+        try:
+            db.execute("DELETE FROM appointments WHERE id = ?", (new_id,))
+            db.commit()
+        finally:
+            db.close()
+        s.start()
+        r = self.calendar()
+        self.assertProblem(r, 409, "offer_token")
+        self.assertNotIn(self.token, r.raw)
 
     def assertProblem(self, r, status, field=None):
         self.assertEqual(r.status, status, r)

@@ -93,6 +93,13 @@ static void test_none_match_weak_comparison(void)
     CHECK(!etag_none_match("*, \"12\"", e));   /* malformed: ignored */
     CHECK(!etag_none_match("\"12\" \"13\"", e));
     CHECK(!etag_none_match("\"12", e));
+    /* A malformed element anywhere makes the whole field malformed, even
+     * when an earlier (or later) element would match. */
+    CHECK(!etag_none_match("\"12\", bogus", e));
+    CHECK(!etag_none_match("bogus, \"12\"", e));
+    CHECK(!etag_none_match("\"12\", \"13", e));
+    CHECK(!etag_none_match("\"12\", *", e));
+    CHECK(!etag_none_match("\"12\", W/", e));
 }
 
 static void test_body_tag(void)
@@ -114,6 +121,49 @@ static void test_body_tag(void)
     CHECK_EQ_INT((long)strlen(a), 24);
 }
 
+static void test_zone_mark(void)
+{
+    char a[ETAG_BUF] = "\"12\"", b[ETAG_BUF] = "\"12\"", c[ETAG_BUF] = "\"12.7\"";
+    etag_add_zone(a, sizeof a, "Europe/Berlin");
+    etag_add_zone(b, sizeof b, "America/New_York");
+    etag_add_zone(c, sizeof c, "Europe/Berlin");
+    CHECK_EQ_INT((long)strlen(a), 12); /* "12.z" and 6 base64url characters, quoted */
+    CHECK(strncmp(a, "\"12.z", 5) == 0 && a[11] == '"');
+    CHECK(strcmp(a, b) != 0);
+    CHECK(strncmp(c, "\"12.7.z", 7) == 0 && strcmp(c + 7, a + 5) == 0);
+    /* a strong tag of our own form: If-Match and If-None-Match take it */
+    CHECK(holds(a, "\"12\""));
+    CHECK(holds(b, "\"12\""));   /* the zone changed since: the revision did not */
+    CHECK(holds(c, "\"12.7\""));
+    CHECK(!holds(a, "\"13\""));
+    CHECK(!holds(a, "\"1\""));
+    CHECK(!holds("\"12.z\"", "\"12\""));
+    CHECK(!holds("\"12.zab!\"", "\"12\""));
+    CHECK(!holds("\"12.7\"", "\"12\""));
+    CHECK(!holds("\"123.zabc\"", "\"12\""));
+    CHECK(etag_none_match(a, a));
+}
+
+static void test_if_none_match_on_change(void)
+{
+    etag_cond c;
+    CHECK(etag_cond_parse(NULL, &c) && etag_cond_parse_none(NULL, &c));
+    CHECK(!etag_cond_sent(&c));
+    CHECK(etag_cond_failed(&c, "\"5\"") == NULL);
+    CHECK(etag_cond_parse(NULL, &c) && etag_cond_parse_none("*", &c));
+    CHECK(etag_cond_sent(&c));
+    CHECK_EQ_STR(etag_cond_failed(&c, "\"5\""), "If-None-Match");
+    CHECK(etag_cond_parse_none("\"4\", W/\"5.zAbc123\"", &c));
+    CHECK_EQ_STR(etag_cond_failed(&c, "\"5\""), "If-None-Match"); /* weak comparison */
+    CHECK(etag_cond_failed(&c, "\"6\"") == NULL);
+    CHECK(etag_cond_parse("\"6\"", &c) && etag_cond_parse_none("\"5\"", &c));
+    CHECK_EQ_STR(etag_cond_failed(&c, "\"5\""), "If-Match"); /* If-Match first */
+    CHECK(etag_cond_failed(&c, "\"6\"") == NULL);
+    CHECK(!etag_cond_parse_none("bogus", &c));
+    CHECK(!etag_cond_parse_none("\"5\", bogus", &c));
+    CHECK(!etag_cond_parse_none("", &c));
+}
+
 int main(void)
 {
     RUN(test_format);
@@ -122,5 +172,7 @@ int main(void)
     RUN(test_malformed);
     RUN(test_none_match_weak_comparison);
     RUN(test_body_tag);
+    RUN(test_zone_mark);
+    RUN(test_if_none_match_on_change);
     return unit_summary();
 }
