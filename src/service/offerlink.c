@@ -25,6 +25,18 @@ static int unavailable(svc_err *e)
     return svc_fail(e, SVC_UNAVAILABLE, NULL, "storage is unavailable");
 }
 
+/* The offer a link's token names, read on c: SVC_OK, else the 404 or 503
+ * it answers (the token itself is never stored, only its hash). */
+static int offer_of_token(db_conn_t *c, const char *token, offer_rec *o, svc_err *e)
+{
+    char hash[TOKEN_HASH_LEN];
+    ids_token_hash(token, hash);
+    int got = store_offer_by_token(c, hash, o);
+    if (got == STORE_NOT_FOUND)
+        return svc_fail(e, SVC_NOT_FOUND, "offer_token", "no offer has this token");
+    return got == STORE_OK ? SVC_OK : unavailable(e);
+}
+
 /* What every answer shows, from offer o and its appointment a. */
 static int fill_view(db_conn_t *c, const clinic_rec *clinic, const offer_rec *o,
                      const appt_rec *a, int64_t now, struct offer_link_view *v)
@@ -101,28 +113,21 @@ int svc_offer_link_view(app_t *app, const char *token, int64_t now, struct offer
     clinic_rec clinic;
     offer_rec o;
     appt_rec a;
-    char hash[TOKEN_HASH_LEN];
-    int rc = SVC_OK;
 
     app_clinic(app, &clinic);
     memset(out, 0, sizeof *out);
-    ids_token_hash(token, hash);
     db_conn_t *c = db_reader(app->db);
     if (!c)
         return unavailable(e);
-    int got = store_offer_by_token(c, hash, &o);
-    if (got == STORE_NOT_FOUND)
-        rc = svc_fail(e, SVC_NOT_FOUND, "offer_token", "no offer has this token");
-    else if (got != STORE_OK)
-        rc = unavailable(e);
-    else if (now >= o.expires_at) {
+    int rc = offer_of_token(c, token, &o, e);
+    if (rc == SVC_OK && now >= o.expires_at) {
         snprintf(out->appointment_id, sizeof out->appointment_id, "%s", o.appointment_id);
         rc = svc_fail(e, SVC_GONE, "offer_token", "this offer has expired");
-    }
-    else if (store_appt_get(c, o.appointment_id, &a) != STORE_OK ||
-             fill_view(c, &clinic, &o, &a, now, out) != 0 ||
-             fill_free_options(c, &clinic, &o, &a, now, out) != 0)
+    } else if (rc == SVC_OK && (store_appt_get(c, o.appointment_id, &a) != STORE_OK ||
+                                fill_view(c, &clinic, &o, &a, now, out) != 0 ||
+                                fill_free_options(c, &clinic, &o, &a, now, out) != 0)) {
         rc = unavailable(e);
+    }
     db_reader_release(app->db, c);
     return rc;
 }
@@ -141,22 +146,16 @@ int svc_offer_link_calendar(app_t *app, const char *token, int64_t now, char **i
     offer_rec o;
     appt_rec a;
     doctor_rec d;
-    char hash[TOKEN_HASH_LEN];
-    int rc = SVC_OK;
+    int got;
 
     *ics = NULL;
     app_clinic(app, &clinic);
     memset(out, 0, sizeof *out);
-    ids_token_hash(token, hash);
     db_conn_t *c = db_reader(app->db);
     if (!c)
         return unavailable(e);
-    int got = store_offer_by_token(c, hash, &o);
-    if (got == STORE_NOT_FOUND) {
-        rc = svc_fail(e, SVC_NOT_FOUND, "offer_token", "no offer has this token");
-    } else if (got != STORE_OK) {
-        rc = unavailable(e);
-    } else {
+    int rc = offer_of_token(c, token, &o, e);
+    if (rc == SVC_OK) {
         snprintf(out->appointment_id, sizeof out->appointment_id, "%s",
                  o.used_at && o.new_appointment_id[0] ? o.new_appointment_id : o.appointment_id);
         if (now >= o.expires_at)
