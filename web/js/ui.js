@@ -7,7 +7,7 @@
  * for a whole form is a role="alert" region; buttons are <button>s.
  */
 import { html, useEffect, useRef, useState } from "../vendor/htm-preact-standalone.js";
-import { fieldError } from "./api.js";
+import { api, fieldError } from "./api.js";
 import { t } from "./i18n.js";
 
 export { html };
@@ -113,6 +113,36 @@ export function useAction() {
     }
   };
   return [busy, problem, run, setProblem];
+}
+
+/* What a screen reads once when it opens (GET path) and again on reload():
+ * { data, etag, problem, reload, set, setProblem }. data is null until the
+ * first answer; problem is that of the last read that failed (or the box
+ * could not be reached), cleared by one that succeeds. set(data, etag)
+ * keeps what a change answered (a PUT's body and ETag) without reading
+ * again. onLoad, when given, gets each body read, e.g. to fill a form. */
+export function useResource(path, onLoad) {
+  const [got, setGot] = useState({ data: null, etag: null });
+  const [problem, setProblem] = useState(null);
+  const saved = useRef(onLoad);
+  saved.current = onLoad;
+  const reload = async () => {
+    try {
+      const r = await api("GET", path);
+      if (r.ok) {
+        setGot({ data: r.json, etag: r.etag });
+        if (saved.current) saved.current(r.json);
+        setProblem(null);
+      } else setProblem(r.problem);
+    } catch (e) {
+      setProblem({ status: 0, detail: t("problem.unreachable") });
+    }
+  };
+  useEffect(() => {
+    reload();
+  }, []);
+  const set = (data, etag) => setGot({ data, etag });
+  return { data: got.data, etag: got.etag, problem, reload, set, setProblem };
 }
 
 /* A section heading that takes the focus when a screen opens, so that a

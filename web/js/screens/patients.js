@@ -20,7 +20,7 @@ import { html, useEffect, useRef, useState } from "../../vendor/htm-preact-stand
 import { api, query } from "../api.js";
 import { t } from "../i18n.js";
 import { formatTime } from "../time.js";
-import { Field, Notice, ProblemBox, ScreenTitle, fieldProps, problemText, useAction } from "../ui.js";
+import { Field, Notice, ProblemBox, ScreenTitle, fieldProps, problemText, useAction, useResource } from "../ui.js";
 
 const FIELDS = ["name", "phone", "email", "notify_email", "notify_sms"];
 const SEARCH_DELAY_MS = 250;
@@ -361,15 +361,9 @@ export default function Patients({ app }) {
   const [doctors, setDoctors] = useState({});
   const [refresh, setRefresh] = useState(0);
   const [notice, setNotice] = useState("");
-  const [problem, setProblem] = useState(null);
+  const { problem } = useResource("/api/doctors",
+    (body) => setDoctors(Object.fromEntries(body.doctors.map((d) => [d.id, d.name]))));
   const id = app.params.id || "";
-
-  useEffect(() => {
-    api("GET", "/api/doctors").then((r) => {
-      if (r.ok) setDoctors(Object.fromEntries(r.json.doctors.map((d) => [d.id, d.name])));
-      else setProblem(r.problem);
-    }, () => setProblem({ status: 0, detail: t("problem.unreachable") }));
-  }, []);
 
   useEffect(() => {
     if (id) setNotice("");

@@ -26,7 +26,7 @@ import { html, useEffect, useRef, useState } from "../../vendor/htm-preact-stand
 import { api, query } from "../api.js";
 import { locale, t } from "../i18n.js";
 import { formatTime } from "../time.js";
-import { Field, Notice, ProblemBox, ScreenTitle, fieldProps, problemText, useAction } from "../ui.js";
+import { Field, Notice, ProblemBox, ScreenTitle, fieldProps, problemText, useAction, useResource } from "../ui.js";
 
 const SECTIONS = ["clinic", "users", "sessions", "tokens", "tls", "audit"];
 const ROLES = ["admin", "front_desk", "doctor"];
@@ -134,29 +134,12 @@ function NumberField({ id, field, form, set, problem, hint }) {
 }
 
 function ClinicSection({ app }) {
-  const [clinic, setClinic] = useState(null);
-  const [etag, setEtag] = useState(null); /* as last read or saved: the PUT's If-Match */
   const [form, setForm] = useState(null);
+  /* etag: as last read or saved, the PUT's If-Match */
+  const { data: clinic, etag, problem: loadProblem, reload, set: keep } =
+    useResource("/api/clinic", (c) => setForm(toForm(c)));
   const [notice, setNotice] = useState("");
   const [busy, problem, run] = useAction();
-  const [loadProblem, setLoadProblem] = useState(null);
-
-  const load = async () => {
-    try {
-      const r = await api("GET", "/api/clinic");
-      if (r.ok) {
-        setClinic(r.json);
-        setEtag(r.etag);
-        setForm(toForm(r.json));
-        setLoadProblem(null);
-      } else setLoadProblem(r.problem);
-    } catch (e) {
-      setLoadProblem({ status: 0, detail: t("problem.unreachable") });
-    }
-  };
-  useEffect(() => {
-    load();
-  }, []);
 
   const set = (k, v) => setForm((f) => ({ ...f, [k]: v }));
 
@@ -172,8 +155,7 @@ function ClinicSection({ app }) {
      * not overwritten; the 412's detail says so and "Reload" shows it. */
     const r = await run(() => api("PUT", "/api/clinic", { body, ifMatch: etag || undefined }));
     if (r && r.ok) {
-      setClinic(r.json);
-      setEtag(r.etag);
+      keep(r.json, r.etag);
       setForm(toForm(r.json));
       await app.reloadClinic();
       setNotice(t("common.saved"));
@@ -223,7 +205,7 @@ function ClinicSection({ app }) {
     </div>
     <div class="actions">
       <button type="submit" disabled=${busy}>${t("common.save")}</button>
-      <button type="button" class="secondary" onClick=${() => { setNotice(""); load(); }}>
+      <button type="button" class="secondary" onClick=${() => { setNotice(""); reload(); }}>
         ${t("settings.reload")}</button>
     </div>
     <${Notice} text=${notice} />
@@ -312,33 +294,17 @@ function UserAdd({ doctors, onDone }) {
 
 function UsersSection({ app, doctors }) {
   const zone = app.clinic.timezone;
-  const [users, setUsers] = useState(null);
-  const [loadProblem, setLoadProblem] = useState(null);
+  const { data: users, problem: loadProblem, reload } = useResource("/api/users");
   const [rowProblem, setRowProblem] = useState({});
   const [editing, setEditing] = useState("");
   const [notice, setNotice] = useState("");
   const [busy, , run] = useAction();
 
-  const load = async () => {
-    try {
-      const r = await api("GET", "/api/users");
-      if (r.ok) {
-        setUsers(r.json);
-        setLoadProblem(null);
-      } else setLoadProblem(r.problem);
-    } catch (e) {
-      setLoadProblem({ status: 0, detail: t("problem.unreachable") });
-    }
-  };
-  useEffect(() => {
-    load();
-  }, []);
-
   const done = (text) => {
     setEditing("");
     setRowProblem({});
     setNotice(text);
-    load();
+    reload();
   };
 
   const toggle = async (u) => {
@@ -396,32 +362,17 @@ function UsersSection({ app, doctors }) {
 
 function SessionsSection({ app }) {
   const zone = app.clinic.timezone;
-  const [list, setList] = useState(null);
-  const [problem, setProblem] = useState(null);
+  /* a session that could not be ended shows in the list's problem box */
+  const { data: list, problem, reload, setProblem } = useResource("/api/sessions");
   const [notice, setNotice] = useState("");
   const [busy, , run] = useAction();
-
-  const load = async () => {
-    try {
-      const r = await api("GET", "/api/sessions");
-      if (r.ok) {
-        setList(r.json);
-        setProblem(null);
-      } else setProblem(r.problem);
-    } catch (e) {
-      setProblem({ status: 0, detail: t("problem.unreachable") });
-    }
-  };
-  useEffect(() => {
-    load();
-  }, []);
 
   const end = async (s) => {
     setNotice("");
     const r = await run(() => api("DELETE", `/api/sessions/${encodeURIComponent(s.id)}`));
     if (r && r.ok) {
       setNotice(t("settings.sessions.ended", { name: s.username }));
-      load();
+      reload();
     } else setProblem(r ? r.problem : { status: 0, detail: t("problem.unreachable") });
   };
 
@@ -450,7 +401,7 @@ function SessionsSection({ app }) {
       </tr>`)}</tbody>
     </table></div>`}
     <div class="actions">
-      <button type="button" class="secondary" onClick=${() => { setNotice(""); load(); }}>
+      <button type="button" class="secondary" onClick=${() => { setNotice(""); reload(); }}>
         ${t("settings.reload")}</button>
     </div>`;
 }
@@ -496,8 +447,7 @@ function Secret({ created, onHide }) {
 function TokensSection({ app, doctors }) {
   const zone = app.clinic.timezone;
   const blank = { name: "", role: "front_desk", doctor_id: "" };
-  const [list, setList] = useState(null);
-  const [loadProblem, setLoadProblem] = useState(null);
+  const { data: list, problem: loadProblem, reload } = useResource("/api/tokens");
   const [f, setF] = useState(blank);
   const [created, setCreated] = useState(null);
   const [confirm, setConfirm] = useState("");
@@ -505,21 +455,6 @@ function TokensSection({ app, doctors }) {
   const [notice, setNotice] = useState("");
   const [busy, problem, run] = useAction();
   const set = (k, v) => setF((x) => ({ ...x, [k]: v }));
-
-  const load = async () => {
-    try {
-      const r = await api("GET", "/api/tokens");
-      if (r.ok) {
-        setList(r.json);
-        setLoadProblem(null);
-      } else setLoadProblem(r.problem);
-    } catch (e) {
-      setLoadProblem({ status: 0, detail: t("problem.unreachable") });
-    }
-  };
-  useEffect(() => {
-    load();
-  }, []);
 
   const submit = async (ev) => {
     ev.preventDefault();
@@ -530,7 +465,7 @@ function TokensSection({ app, doctors }) {
     if (r && r.ok) {
       setCreated({ name: r.json.name, token: r.json.token });
       setF(blank);
-      load();
+      reload();
     }
   };
 
@@ -546,7 +481,7 @@ function TokensSection({ app, doctors }) {
     if (r && r.ok) {
       setRowProblem({});
       setNotice(t("settings.tokens.revoked_done", { name: tk.name }));
-      load();
+      reload();
     } else setRowProblem({ [tk.name]: r ? r.problem : { status: 0, detail: t("problem.unreachable") } });
   };
 
@@ -610,13 +545,7 @@ function TokensSection({ app, doctors }) {
 
 function TlsSection({ app }) {
   const zone = app.clinic.timezone;
-  const [tls, setTls] = useState(null);
-  const [problem, setProblem] = useState(null);
-  useEffect(() => {
-    api("GET", "/api/tls").then(
-      (r) => (r.ok ? setTls(r.json) : setProblem(r.problem)),
-      () => setProblem({ status: 0, detail: t("problem.unreachable") }));
-  }, []);
+  const { data: tls, problem } = useResource("/api/tls");
   if (problem) return html`<${ProblemBox} problem=${problem} />`;
   if (!tls) return html`<p class="loading">${t("app.loading")}</p>`;
   if (!tls.enabled) return html`<p class="tls-off">${t("settings.tls.off")}</p>`;
@@ -730,10 +659,8 @@ function AuditSection({ app }) {
 /* --- the screen ------------------------------------------------------------ */
 
 export default function Settings({ app }) {
-  const [doctors, setDoctors] = useState([]);
-  useEffect(() => {
-    api("GET", "/api/doctors").then((r) => r.ok && r.json && setDoctors(r.json.doctors), () => null);
-  }, []);
+  const { data: doctorList } = useResource("/api/doctors"); /* for names; a problem shows nowhere */
+  const doctors = (doctorList && doctorList.doctors) || [];
   useEffect(() => {
     if (app.params.section) focusSection(app.params.section);
   }, [app.params.section]);
