@@ -1,7 +1,15 @@
 /*
  * app.js — the staff UI's shell: who is logged in, the first-run setup,
- * the login (also after a session ended: then back to the same screen),
- * the navigation by role, the status bar, and which screen is shown.
+ * the login, the navigation by role, the status bar, and which screen is
+ * shown.
+ *
+ * A session that ends while a screen is open (15 minutes idle, closed by an
+ * admin, the password changed: any 401, see api.js) does not take the
+ * screen away: it stays, inert, under a login dialog that says why, with
+ * whatever was typed in it. The same user logging in again goes on where
+ * they were (a change that was refused is made by pressing its button
+ * again, now with the new CSRF token); another user gets the screens of
+ * their own role, fresh.
  *
  * Screens are ES modules in js/screens/, listed in js/screens/index.js with
  * the roles that may open them; a screen's module is loaded only when it is
@@ -117,11 +125,18 @@ function App() {
     }
   };
 
+  /* The login dialog over a screen whose session ended. */
+  const resume = (session) => {
+    if (session.username !== state.session.username) return begin(session);
+    setCsrf(session.csrf_token, session.username);
+    setState({ phase: "in", session });
+  };
+
   useEffect(() => {
     check();
     const ended = () => {
       setCsrf("");
-      setState((s) => (s.phase === "in" ? { phase: "login", message: t("login.ended") } : s));
+      setState((s) => (s.phase === "in" ? { ...s, ended: true } : s));
     };
     window.addEventListener("clinicbox:session-ended", ended);
     return () => window.removeEventListener("clinicbox:session-ended", ended);
@@ -147,15 +162,22 @@ function App() {
   const entry = allowed.find((s) => s.id === route.screen) || allowed[0];
   if (entry && entry.id !== route.screen && !route.screen) navigate(entry.id);
   const app = { session, clinic, reloadClinic, navigate, params: route.params };
+  const ended = !!state.ended;
+  /* keyed by user too: another user's login gets a fresh screen */
   return html`
-    <a class="skip" href="#main" onClick=${skipToMain}>${t("app.skip")}</a>
-    <${Nav} screens=${allowed} current=${entry && entry.id} session=${session} onLogout=${logout} />
-    <main id="main" tabindex="-1">
-      ${entry && route.screen && entry.id !== route.screen
-        ? html`<p class="problem" role="alert">${t("app.not_allowed")}</p>` : null}
-      ${entry && clinic && html`<${ScreenHost} key=${entry.id} entry=${entry} app=${app} />`}
-    </main>
-    <${StatusBar} session=${session} clinic=${clinic} />`;
+    <div class="shell" inert=${ended}>
+      <a class="skip" href="#main" onClick=${skipToMain}>${t("app.skip")}</a>
+      <${Nav} screens=${allowed} current=${entry && entry.id} session=${session} onLogout=${logout} />
+      <main id="main" tabindex="-1">
+        ${entry && route.screen && entry.id !== route.screen
+          ? html`<p class="problem" role="alert">${t("app.not_allowed")}</p>` : null}
+        ${entry && clinic && html`<${ScreenHost} key=${session.username + "/" + entry.id} entry=${entry}
+          app=${app} />`}
+      </main>
+      <${StatusBar} session=${session} clinic=${clinic} />
+    </div>
+    ${ended && html`<${Login} dialog=${true} message=${t("login.ended")} username=${session.username}
+      onDone=${resume} />`}`;
 }
 
 initialLanguage();

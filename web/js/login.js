@@ -3,18 +3,28 @@
  * while the box has no admin (GET /api/session says setup_required).
  *
  * Both end with a session (the cookie is set by the answer); onDone gets
- * the session (with its CSRF token) and the shell shows the screen that was
- * open, when a timed-out session sent the user here.
+ * the session (with its CSRF token).
+ *
+ * When a session ends while a screen is open, the login is a modal dialog
+ * over that screen (`dialog`), which stays as it was, typed text included:
+ * the user logs in again and goes on (app.js).
  */
-import { html, useState } from "../vendor/htm-preact-standalone.js";
+import { html, useEffect, useRef, useState } from "../vendor/htm-preact-standalone.js";
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { Field, ProblemBox, fieldProps, useAction } from "./ui.js";
 
-export function Login({ message, onDone }) {
-  const [username, setUsername] = useState("");
+export function Login({ message, onDone, dialog = false, username: known = "" }) {
+  const [username, setUsername] = useState(known);
   const [password, setPassword] = useState("");
   const [busy, problem, run] = useAction();
+  const box = useRef(null);
+
+  /* A dialog takes the focus when it opens (WCAG 2.4.3): onto the message,
+   * which says why, so that a screen reader reads it first. */
+  useEffect(() => {
+    if (dialog && box.current) box.current.focus();
+  }, [dialog]);
 
   const submit = async (ev) => {
     ev.preventDefault();
@@ -22,10 +32,9 @@ export function Login({ message, onDone }) {
     if (r && r.ok) onDone(r.json);
   };
 
-  return html`<main class="login" id="main">
-    <form class="card" onSubmit=${submit} aria-labelledby="login-title">
-      <h1 id="login-title">${t("login.title")}</h1>
-      ${message && html`<p class="notice" role="status">${message}</p>`}
+  const form = html`<form class="card" onSubmit=${submit} aria-labelledby="login-title">
+      <h1 id="login-title" tabindex="-1" ref=${box}>${t("login.title")}</h1>
+      ${message && html`<p class="notice" id="login-message" role="status">${message}</p>`}
       <${ProblemBox} problem=${problem} />
       <${Field} id="login-username" label=${t("login.username")} problem=${problem} field="username">
         <input ...${fieldProps("login-username", problem, "username")} autocomplete="username"
@@ -38,8 +47,11 @@ export function Login({ message, onDone }) {
           onInput=${(e) => setPassword(e.target.value)} />
       <//>
       <button type="submit" disabled=${busy}>${t("login.submit")}</button>
-    </form>
-  </main>`;
+    </form>`;
+  if (dialog)
+    return html`<div class="login relogin" role="dialog" aria-modal="true" aria-labelledby="login-title"
+        aria-describedby=${message ? "login-message" : undefined}>${form}</div>`;
+  return html`<main class="login" id="main">${form}</main>`;
 }
 
 export function Setup({ onDone }) {
