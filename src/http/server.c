@@ -577,6 +577,23 @@ void http_req_init(req_t *r, struct mg_connection *conn, app_t *app)
     snprintf(r->actor, sizeof r->actor, "anonymous");
 }
 
+/* Whether a request's method is a route's: HEAD is served by every GET
+ * route, as the GET without its body (RFC 9110, 9.3.2; send_raw() leaves
+ * the body out and keeps the headers, Content-Length included). */
+static bool method_matches(const char *route_method, const char *method)
+{
+    return strcmp(route_method, method) == 0 ||
+           (strcmp(method, "HEAD") == 0 && strcmp(route_method, "GET") == 0);
+}
+
+/* Appends a method to a 405's Allow list ("GET, HEAD, PUT"). */
+static void allow_add(char *allow, size_t size, const char *method)
+{
+    size_t n = strlen(allow);
+    if (n + strlen(method) + 3 < size)
+        snprintf(allow + n, size - n, "%s%s", n ? ", " : "", method);
+}
+
 static int dispatch(struct mg_connection *conn, void *cbdata)
 {
     const struct mg_request_info *ri = mg_get_request_info(conn);
@@ -596,14 +613,14 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
                               HTTP_MAX_PARAMS))
             continue;
         path_known = true;
-        if (strcmp(http_routes[i].method, r.method) == 0) {
+        if (method_matches(http_routes[i].method, r.method)) {
             route = &http_routes[i];
             metric = route_metric[i];
             break;
         }
-        if (strlen(allow) + strlen(http_routes[i].method) + 3 < sizeof allow)
-            snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s",
-                     allow[0] ? ", " : "", http_routes[i].method);
+        allow_add(allow, sizeof allow, http_routes[i].method);
+        if (strcmp(http_routes[i].method, "GET") == 0)
+            allow_add(allow, sizeof allow, "HEAD");
     }
     if (!authz_host_ok(&r)) {
         /* answered */

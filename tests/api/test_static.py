@@ -384,12 +384,25 @@ class StaticFiles(StaticBase):
             self.assertEqual(r.headers["Content-Type"], "application/problem+json")
             self.assertEqual(r.headers["Cache-Control"], "no-store")
             self.assertSecurityHeaders(r.headers, path)
-        # HEAD on the API: 405 with the headers and no body.
+        # HEAD on the API (RFC 9110, 9.3.2): the GET's status and headers,
+        # Content-Length included, and no body.
+        got = self.server.get("/api/health", auth=False)
         status, headers, body = self.raw.get("/api/health", method="HEAD")
-        self.assertEqual(status, 405)
+        self.assertEqual(status, 200)
         self.assertEqual(body, b"")
+        self.assertEqual(headers["content-type"], ["application/json"])
+        self.assertEqual(headers["content-length"], [str(len(got.raw.encode()))])
         self.assertEqual(headers["cache-control"], ["no-store"])
         self.assertSecurityHeaders(headers, "HEAD /api/health")
+        # as the GET needs a login, so does the HEAD: 401, no body
+        status, headers, body = self.raw.get("/api/clinic", method="HEAD")
+        self.assertEqual(status, 401)
+        self.assertEqual(body, b"")
+        # a path without a GET has no HEAD either: 405, Allow names its methods
+        status, headers, body = self.raw.get("/api/clock/confirm", method="HEAD")
+        self.assertEqual(status, 405)
+        self.assertEqual(body, b"")
+        self.assertEqual(headers["allow"], ["POST"])
 
     def test_static_requests_are_counted(self):
         self.get("/app.js")
