@@ -27,7 +27,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { after } from 'node:test';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -219,29 +219,32 @@ export class Server {
     return this;
   }
 
+  /* Waits until ready(log) says the server is ready; fails at once with
+   * its log if it exits meanwhile (e.portTaken: its port was taken). */
   async waitReady(timeoutMs = 30_000) {
-    const deadline = Date.now() + timeoutMs;
-    const said = `serving on http://127.0.0.1:${this.port} `;
     let exit = null;
     this.exited.then((x) => { exit = x; });
-    while (Date.now() < deadline) {
+    await until(() => `clinicbox to become ready:\n${this.logTail()}`, () => {
       const log = this.log();
       if (exit) {
         const e = new Error(`clinicbox exited (${exit.code ?? exit.sig}) at start:\n${log.slice(-4000)}`);
         e.portTaken = log.includes('cannot listen on');
         throw e;
       }
-      if (log.includes(said)) {
-        try {
-          const r = await fetch(this.url('/api/health'));
-          if (r.status === 200) return;
-        } catch {
-          /* not yet */
-        }
-      }
-      await sleep(50);
+      return this.ready(log);
+    }, { timeout: timeoutMs, interval: 50 });
+  }
+
+  /* Whether the server is ready, given its log so far: it printed its
+   * start line and answers GET /api/health. A subclass that serves
+   * otherwise (say, over TLS) overrides this. */
+  async ready(log) {
+    if (!log.includes(`serving on http://127.0.0.1:${this.port} `)) return false;
+    try {
+      return (await fetch(this.url('/api/health'))).status === 200;
+    } catch {
+      return false; // not yet
     }
-    throw new Error(`clinicbox did not become ready in ${timeoutMs} ms:\n${this.logTail()}`);
   }
 
   /* `clinicbox ARGS --data DATA` on the server's clock; {stdout, stderr}. */
@@ -320,6 +323,15 @@ export class Server {
     }
   }
 
+  /* stop(), then cleanup() even if the exit was unclean (which still throws). */
+  async shutdown() {
+    try {
+      await this.stop();
+    } finally {
+      this.cleanup();
+    }
+  }
+
   /* -- seed data ------------------------------------------------------- */
 
   /*
@@ -374,31 +386,44 @@ export class Server {
 }
 
 /*
- * Starts a server (opts as for new Server) and, when `t` is a TestContext,
- * stops it when the test ends (a dirty exit fails the test) and removes its
- * data. With t = null the caller stops it: for one server shared by a
- * file's tests, `before(async () => { s = await startServer(null) })` and
- * `after(() => s.stop().finally(() => s.cleanup()))`.
+ * Starts a server (opts as for new Server; or a Server the test made
+ * itself, say of a subclass or on another's data) and, when `t` is a
+ * TestContext, shuts it down when the test ends (a dirty exit fails the
+ * test) and removes its data (if its own). With t = null the caller stops
+ * it: server.shutdown(); for one server shared by a file's tests see
+ * sharedServer().
  */
 export async function startServer(t, opts = {}) {
   browser().catch(() => {}); // Chromium starts meanwhile; newPage() says if it failed
-  const s = new Server(opts);
+  const s = opts instanceof Server ? opts : new Server(opts);
   try {
     await s.start();
   } catch (e) {
     s.cleanup();
     throw e;
   }
-  if (t) {
-    defer(t, async () => {
-      try {
-        await s.stop();
-      } finally {
-        s.cleanup();
-      }
-    });
-  }
+  if (t) defer(t, () => s.shutdown());
   return s;
+}
+
+/*
+ * One server for all of a file's tests (a server's start and stop take
+ * seconds): registers a `before` hook that starts it (opts as for
+ * startServer) and runs `await setup(server)`, and an `after` hook that
+ * shuts it down. Returns the object the tests read, filled in by the
+ * `before` hook: {server, ...what setup returned}. Call it at the top
+ * level of the test file.
+ */
+export function sharedServer(opts = {}, setup = async () => ({})) {
+  const shared = {};
+  before(async () => {
+    shared.server = await startServer(null, opts); // set first: after() stops it if setup fails
+    Object.assign(shared, await setup(shared.server));
+  });
+  after(async () => {
+    if (shared.server) await shared.server.shutdown();
+  });
+  return shared;
 }
 
 /* -- the browser ------------------------------------------------------------ */
@@ -601,6 +626,54 @@ export async function assertNoHorizontalScroll(page) {
     scroll: document.scrollingElement.scrollWidth, inner: window.innerWidth,
   }));
   assert.ok(w.scroll <= w.inner, `the page is ${w.scroll} px wide in a ${w.inner} px window: it scrolls sideways`);
+}
+
+/*
+ * Waits until `cond()` (sync or async) gives something truthy, and returns
+ * it: a condition polled every `interval` ms, never a fixed sleep. Fails
+ * after `timeout` ms with "waited N ms for WHAT"; `what` is a string, or a
+ * function giving one then (say, with the last value seen). An error
+ * thrown by cond fails at once.
+ */
+export async function until(what, cond, { timeout = 20_000, interval = 100 } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() >= deadline) assert.fail(`waited ${timeout} ms for ${typeof what === 'function' ? what() : what}`);
+    await sleep(interval);
+  }
+}
+
+/*
+ * Holds the page's background polls (requests with Clinicbox-Background: 1)
+ * of the API path `pathname`: each is fetched from the server at once, in
+ * full (without If-None-Match, as if something had changed meanwhile), and
+ * its answer kept back; the user's own requests pass. Makes the page poll
+ * (a visibilitychange) and waits until one is held. Returns release(),
+ * which delivers the answers held, stops holding, and waits until the page
+ * has handled them (two frames and a task): for a test that a late answer
+ * does not undo what the user did meanwhile.
+ */
+export async function holdBackgroundPolls(page, pathname) {
+  const held = [];
+  const matches = (url) => url.pathname === pathname;
+  const hold = async (route) => {
+    const req = route.request();
+    if (req.headers()['clinicbox-background'] !== '1') return route.continue();
+    const headers = { ...req.headers() };
+    delete headers['if-none-match'];
+    const response = await route.fetch({ headers });
+    held.push(() => route.fulfill({ response }));
+  };
+  await page.route(matches, hold);
+  await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+  await until(`a background poll of ${pathname} under way`, () => held.length > 0);
+  return async () => {
+    for (const release of held.splice(0)) await release();
+    await page.unroute(matches, hold);
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 0)))));
+  };
 }
 
 /* Waits until the locator's text matches `expected` (a string it must

@@ -74,6 +74,16 @@ async function choosePatient(page, text, name) {
   await expectText(page.locator('#book-chosen'), name);
 }
 
+/* Another desk books the doctor's `hhmm` on `day` through the API, for a
+ * patient of its own, while this page still lists the time as free. */
+async function takeMeanwhile(server, doctor, day, hhmm) {
+  const other = await server.addPatient({ name: 'Otto Anders', email: 'otto@example.org', phone: '+4917011112222' });
+  const free = (await server.api('GET', `/api/doctors/${doctor.id}/available-slots?from=${day}&to=${day}`,
+    undefined, { expect: 200 })).json.slots.find((s) => s.start.startsWith(`${day}T${hhmm}:00`));
+  assert.ok(free, `${day} ${hhmm} is free`);
+  await server.book(doctor, other, free.start);
+}
+
 async function appointmentsOf(server, patient) {
   const r = await server.api('GET', `/api/appointments?patient_id=${patient.id}`, undefined, { expect: 200 });
   return r.json.appointments;
@@ -230,7 +240,6 @@ test('on the night the clocks go back, the twice-happening 02:30 is shown as CES
 
 test('a slot taken meanwhile: the 409 message with alternatives; one click books an alternative', async (t) => {
   const { server, page, patient, doctor } = await deskPage(t);
-  const other = await server.addPatient({ name: 'Otto Anders', email: 'otto@example.org', phone: '+4917011112222' });
   await openBook(page, server);
   const day = clinicDay(1);
   await choosePatient(page, 'anna@', 'Anna Müller');
@@ -238,9 +247,7 @@ test('a slot taken meanwhile: the 409 message with alternatives; one click books
   await slot(page, day, '11:00').waitFor();
 
   // another desk books 11:00 through the API while this list is open
-  const first = (await server.api('GET', `/api/doctors/${doctor.id}/available-slots?from=${day}&to=${day}`,
-    undefined, { expect: 200 })).json.slots.find((s) => s.start.startsWith(`${day}T11:00:00`));
-  await server.book(doctor, other, first.start);
+  await takeMeanwhile(server, doctor, day, '11:00');
 
   await slot(page, day, '11:00').click();
   const taken = page.locator('#book-taken');
@@ -271,7 +278,6 @@ test('a slot taken meanwhile: the 409 message with alternatives; one click books
 
 test('after a 409 the doctor and the length are changed: an alternative still books what was asked for', async (t) => {
   const { server, page, patient, doctor } = await deskPage(t);
-  const other = await server.addPatient({ name: 'Otto Anders', email: 'otto@example.org', phone: '+4917011112222' });
   const second = (await server.api('POST', '/api/doctors', { name: 'Dr. Carl Cramer', slot_minutes: 20 },
     { expect: 201 })).json;
   const weekly = [1, 2, 3, 4, 5, 6, 7].map((weekday) => ({ weekday, start: '08:00', end: '18:00' }));
@@ -282,9 +288,7 @@ test('after a 409 the doctor and the length are changed: an alternative still bo
   await page.locator('#book-doctor').selectOption({ label: doctor.name });
   await showDay(page, day);
   await slot(page, day, '11:00').waitFor();
-  const first = (await server.api('GET', `/api/doctors/${doctor.id}/available-slots?from=${day}&to=${day}`,
-    undefined, { expect: 200 })).json.slots.find((s) => s.start.startsWith(`${day}T11:00:00`));
-  await server.book(doctor, other, first.start);
+  await takeMeanwhile(server, doctor, day, '11:00');
   await slot(page, day, '11:00').click();
   const taken = page.locator('#book-taken');
   await expectText(taken, 'This time was taken meanwhile');

@@ -15,7 +15,7 @@ import { after, before, test } from 'node:test';
 
 import {
   allowConsoleError, assertClean, assertNoHorizontalScroll, assertWeight, axeCheck, loginCookie, loginPage,
-  newPage, screenshot, setupPage, startServer, takeGuardErrors, weight,
+  newPage, screenshot, setupPage, startServer, takeGuardErrors, until, weight,
 } from './harness.mjs';
 
 const PAGES = {
@@ -67,9 +67,8 @@ before(async () => {
 
 after(async () => {
   try {
-    if (server) await server.stop();
+    if (server) await server.shutdown();
   } finally {
-    if (server) server.cleanup();
     fs.rmSync(webDir, { recursive: true, force: true });
   }
 });
@@ -83,12 +82,10 @@ async function open(t, name, opts) {
 
 /* Waits until the guards have caught something, and returns it. */
 async function caught(p) {
-  let got = [];
-  for (let i = 0; i < 100 && got.length === 0; i++) {
-    got = takeGuardErrors(p);
-    if (!got.length) await new Promise((r) => setTimeout(r, 50));
-  }
-  return got;
+  return until('the guards to catch something', () => {
+    const got = takeGuardErrors(p);
+    return got.length > 0 && got;
+  }, { timeout: 5000, interval: 50 });
 }
 
 test('a clean page passes every check', async (t) => {

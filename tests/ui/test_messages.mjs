@@ -20,22 +20,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  assertNoHorizontalScroll, assertWeight, axeCheck, defer, expectText, loginCookie, newPage, screenshot, startServer,
+  assertNoHorizontalScroll, assertWeight, axeCheck, defer, expectText, holdBackgroundPolls, loginCookie, newPage, screenshot,
+  startServer, until,
 } from './harness.mjs';
 import { SmtpSink } from './smtp_sink.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
 const GONE = 'gone@example.org';
-
-async function until(what, fn, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function notes(server, query = '') {
   return (await server.api('GET', `/api/notifications${query}`, undefined, { expect: 200 })).json.notifications;
@@ -128,28 +119,14 @@ test('the outbox: dead and queued messages, a refused retry at its row, a retry 
   // a poll that began before the retry and answers after it (held here:
   // fetched at once, while the message is still dead, delivered later) must
   // not bring the old row back
-  const held = [];
-  const isList = (url) => url.pathname === '/api/notifications';
-  const hold = async (route) => {
-    const req = route.request();
-    if (req.headers()['clinicbox-background'] !== '1') return route.continue();
-    const headers = { ...req.headers() };
-    delete headers['if-none-match']; // a full answer, as if something else had changed
-    const response = await route.fetch({ headers });
-    held.push(() => route.fulfill({ response }));
-  };
-  await page.route(isList, hold);
-  await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
-  await until('a background poll under way', async () => held.length > 0);
+  const releasePolls = await holdBackgroundPolls(page, '/api/notifications');
 
   // the mail server takes the address now: sent again, it arrives
   sink.reject.delete(GONE);
   await firstRow.getByRole('button', { name: /Send again/ }).click();
   await expectText(page.locator('.messages .notice'), 'queued again');
   await firstRow.waitFor({ state: 'detached' }); // the list read again: no longer dead
-  for (const release of held.splice(0)) await release();
-  await page.unroute(isList, hold);
-  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 0)))));
+  await releasePolls(); // the held answers arrive now
   assert.equal(await firstRow.count(), 0, 'a late poll brought the old row back');
   const sent = await until('the retried confirmation sent', async () =>
     (await notes(server, '?status=sent')).find((n) => n.id === firstConf.id));

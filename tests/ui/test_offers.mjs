@@ -27,7 +27,8 @@ import http from 'node:http';
 import { after, before, test } from 'node:test';
 
 import {
-  assertNoHorizontalScroll, assertWeight, axeCheck, expectText, loginCookie, newPage, screenshot, sqlQuote, startServer,
+  assertNoHorizontalScroll, assertWeight, axeCheck, expectText, holdBackgroundPolls, loginCookie, newPage, screenshot,
+  sqlQuote, startServer, until,
 } from './harness.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
@@ -78,16 +79,6 @@ function outboxEnv(sms) {
 }
 
 /* -- helpers -------------------------------------------------------------------- */
-
-async function until(what, fn, timeoutMs = 20_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function offersOf(server, appointment) {
   const r = await server.api('GET', `/api/offers?appointment_id=${appointment.id}`, undefined, { expect: 200 });
@@ -148,11 +139,7 @@ before(async () => {
 after(async () => {
   if (!box) return;
   box.sms.server.close();
-  try {
-    await box.server.stop();
-  } finally {
-    box.server.cleanup();
-  }
+  await box.server.shutdown();
 });
 
 async function openScreen(t) {
@@ -245,28 +232,14 @@ test('one click rebooks option 2 for the patient; a time taken meanwhile offers 
   // a poll that began before the rebook and answers after it (its offers
   // answer fetched at once, while the offer is open, and delivered later)
   // must not undo the rebook on screen
-  const held = [];
-  const isOffers = (url) => url.pathname === '/api/offers';
-  const hold = async (route) => {
-    const req = route.request();
-    if (req.headers()['clinicbox-background'] !== '1') return route.continue();
-    const headers = { ...req.headers() };
-    delete headers['if-none-match'];
-    const response = await route.fetch({ headers });
-    held.push(() => route.fulfill({ response }));
-  };
-  await page.route(isOffers, hold);
-  await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
-  await until('a background poll under way', async () => held.length > 0);
+  const releasePolls = await holdBackgroundPolls(page, '/api/offers');
   await b.getByRole('button', { name: 'Rebook option 2 for the patient' }).click();
   await expectText(b.getByRole('status'), 'Rebooked: Bernd Beispiel is now booked for');
   // the pressed button is gone: the focus is on the card's heading, not lost to <body>
   assert.equal(await page.evaluate(() => document.activeElement.id), `offers-appt-${a.bernd.id}`);
   await expectText(b, 'Moved to');
   await expectText(b.locator('.offers-state'), 'Closed');
-  for (const release of held.splice(0)) await release();
-  await page.unroute(isOffers, hold);
-  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 0)))));
+  await releasePolls(); // the held answers arrive now
   assert.match(await b.locator('.offers-state').textContent(), /Closed/, 'a late poll undid the rebook');
   assert.equal(await b.getByRole('button', { name: /Rebook option/ }).count(), 0);
   // through the API: the old one rescheduled, the new one booked at option 2, by the desk

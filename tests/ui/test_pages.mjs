@@ -9,28 +9,17 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import {
-  WEB_DIR, assertClean, assertNoHorizontalScroll, assertWeight, axeCheck, newPage, screenshot, startServer,
+  WEB_DIR, assertClean, assertNoHorizontalScroll, assertWeight, axeCheck, newPage, screenshot, sharedServer,
 } from './harness.mjs';
 
 /* web/NAME.html is served at /NAME, index.html at / (web/README.md). */
 const PAGES = fs.readdirSync(WEB_DIR).filter((f) => f.endsWith('.html')).sort()
   .map((f) => (f === 'index.html' ? '/' : `/${f.replace(/\.html$/, '')}`));
 
-let server;
-before(async () => {
-  server = await startServer(null);
-});
-after(async () => {
-  if (!server) return;
-  try {
-    await server.stop();
-  } finally {
-    server.cleanup();
-  }
-});
+const shared = sharedServer();
 
 test('web/ has pages to test', () => {
   assert.ok(PAGES.includes('/rebook'), PAGES.join(' '));
@@ -38,6 +27,7 @@ test('web/ has pages to test', () => {
 
 for (const url of PAGES) {
   test(`${url} loads cleanly under the CSP, under 200 KB, accessible, no sideways scroll`, async (t) => {
+    const { server } = shared;
     const page = await newPage(t, server);
     const res = await page.goto(server.url(url));
     assert.equal(res.status(), 200, `${url}: ${res.status()}`);

@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  assertWeight, axeCheck, expectText, loginCookie, newPage, screenshot, startServer,
+  assertWeight, axeCheck, expectText, loginCookie, newPage, screenshot, startServer, until,
 } from './harness.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
@@ -45,14 +45,11 @@ async function resultNames(page) {
 
 /* Waits until the search results are exactly `names`. */
 async function expectResults(page, names) {
-  const deadline = Date.now() + 10_000;
   let seen;
-  do {
+  await until(() => `the search results ${JSON.stringify(names)}, saw ${JSON.stringify(seen)}`, async () => {
     seen = await resultNames(page);
-    if (JSON.stringify(seen) === JSON.stringify(names)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  } while (Date.now() < deadline);
-  assert.deepEqual(seen, names, 'the search results');
+    return JSON.stringify(seen) === JSON.stringify(names);
+  }, { timeout: 10_000, interval: 50 });
 }
 
 test('front desk finds a patient by name, changes the phone, and the API has it', async (t) => {

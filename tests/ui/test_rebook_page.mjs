@@ -13,10 +13,10 @@
  * is configured), as the patient would have it from the message.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import {
-  assertNoHorizontalScroll, assertWeight, axeCheck, expectText, newPage, screenshot, startServer,
+  assertNoHorizontalScroll, assertWeight, axeCheck, expectText, newPage, screenshot, sharedServer, startServer,
 } from './harness.mjs';
 
 const NOW = '2026-11-30 07:05:00'; // Mon 08:05 Berlin
@@ -25,20 +25,8 @@ const PHONE = { width: 320, height: 568 };
 
 /* One box for the tests that need no names of their own (a server's stop
  * takes two seconds): the clinic, a doctor, a patient. */
-let shared;
+const shared = sharedServer({ faketime: NOW }, (server) => server.seed());
 let patients = 0;
-before(async () => {
-  const server = await startServer(null, { faketime: NOW });
-  shared = { server, ...(await server.seed()) };
-});
-after(async () => {
-  if (!shared) return;
-  try {
-    await shared.server.stop();
-  } finally {
-    shared.server.cleanup();
-  }
-});
 
 /* A patient of the test's own with an appointment at `hour`:00 today, and
  * an offer of three other times for it; {server, patient, appointment,

@@ -34,12 +34,7 @@ const PHONE = { viewport: { width: 320, height: 568 }, isMobile: true, hasTouch:
 let shared = null;
 let booked = 0; // appointments on the shared box
 after(async () => {
-  if (!shared) return;
-  try {
-    await shared.server.stop();
-  } finally {
-    shared.server.cleanup();
-  }
+  if (shared) await shared.server.shutdown();
 });
 
 /* A patient of the test's own with an appointment today (15:00 for the

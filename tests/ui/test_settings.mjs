@@ -14,43 +14,23 @@
  * field out (a PUT would be refused), which the test checks instead.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import {
-  Server, assertNoHorizontalScroll, assertWeight, axeCheck, defer, expectText, loginCookie, newPage,
-  screenshot, startServer,
+  Server, assertNoHorizontalScroll, assertWeight, axeCheck, expectText, loginCookie, newPage,
+  screenshot, sharedServer, startServer, until,
 } from './harness.mjs';
 
 const XSS = '<img src=x onerror=alert(1)>';
-
-async function until(what, fn, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /* One box for the file (a server's stop takes two seconds): the clinic, a
  * doctor, a patient, the admin "boss". Each test has its own browser
  * context, names of its own (users, tokens), and leaves the clinic's
  * language as it found it. */
-let shared;
-before(async () => {
-  const server = await startServer(null);
+const shared = sharedServer({}, async (server) => {
   const seeded = await server.seed({ patient: { name: XSS } });
   const admin = await server.addUser('boss', 'admin');
-  shared = { server, admin, ...seeded };
-});
-after(async () => {
-  if (!shared) return;
-  try {
-    await shared.server.stop();
-  } finally {
-    shared.server.cleanup();
-  }
+  return { admin, ...seeded };
 });
 
 /* The admin logged in on #/settings, in a fresh page. */
@@ -249,39 +229,15 @@ class TlsServer extends Server {
     return `https://127.0.0.1:${this.port}${p}`;
   }
 
-  async waitReady(timeoutMs = 30_000) {
-    const deadline = Date.now() + timeoutMs;
-    let exit = null;
-    this.exited.then((x) => { exit = x; });
-    const said = new RegExp(`serving on https://127\\.0\\.0\\.1:${this.port} .*fingerprint ([0-9A-F:]{95})`);
-    while (Date.now() < deadline) {
-      const log = this.log();
-      if (exit) {
-        const e = new Error(`clinicbox exited (${exit.code ?? exit.sig}) at start:\n${log.slice(-4000)}`);
-        e.portTaken = log.includes('cannot listen on');
-        throw e;
-      }
-      const m = said.exec(log);
-      if (m) {
-        this.fingerprint = m[1];
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`clinicbox did not start in ${timeoutMs} ms:\n${this.logTail()}`);
+  ready(log) {
+    const m = new RegExp(`serving on https://127\\.0\\.0\\.1:${this.port} .*fingerprint ([0-9A-F:]{95})`).exec(log);
+    if (m) this.fingerprint = m[1];
+    return Boolean(m);
   }
 }
 
 test('TLS on: the certificate\'s fingerprint as the server printed it', async (t) => {
-  const server = new TlsServer();
-  defer(t, async () => {
-    try {
-      await server.stop();
-    } finally {
-      server.cleanup();
-    }
-  });
-  await server.start();
+  const server = await startServer(t, new TlsServer());
   const password = 'Tls-admin-password-1!';
   await server.cli(['user', 'add', '--username', 'tlsboss', '--role', 'admin'], { input: password + '\n' });
   const page = await newPage(t, server, { ignoreHTTPSErrors: true });
@@ -317,7 +273,7 @@ test('TLS off, and the audit trail pages from the newest entries', async (t) => 
     const r = await server.api('GET', `/api/audit?after=${before}&limit=100`, undefined, { expect: 200 });
     const e = r.json.entries.find((x) => x.action === 'PUT /api/clinic' && x.actor === 'user:boss');
     return e && e.seq;
-  });
+  }, { timeout: 10_000 });
   const seq = await trail(); // nothing else writes to the trail now
 
   const audit = page.locator('section.settings-audit');

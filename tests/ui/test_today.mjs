@@ -15,32 +15,22 @@
  * so a time shown in the browser's zone instead of the clinic's is caught.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
 import {
-  assertNoHorizontalScroll, assertWeight, axeCheck, expectText, newPage, screenshot, startServer,
+  assertNoHorizontalScroll, assertWeight, axeCheck, expectText, newPage, screenshot, sharedServer, startServer, until,
 } from './harness.mjs';
 import {
-  TODAY, XSS, addDays, card, expectPoll, openToday, plain, shown, slots, statusOf,
+  TODAY, XSS, addDays, card, openToday, plain, shown, slots, statusOf,
 } from './today_util.mjs';
 
 /* One box for the tests that work on today: its clock starts at 07:05 UTC
  * of today in Berlin (08:05 or 09:05 there), so that the day has free
  * slots whatever the hour of the run. */
-let shared;
-before(async () => {
-  const server = await startServer(null, { faketime: `${TODAY} 07:05:00` });
+const shared = sharedServer({ faketime: `${TODAY} 07:05:00` }, async (server) => {
   const { doctor, patient } = await server.seed({ patient: { name: XSS } });
   const desk = await server.addUser('desk', 'front_desk');
-  shared = { server, doctor, patient, desk };
-});
-after(async () => {
-  if (!shared) return;
-  try {
-    await shared.server.stop();
-  } finally {
-    shared.server.cleanup();
-  }
+  return { doctor, patient, desk };
 });
 
 test('front desk: check-in, cancel with a reason, a refused action says why', async (t) => {
@@ -137,7 +127,7 @@ test('the screen polls with its ETag: 304 while nothing changes, the change when
   await openToday(page, server, desk, day);
   await card(page, first).waitFor();
   const notModified = async () => polls.find((p) => p.status === 304);
-  await expectPoll(notModified, 'a 304 within a few polls');
+  await until('a 304 within a few polls', notModified, { timeout: 15_000 });
   const [answer] = polls;
   assert.equal(answer.status, 200);
   assert.ok(answer.etag, 'the list has an ETag');

@@ -39,8 +39,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 import {
-  FAKETIME_LIB, REPO, Server, assertClean, axeCheck, browser, defer, expectText, loginPage, newPage, screenshot,
-  sqlQuote, zoneDay,
+  FAKETIME_LIB, REPO, Server, assertClean, axeCheck, defer, expectText, loginPage, newPage, screenshot,
+  sqlQuote, startServer, until, zoneDay,
 } from './harness.mjs';
 import { SmtpSink } from './smtp_sink.mjs';
 
@@ -130,14 +130,12 @@ async function moveClockTo(server, pages, target) {
     server.setOffset(server.offset + Math.round(step / 1000) * 1000);
     const due = server.now() - 1000;
     for (const p of pages) await p.clock.fastForward(Math.round(step / 1000) * 1000);
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const h = await health(server);
-      assert.equal(h.noshow.held, false, `the no-show detector holds: ${h.noshow.reason}`);
-      if (h.noshow.last_run && Date.parse(h.noshow.last_run) >= due) break;
-      assert.ok(Date.now() < deadline, `the worker did not see the new time: ${JSON.stringify(h.noshow)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    let seen;
+    await until(() => `the worker to see the new time: ${JSON.stringify(seen)}`, async () => {
+      seen = (await health(server)).noshow;
+      assert.equal(seen.held, false, `the no-show detector holds: ${seen.reason}`);
+      return seen.last_run && Date.parse(seen.last_run) >= due;
+    }, { timeout: 15_000 });
   }
 }
 
@@ -186,20 +184,11 @@ test('a new clinic from the first start to a no-show rebooked by the patient, th
   const day = nextWorkingDay();
   const sink = await new SmtpSink().start();
   defer(t, () => sink.stop());
-  browser().catch(() => {});
-  const server = new MovableClockServer(berlinTime(day, '08:56:30'), {
+  const server = await startServer(t, new MovableClockServer(berlinTime(day, '08:56:30'), {
     env: { ...sink.env(), CLINICBOX_SMTP_FROM: `${CLINIC} <praxis@example.org>`,
       CLINICBOX_PUBLIC_URL: 'https://praxis.example.org', CLINICBOX_OUTBOX_MAX_BACKOFF_SECONDS: '1' },
     args: ['--set', 'noshow_interval_seconds=1'],
-  });
-  defer(t, async () => {
-    try {
-      await server.stop();
-    } finally {
-      server.cleanup();
-    }
-  });
-  await server.start();
+  }));
   const address = /serving on (http:\/\/\S+)/.exec(server.log());
   assert.ok(address, `the start line names the address:\n${server.logTail()}`);
 
@@ -294,21 +283,22 @@ test('a new clinic from the first start to a no-show rebooked by the patient, th
     await desk.locator(`#book-slots button[data-start^="${day}T${at}:00"]`).click();
     await expectText(desk.locator('#book-confirm'), `Booked: ${name} with ${doctor}`);
   };
-  const another = () => desk.getByRole('button', { name: 'Book for another patient' }).click();
-  await bookNew({ name: 'Jonas Becker', phone: '+4915112340001', email: 'jonas.becker@example.org',
-    doctor: WEISS, at: '09:00', reason: 'Follow-up: blood test results' });
-  await another();
-  await bookNew({ name: 'Sophie Wagner', phone: '+4917612340002', email: 'sophie.wagner@example.org',
-    doctor: OKAFOR, at: '09:00', reason: 'Sore throat' });
-  await another();
-  await bookNew({ name: 'Emma Schulz', phone: '+4916012340003', email: 'emma.schulz@example.org',
-    doctor: WEISS, at: '09:30', reason: 'Check-up' });
-  await another();
-  await bookNew({ name: 'Lukas Hoffmann', phone: '+4915212340004', email: 'lukas.hoffmann@example.org',
-    doctor: OKAFOR, at: '10:20', reason: 'Vaccination' });
-  await another();
-  await bookNew({ name: 'Olivia Bennett', phone: '+447700900123', email: 'olivia.bennett@example.org',
-    doctor: WEISS, at: '10:15', reason: 'Back pain' });
+  const newPatients = [
+    { name: 'Jonas Becker', phone: '+4915112340001', email: 'jonas.becker@example.org',
+      doctor: WEISS, at: '09:00', reason: 'Follow-up: blood test results' },
+    { name: 'Sophie Wagner', phone: '+4917612340002', email: 'sophie.wagner@example.org',
+      doctor: OKAFOR, at: '09:00', reason: 'Sore throat' },
+    { name: 'Emma Schulz', phone: '+4916012340003', email: 'emma.schulz@example.org',
+      doctor: WEISS, at: '09:30', reason: 'Check-up' },
+    { name: 'Lukas Hoffmann', phone: '+4915212340004', email: 'lukas.hoffmann@example.org',
+      doctor: OKAFOR, at: '10:20', reason: 'Vaccination' },
+    { name: 'Olivia Bennett', phone: '+447700900123', email: 'olivia.bennett@example.org',
+      doctor: WEISS, at: '10:15', reason: 'Back pain' },
+  ];
+  for (const [i, patient] of newPatients.entries()) {
+    if (i > 0) await desk.getByRole('button', { name: 'Book for another patient' }).click();
+    await bookNew(patient);
+  }
   await shoot(desk, 'book', { doc: 'book' });
 
   const booked = await appointmentsOn(server, day);

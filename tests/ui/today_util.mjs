@@ -80,17 +80,6 @@ export async function slots(server, doctor, day) {
   return r.json.slots;
 }
 
-/* Calls fn until it gives something truthy (or fails after `ms`). */
-export async function expectPoll(fn, what, ms = 15_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    assert.ok(Date.now() < deadline, `waited ${ms} ms for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 export async function statusOf(server, appt) {
   const r = await getOnce(server, `/api/appointments/${appt.id}`);
   assert.equal(r.status, 200);
