@@ -77,32 +77,41 @@ static int next_tag(const char **p, const char **tag, size_t *n, bool *weak)
     return 1;
 }
 
+/* Parses "*" (into *any) or a list of entity-tags into tags[0..*n): the
+ * strong ones, or every one with its W/ dropped when keep_weak. False when
+ * malformed or longer than ETAG_COND_MAX tags. */
+static bool parse_tag_list(const char *value, bool keep_weak, bool *any, int *n,
+                           char (*tags)[ETAG_BUF])
+{
+    const char *p = skip_ows(value);
+    if (*p == '*') {
+        *any = true;
+        return *skip_ows(p + 1) == '\0';
+    }
+    int count = 0, kept = 0, got;
+    const char *tag;
+    size_t len;
+    bool weak;
+    while ((got = next_tag(&p, &tag, &len, &weak)) == 1) {
+        if (++count > ETAG_COND_MAX)
+            return false;
+        if ((keep_weak || !weak) && len < ETAG_BUF) {
+            memcpy(tags[kept], tag, len);
+            tags[kept][len] = '\0';
+            kept++;
+        }
+    }
+    *n = kept;
+    return got == 0 && count > 0;
+}
+
 bool etag_cond_parse(const char *value, etag_cond *out)
 {
     memset(out, 0, sizeof *out);
     if (!value)
         return true;
     out->present = true;
-    const char *p = skip_ows(value);
-    if (*p == '*') {
-        out->any = true;
-        return *skip_ows(p + 1) == '\0';
-    }
-    int tags = 0, kept = 0, got;
-    const char *tag;
-    size_t n;
-    bool weak;
-    while ((got = next_tag(&p, &tag, &n, &weak)) == 1) {
-        if (++tags > ETAG_COND_MAX)
-            return false;
-        if (!weak && n < ETAG_BUF) {
-            memcpy(out->tags[kept], tag, n);
-            out->tags[kept][n] = '\0';
-            kept++;
-        }
-    }
-    out->n = kept;
-    return got == 0 && tags > 0;
+    return parse_tag_list(value, false, &out->any, &out->n, out->tags);
 }
 
 bool etag_cond_parse_none(const char *value, etag_cond *out)
@@ -112,26 +121,8 @@ bool etag_cond_parse_none(const char *value, etag_cond *out)
     if (!value)
         return true;
     out->none_present = true;
-    const char *p = skip_ows(value);
-    if (*p == '*') {
-        out->none_any = true;
-        return *skip_ows(p + 1) == '\0';
-    }
-    int tags = 0, kept = 0, got;
-    const char *tag;
-    size_t n;
-    bool weak;
-    while ((got = next_tag(&p, &tag, &n, &weak)) == 1) {
-        if (++tags > ETAG_COND_MAX)
-            return false;
-        if (n < ETAG_BUF) { /* weak comparison: W/ is dropped */
-            memcpy(out->none_tags[kept], tag, n);
-            out->none_tags[kept][n] = '\0';
-            kept++;
-        }
-    }
-    out->none_n = kept;
-    return got == 0 && tags > 0;
+    /* weak comparison (RFC 9110, 13.1.2): W/ is dropped */
+    return parse_tag_list(value, true, &out->none_any, &out->none_n, out->none_tags);
 }
 
 bool etag_cond_sent(const etag_cond *c)
