@@ -98,9 +98,10 @@ function when(iso) {
 /* "Tuesday, 1 December 2026, 09:30–09:45" in the clinic's zone. */
 function span(start, end) {
   const a = new Date(start);
-  const f = new Intl.DateTimeFormat(locale, { ...zoneMarked(WRITTEN_OUT, a, zone), timeZone: zone });
   const b = new Date(end);
-  if (!end || Number.isNaN(b.getTime()) || Number.isNaN(a.getTime()) || !f.formatRange) return when(start);
+  if (!end || Number.isNaN(b.getTime()) || Number.isNaN(a.getTime())) return when(start);
+  const f = new Intl.DateTimeFormat(locale, { ...zoneMarked(WRITTEN_OUT, a, zone), timeZone: zone });
+  if (!f.formatRange) return when(start);
   return f.formatRange(a, b);
 }
 

@@ -85,7 +85,7 @@ bool http_audit_describe(const req_t *r, const struct route *route, audit_entry 
         return false;
     /* A read answered 304 sent nothing the caller did not have already (a
      * screen polling with its ETag): the read that fetched it is recorded. */
-    if (r->status == 304 && !strcmp(route->method, "GET"))
+    if (r->status == 304 && !strcmp(route->method, "GET")) /* or a HEAD on it */
         return false;
     e->detail[0] = '\0';
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
@@ -108,7 +108,9 @@ bool http_audit_describe(const req_t *r, const struct route *route, audit_entry 
         snprintf(e->target, sizeof e->target, "%s:%s", token ? "token" : "user", account);
         return true;
     }
-    snprintf(e->action, sizeof e->action, "%s %s", route->method, route->pattern);
+    /* the request's method: a HEAD, served by a GET route, is a HEAD */
+    snprintf(e->action, sizeof e->action, "%s %s", r->method ? r->method : route->method,
+             route->pattern);
 
     /* The record kind: the first segment after /api/, singular. */
     const char *kind = strncmp(route->pattern, "/api/", 5) == 0 ? route->pattern + 5

@@ -110,6 +110,8 @@ class AuditTest(ServerTest):
         s = self.server
         base = self.base_seq()
         self.assertEqual(s.get(f"/api/patients/{self.pid}").status, 200)
+        # a HEAD is served by the GET route, and recorded as what it was
+        self.assertEqual(s.request("HEAD", f"/api/patients/{self.pid}").status, 200)
         missing = "0190d9a1-7c3e-7b2a-9c41-6a8f2e1d5b30"
         self.assertEqual(s.get(f"/api/patients/{missing}").status, 404)
         self.assertEqual(s.get("/api/patients?q=Berta").status, 200)
@@ -140,6 +142,7 @@ class AuditTest(ServerTest):
         # commit in either order (each is written after its answer)
         self.assertCountEqual(got, [
             ("GET /api/patients/{}", f"patient:{self.pid}", "200"),
+            ("HEAD /api/patients/{}", f"patient:{self.pid}", "200"),
             ("GET /api/patients/{}", f"patient:{missing}", "404"),
             ("GET /api/patients", "patients?q=Berta", "200"),
             ("GET /api/appointments", f"appointments?{query}", "200"),

@@ -10,7 +10,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { axeCheck, expectText, loginCookie, newPage, screenshot, startServer } from './harness.mjs';
+import {
+  axeCheck, expectText, holdBackgroundPolls, loginCookie, newPage, screenshot, startServer,
+} from './harness.mjs';
 
 /* Ends every session of `username`, as an admin does on Settings. */
 async function endSessionsOf(server, username) {
@@ -44,6 +46,7 @@ test('the same user logs in again over the screen: the typed change is still the
   assert.equal(await page.evaluate(() => document.activeElement.id), 'login-title', 'the dialog has the focus');
   assert.equal(await page.locator('#patient-phone').inputValue(), '+4930123456', 'what was typed is kept');
   assert.equal(await page.locator('.shell').evaluate((el) => el.inert), true, 'the screen behind is inert');
+  assert.equal(await page.locator('#patient-phone').isVisible(), false, 'and not shown: no patient data at a left desk');
   assert.equal(await dialog(page).getByLabel('User name').inputValue(), 'desk');
   await axeCheck(page, 'session ended: login dialog');
   await screenshot(page, 'relogin');
@@ -61,6 +64,8 @@ test('the same user logs in again over the screen: the typed change is still the
   assert.equal(await page.locator('.shell').evaluate((el) => el.inert), false);
   assert.ok(page.url().endsWith(`#/patients?id=${patient.id}`), page.url());
   assert.equal(await page.locator('#patient-phone').inputValue(), '+4930123456', 'still typed');
+  assert.equal(await page.getByRole('button', { name: 'Save', exact: true }).evaluate((el) => el === document.activeElement),
+    true, 'the focus is back on Save, where it was');
 
   // the change goes through now, with the new session's CSRF token
   await page.getByRole('button', { name: 'Save', exact: true }).click();
@@ -83,6 +88,30 @@ test('a session that ends while the screen only polls brings the dialog too; ano
   await dialog(page).getByRole('button', { name: 'Log in' }).click();
   await dialog(page).waitFor({ state: 'detached' });
   await expectText(page.locator('.topbar .who'), 'boss');
+  await page.waitForFunction(() => document.activeElement.matches('#main, #main h1'));
   // the admin's menu has Settings, which the front desk's has not
   await page.getByRole('navigation').getByRole('link', { name: 'Settings' }).waitFor();
+});
+
+test('a poll sent before the login again and answered after it does not end the new session', async (t) => {
+  const { server, desk, page } = await deskOnPatient(t);
+  await page.goto(server.url('/#/today'));
+  await page.getByRole('heading', { level: 1 }).waitFor();
+  await endSessionsOf(server, desk.username);
+  await expectText(dialog(page), 'Your session has ended');
+  // a poll of the day goes out with the ended session's cookie (401) and
+  // its answer arrives only after the user has logged in again
+  const release = await holdBackgroundPolls(page, '/api/appointments');
+  await dialog(page).getByLabel('Password').fill(desk.password);
+  await dialog(page).getByRole('button', { name: 'Log in' }).click();
+  await dialog(page).waitFor({ state: 'detached' });
+  await release();
+  assert.equal(await dialog(page).count(), 0, 'the late 401 is about the old session');
+  // the new session works for changes: a patient without a name is refused
+  // for what it is (400), not for the session (401) or its CSRF token (403)
+  const status = await page.evaluate(async () => {
+    const { api } = await import('/js/api.js'); // the page's own module instance
+    return (await api('POST', '/api/patients', { body: {} })).status;
+  });
+  assert.ok(status === 400 || status === 422, `POST /api/patients {} -> ${status}`);
 });

@@ -24,7 +24,14 @@ let csrfUser = "";
 
 /* The session's CSRF token (GET /api/session, POST /api/session), and
  * whose session it is. */
+/* Counts the sessions this page has had (each login and each end): a 401
+ * to a request sent in an earlier one says nothing about the current one
+ * (a screen's poll sent with the dead cookie, answered after the login
+ * again), so it does not end it. */
+let sessionEpoch = 0;
+
 export function setCsrf(token, username) {
+  sessionEpoch += 1;
   csrfToken = token || "";
   csrfUser = token ? username || "" : "";
 }
@@ -90,6 +97,7 @@ async function send(method, path, opts) {
   if (opts.etag) headers["If-None-Match"] = opts.etag;
   if (opts.background) headers["Clinicbox-Background"] = "1";
 
+  const epoch = sessionEpoch;
   let res;
   try {
     res = await window.fetch(path, init);
@@ -119,7 +127,7 @@ async function send(method, path, opts) {
     out.problem = type.includes("problem+json") && out.json
       ? out.json
       : { status: res.status, title: res.statusText || "Error", detail: "" };
-    if (res.status === 401 && !OWN_401.has(path.split("?")[0]))
+    if (res.status === 401 && !OWN_401.has(path.split("?")[0]) && epoch === sessionEpoch)
       emit("clinicbox:session-ended", { path });
   }
   return out;

@@ -21,7 +21,7 @@
  * clinic (name, timezone, language, ...), reloadClinic(), navigate(screen,
  * params) and params (the hash's query).
  */
-import { html, render, useEffect, useState } from "../vendor/htm-preact-standalone.js";
+import { html, render, useEffect, useRef, useState } from "../vendor/htm-preact-standalone.js";
 import { api, setCsrf } from "./api.js";
 import { chooseLanguage, initialLanguage, setLanguage, t } from "./i18n.js";
 import { SCREENS } from "./screens/index.js";
@@ -96,6 +96,12 @@ function App() {
   const route = useHash();
   const [state, setState] = useState({ phase: "loading" });
   const [clinic, setClinic] = useState(null);
+  /* where the focus was when the session ended: it goes back there after
+   * the login again (WCAG 2.4.3). The last element focused in the screen,
+   * not document.activeElement: a button that was pressed is disabled
+   * while its request runs, and that drops the focus to <body>. */
+  const lastFocus = useRef(null);
+  const returnFocus = useRef(null);
 
   const reloadClinic = async () => {
     const r = await api("GET", "/api/clinic");
@@ -135,12 +141,34 @@ function App() {
   useEffect(() => {
     check();
     const ended = () => {
+      /* before the screen turns inert and drops the focus; the first end
+       * only (the dialog's own focus is no place to return to) */
+      if (!returnFocus.current) returnFocus.current = lastFocus.current || document.body;
       setCsrf("");
       setState((s) => (s.phase === "in" ? { ...s, ended: true } : s));
     };
+    const focused = (ev) => {
+      if (ev.target instanceof Element && ev.target.closest(".shell")) lastFocus.current = ev.target;
+    };
     window.addEventListener("clinicbox:session-ended", ended);
-    return () => window.removeEventListener("clinicbox:session-ended", ended);
+    document.addEventListener("focusin", focused);
+    return () => {
+      window.removeEventListener("clinicbox:session-ended", ended);
+      document.removeEventListener("focusin", focused);
+    };
   }, []);
+
+  useEffect(() => {
+    if (state.phase !== "in" || state.ended || !returnFocus.current) return;
+    const el = returnFocus.current;
+    returnFocus.current = null;
+    if (el.isConnected && el !== document.body) el.focus();
+    else if (document.activeElement === document.body) {
+      /* gone (another user's fresh screen focuses its own title) */
+      const main = document.getElementById("main");
+      if (main) main.focus();
+    }
+  }, [state]);
 
   const logout = async () => {
     await api("DELETE", "/api/session").catch(() => null);

@@ -267,7 +267,7 @@ export default function Offers({ app }) {
     setData({ day, appts, offerList, movedTo, offersMissing: Boolean(offers.problem) });
   };
 
-  usePoll(load, POLL_MS, [day]);
+  usePoll(load, POLL_MS, [app.params.day || ""]); /* the day asked for: see today.js */
   const refresh = () => {
     changes.current += 1;
     return load({}).catch(() => setTick((n) => n + 1));

@@ -265,7 +265,10 @@ export default function Today({ app }) {
       loadDoctors(opts); /* a doctor added meanwhile */
     loadNames(appts, opts);
   };
-  usePoll(loadDay, POLL_MS, [day]);
+  /* Keyed by the day asked for in the address, not the one the clock
+   * gives: at midnight the next background poll shows the new day, with no
+   * request that counts as the user's activity (usePoll). */
+  usePoll(loadDay, POLL_MS, [app.params.day || ""]);
 
   const onChanged = (appt, what) => {
     changes.current += 1;
