@@ -19,7 +19,7 @@ import {
 } from './harness.mjs';
 import { SmtpSink } from './smtp_sink.mjs';
 import {
-  TODAY, addDays, card, nextLastSunday, openToday, plain, serverNow, shown, slots, statusOf,
+  TODAY, addDays, berlinTime, card, nextLastSunday, openToday, plain, serverNow, shown, slots, statusOf,
 } from './today_util.mjs';
 
 test('a no-show marked by the worker shows by itself, without a reload', async (t) => {
@@ -143,4 +143,31 @@ test('a reminder that was sent shows as "reminded" with its time', async (t) => 
   assert.equal(await card(page, notYet).locator('[data-role=reminded]').count(), 0);
   await axeCheck(page, 'today: reminded');
   await screenshot(page, 'reminded');
+});
+
+test('at midnight Today turns to the new day by a background poll: the clock is no user activity', async (t) => {
+  // Box and page both start 8 s before midnight in Berlin and run on.
+  const start = berlinTime(TODAY, '23:59:52');
+  const tomorrow = addDays(TODAY, 1);
+  const server = await startServer(t, { faketime: new Date(start).toISOString().slice(0, 19).replace('T', ' ') });
+  await server.seed();
+  const desk = await server.addUser('desk', 'front_desk');
+  const page = await newPage(t, server, { clock: 'server' });
+  const asked = [];
+  page.on('request', (req) => {
+    const u = new URL(req.url());
+    if (u.pathname === '/api/appointments')
+      asked.push({ from: u.searchParams.get('from'), background: req.headers()['clinicbox-background'] === '1' });
+  });
+  await openToday(page, server, desk);
+  assert.ok(asked.some((a) => a.from === TODAY && !a.background), 'opening the screen is a request of the user');
+  // the screen's clock moves it to the new day (within its 30 s tick)
+  await until('a request for the new day', () => asked.some((a) => a.from === tomorrow), { timeout: 60_000 });
+  const weekday = new Intl.DateTimeFormat('en-GB', { weekday: 'long', timeZone: 'UTC' })
+    .format(new Date(`${tomorrow}T12:00:00Z`));
+  await expectText(page.locator('.today-day'), weekday);
+  // every request for it went as a background poll: an idle desk still
+  // logs out 15 minutes after its last action, midnight or not
+  assert.deepEqual(asked.filter((a) => a.from === tomorrow).map((a) => a.background),
+    asked.filter((a) => a.from === tomorrow).map(() => true));
 });

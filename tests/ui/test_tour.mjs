@@ -40,9 +40,10 @@ import { test } from 'node:test';
 
 import {
   FAKETIME_LIB, REPO, Server, assertClean, axeCheck, defer, expectText, loginPage, newPage, screenshot,
-  sqlQuote, startServer, until, zoneDay,
+  sqlQuote, startServer, until,
 } from './harness.mjs';
 import { SmtpSink } from './smtp_sink.mjs';
+import { berlinDay, berlinTime } from './today_util.mjs';
 
 const ZONE = 'Europe/Berlin';
 const CLINIC = 'Praxis am Stadtpark';
@@ -55,22 +56,6 @@ const UPDATE_DOCS = process.env.CLINICBOX_UPDATE_DOC_SCREENSHOTS === '1';
 const STEP_MS = 290_000; // a clock step the guard accepts (under its 5 minutes)
 
 /* -- the calendar and the clock */
-
-/* "YYYY-MM-DD" of an instant in Berlin. */
-function berlinDay(ms) {
-  return zoneDay(ZONE, ms);
-}
-
-/* Unix ms of a wall-clock time in Berlin on a day (not near a DST change:
- * a weekday morning). */
-function berlinTime(day, hhmmss) {
-  const noon = Date.parse(`${day}T12:00:00Z`);
-  const name = new Intl.DateTimeFormat('en-US', { timeZone: ZONE, timeZoneName: 'longOffset' })
-    .formatToParts(noon).find((p) => p.type === 'timeZoneName').value; // "GMT+01:00"
-  const [, sign, h, m] = /GMT([+-])(\d\d):(\d\d)/.exec(name);
-  const offset = (sign === '-' ? -1 : 1) * (Number(h) * 60 + Number(m)) * 60_000;
-  return Date.parse(`${day}T${hhmmss}Z`) - offset;
-}
 
 /* The next Monday to Friday after today in Berlin. */
 function nextWorkingDay() {

@@ -17,6 +17,18 @@ export function berlinDay(ms = Date.now()) {
   return zoneDay(ZONE, ms);
 }
 
+/* Unix ms of a wall-clock time in Berlin on a day, at the offset of the
+ * day's noon (not for the hours of a DST change: a morning, or a midnight,
+ * which takes the offset of the day before's noon). */
+export function berlinTime(day, hhmmss) {
+  const noon = Date.parse(`${day}T12:00:00Z`);
+  const name = new Intl.DateTimeFormat('en-US', { timeZone: ZONE, timeZoneName: 'longOffset' })
+    .formatToParts(noon).find((p) => p.type === 'timeZoneName').value; // "GMT+01:00"
+  const [, sign, h, m] = /GMT([+-])(\d\d):(\d\d)/.exec(name);
+  const offset = (sign === '-' ? -1 : 1) * (Number(h) * 60 + Number(m)) * 60_000;
+  return Date.parse(`${day}T${hhmmss}Z`) - offset;
+}
+
 export function addDays(day, n) {
   const d = new Date(day + 'T12:00:00Z');
   d.setUTCDate(d.getUTCDate() + n);
