@@ -400,7 +400,7 @@ test('the Book screen loads under 200 KB, and refuses a click on a time before a
 });
 
 test('at 200% zoom (512 px wide) nothing scrolls sideways; in German the screen speaks German', async (t) => {
-  const { server, page, patient } = await deskPage(t, { viewport: { width: 512, height: 384 }, locale: 'de-DE' });
+  const { server, page, patient, doctor } = await deskPage(t, { viewport: { width: 512, height: 384 }, locale: 'de-DE' });
   await page.goto(server.url('/#/book?patient=' + patient.id));
   await page.getByRole('heading', { level: 1, name: 'Termin buchen' }).waitFor();
   await expectText(page.locator('#book-chosen'), 'Anna Müller');
@@ -416,4 +416,19 @@ test('at 200% zoom (512 px wide) nothing scrolls sideways; in German the screen 
   await expectText(page.locator('#book-confirm'), `Gebucht: Anna Müller bei Dr. Berta Brandt am ${weekday}`);
   await expectText(page.locator('#book-confirm'), 'um 08:00 Uhr');
   await assertNoHorizontalScroll(page);
+
+  // the box's own words (English) in the German screen are marked as
+  // English (WCAG 3.1.2), after the screen's German sentence
+  await page.getByRole('button', { name: 'Für einen anderen Patienten buchen' }).click();
+  await page.locator('#book-search').fill('Müller');
+  await page.locator('.book-results button', { hasText: 'Anna Müller' }).click();
+  await expectText(page.locator('#book-chosen'), 'Anna Müller');
+  await page.getByLabel('Tag', { exact: true }).fill(day);
+  await slot(page, day, '09:00').waitFor();
+  await takeMeanwhile(server, doctor, day, '09:00');
+  await slot(page, day, '09:00').click();
+  const taken = page.locator('#book-taken');
+  await expectText(taken, 'inzwischen');
+  assert.match(await taken.locator('[lang="en"]').textContent(), /already booked/);
+  await axeCheck(page, 'book: German, a 409 in the box\'s words', MAIN);
 });

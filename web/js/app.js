@@ -106,7 +106,7 @@ function App() {
   const reloadClinic = async () => {
     const r = await api("GET", "/api/clinic");
     if (r.ok) {
-      setLanguage(chooseLanguage(r.json.language, navigator.languages));
+      await setLanguage(chooseLanguage(r.json.language, navigator.languages)).catch(() => null);
       setClinic(r.json);
     }
     return r;
@@ -208,5 +208,6 @@ function App() {
       onDone=${resume} />`}`;
 }
 
-initialLanguage();
-render(html`<${App} />`, document.getElementById("app"));
+/* the first screen is drawn in a language whose catalogue is there; a
+ * catalogue that fails to load leaves keys visible, never a blank page */
+initialLanguage().catch(() => null).then(() => render(html`<${App} />`, document.getElementById("app")));

@@ -9,27 +9,36 @@
  * names one, else ("auto") the first of the browser's languages that has a
  * catalogue, else English. Before login the clinic cannot be read: the
  * choice made at the last visit (localStorage) or the browser's language.
+ *
+ * Only the chosen language's catalogue is loaded (each is about 25 KB, a
+ * good part of a screen's 200 KB): setLanguage() imports it and resolves
+ * once t() can use it. The catalogues are complete (test_catalog.mjs), so
+ * no second one is needed as a fallback.
  */
-import en from "./i18n/en.js";
-import de from "./i18n/de.js";
-
-export const CATALOGUES = { en, de };
+const LOADERS = {
+  en: () => import("./i18n/en.js"),
+  de: () => import("./i18n/de.js"),
+};
+const loaded = {};
 const STORE_KEY = "clinicbox-language";
 
 let current = "en";
 
 /* The language for a clinic setting ("auto", "en", "de" or undefined). */
 export function chooseLanguage(setting, browserLanguages) {
-  if (setting && setting !== "auto" && CATALOGUES[setting]) return setting;
+  if (setting && setting !== "auto" && LOADERS[setting]) return setting;
   for (const l of browserLanguages || []) {
     const base = String(l).toLowerCase().split("-")[0];
-    if (CATALOGUES[base]) return base;
+    if (LOADERS[base]) return base;
   }
   return "en";
 }
 
-export function setLanguage(code) {
-  current = CATALOGUES[code] ? code : "en";
+/* Switches to a language once its catalogue is loaded (a promise). */
+export async function setLanguage(code) {
+  const next = LOADERS[code] ? code : "en";
+  if (!loaded[next]) loaded[next] = (await LOADERS[next]()).default;
+  current = next;
   document.documentElement.lang = current;
   try {
     window.localStorage.setItem(STORE_KEY, current);
@@ -38,7 +47,7 @@ export function setLanguage(code) {
   }
 }
 
-/* At start, before the clinic's setting is known. */
+/* At start, before the clinic's setting is known (a promise). */
 export function initialLanguage() {
   let saved = "";
   try {
@@ -46,7 +55,7 @@ export function initialLanguage() {
   } catch (e) {
     saved = "";
   }
-  setLanguage(CATALOGUES[saved] ? saved : chooseLanguage("auto", navigator.languages));
+  return setLanguage(LOADERS[saved] ? saved : chooseLanguage("auto", navigator.languages));
 }
 
 export function language() {
@@ -64,7 +73,7 @@ export function locale() {
 }
 
 export function t(key, vars) {
-  const s = CATALOGUES[current][key] ?? CATALOGUES.en[key] ?? key;
+  const s = (loaded[current] || {})[key] ?? key;
   if (!vars) return s;
   return s.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
 }
@@ -73,6 +82,6 @@ export function t(key, vars) {
  * categories of the language; German and English need only these two). */
 export function tn(key, n, vars) {
   const cat = new Intl.PluralRules(current).select(n);
-  const k = CATALOGUES[current][`${key}.${cat}`] !== undefined ? `${key}.${cat}` : `${key}.other`;
+  const k = (loaded[current] || {})[`${key}.${cat}`] !== undefined ? `${key}.${cat}` : `${key}.other`;
   return t(k, { n, ...(vars || {}) });
 }

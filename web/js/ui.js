@@ -8,18 +8,31 @@
  */
 import { html, useEffect, useRef, useState } from "../vendor/htm-preact-standalone.js";
 import { api, fieldError } from "./api.js";
-import { t } from "./i18n.js";
+import { language, t } from "./i18n.js";
 
 export { html };
 
+/* The box writes its problems (detail, field messages) in English. In
+ * another UI language they are marked lang="en" (WCAG 3.1.2, language of
+ * parts), so that a screen reader reads them as English. A problem is the
+ * box's when it has its RFC 9457 `type`; one the UI made (the box
+ * unreachable, two passwords differ) is in the UI's language. */
+export function boxLang(problem) {
+  return problem && problem.type && language() !== "en" ? "en" : undefined;
+}
+
 /* The words to show for an API problem: its detail (the box says what is
- * wrong in plain words), else a sentence for its status. */
+ * wrong in plain words), else a sentence for its status. In another UI
+ * language than English, the sentence for its status comes first and the
+ * box's English detail follows, marked as English. */
 export function problemText(problem) {
   if (!problem) return "";
-  if (problem.detail) return problem.detail;
   const key = `problem.${problem.status}`;
   const s = t(key);
-  return s === key ? t("problem.other", { status: problem.status }) : s;
+  const said = s === key ? t("problem.other", { status: problem.status }) : s;
+  if (!problem.detail) return said;
+  if (!boxLang(problem)) return problem.detail;
+  return html`${said} <span lang="en">${problem.detail}</span>`;
 }
 
 /* A labelled form control. `field` names the API field whose error (from
@@ -31,7 +44,7 @@ export function Field({ id, label, problem, field, hint, children }) {
     <label for=${id}>${label}</label>
     ${children}
     ${hint && html`<p class="hint" id=${id + "-hint"}>${hint}</p>`}
-    ${err && html`<p class="field-error" id=${id + "-error"}>${err}</p>`}
+    ${err && html`<p class="field-error" id=${id + "-error"} lang=${boxLang(problem)}>${err}</p>`}
   </div>`;
 }
 

@@ -22,7 +22,7 @@ import { html, useEffect, useRef, useState } from "../../vendor/htm-preact-stand
 import { api, query } from "../api.js";
 import { t, tn } from "../i18n.js";
 import { addDays, dayIn, formatDay, formatTime } from "../time.js";
-import { Field, ProblemBox, ScreenTitle, fieldProps, useAction } from "../ui.js";
+import { Field, ProblemBox, ScreenTitle, boxLang, fieldProps, useAction } from "../ui.js";
 
 const SEARCH_DELAY_MS = 250;
 const SEARCH_LIMIT = 10;
@@ -252,7 +252,8 @@ function Booked({ outcome, zone, app, onAnother }) {
 function Taken({ problem, zone, busy, onBook }) {
   const alts = problem.alternatives || [];
   return html`<div class="problem book-taken" role="alert" id="book-taken">
-    <p>${t("book.taken")} ${problem.detail ? html`<span class="muted">(${problem.detail})</span>` : null}</p>
+    <p>${t("book.taken")} ${problem.detail
+      ? html`<span class="muted" lang=${boxLang(problem)}>(${problem.detail})</span>` : null}</p>
     ${alts.length
       ? html`<p>${t("book.alternatives")}</p>
         <ul class="book-slots">${alts.map((s) => html`<li key=${s.start}>

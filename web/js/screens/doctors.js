@@ -28,7 +28,7 @@ import { html, useEffect, useRef, useState } from "../../vendor/htm-preact-stand
 import { api, query } from "../api.js";
 import { locale, t } from "../i18n.js";
 import { dayIn, formatDay } from "../time.js";
-import { Field, Notice, ProblemBox, ScreenTitle, fieldProps, problemText, useAction } from "../ui.js";
+import { Field, Notice, ProblemBox, ScreenTitle, boxLang, fieldProps, problemText, useAction } from "../ui.js";
 
 const WEEKDAYS = [1, 2, 3, 4, 5, 6, 7];
 
@@ -95,7 +95,7 @@ function errorsByRow(problem, keys) {
       all = false;
       continue;
     }
-    const slot = out[rowKey] || (out[rowKey] = { messages: [], fields: new Set() });
+    const slot = out[rowKey] || (out[rowKey] = { messages: [], fields: new Set(), lang: boxLang(problem) });
     slot.messages.push(e.message || problem.detail);
     /* an error about the whole entry (start not before end, an overlap)
      * marks its times */
@@ -135,7 +135,7 @@ function RemoveButton({ ctx, onClick }) {
 
 function RowError({ id, err }) {
   if (!err) return null;
-  return html`<p class="field-error" id=${id + "-error"}>${err.messages.join(" ")}</p>`;
+  return html`<p class="field-error" id=${id + "-error"} lang=${err.lang}>${err.messages.join(" ")}</p>`;
 }
 
 /* --- the week grid ---------------------------------------------------------- */

@@ -27,7 +27,7 @@
  */
 import { html, useRef, useState } from "../../vendor/htm-preact-standalone.js";
 import { api, query } from "../api.js";
-import { t, tn } from "../i18n.js";
+import { language, t, tn } from "../i18n.js";
 import { addDays, dayIn, formatDay, formatTime } from "../time.js";
 import { Notice, ProblemBox, ScreenTitle, useAction, usePoll } from "../ui.js";
 
@@ -89,7 +89,8 @@ function Messages({ offer, busy, onRetry }) {
       <td><span class=${"badge " + n.status} data-status=${n.status}>
         ${t("offers.msg_" + n.status)}</span>
         ${n.attempts > 0 && html` <span class="offers-tries">${tn("offers.tries", n.attempts)}</span>`}</td>
-      <td class="offers-error">${n.last_error || n.reason || ""}</td>
+      <td class="offers-error" lang=${(n.last_error || n.reason) && language() !== "en" ? "en" : undefined}>
+        ${n.last_error || n.reason || ""}</td>
       <td>${RETRYABLE.has(n.status) && html`<button type="button" class="secondary"
         disabled=${busy} onClick=${() => onRetry(n)}>
         ${t("offers.resend", { channel: t("offers.channel_" + n.channel) })}</button>`}</td>

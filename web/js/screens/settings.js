@@ -24,7 +24,7 @@
  */
 import { html, useEffect, useRef, useState } from "../../vendor/htm-preact-standalone.js";
 import { api, query } from "../api.js";
-import { locale, t } from "../i18n.js";
+import { language, locale, t } from "../i18n.js";
 import { formatTime } from "../time.js";
 import { Field, Notice, ProblemBox, ScreenTitle, fieldProps, problemText, useAction, useResource } from "../ui.js";
 
@@ -651,7 +651,7 @@ function AuditSection({ app }) {
         <td class="code">${e.action}</td>
         <td class="code target">${e.target}</td>
         <td>${e.outcome}</td>
-        <td>${e.detail}</td>
+        <td lang=${language() !== "en" && e.detail ? "en" : undefined}>${e.detail}</td>
       </tr>`)}</tbody>
     </table></div>`}`;
 }
