@@ -7,9 +7,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 
-import { clocksChange, dayOf, zoneMarked } from '../../web/js/zone.js';
 import { lastSunday } from './today_util.mjs';
+
+// Loaded as an ES module from its text: web/ has no package.json saying
+// "type": "module", and Debian 12's Node.js 18 would take a .js file there
+// for CommonJS (zone.js imports nothing, so this is the same module).
+const source = readFileSync(new URL('../../web/js/zone.js', import.meta.url), 'utf8');
+const { clocksChange, dayOf, zoneMarked } =
+  await import('data:text/javascript;base64,' + Buffer.from(source).toString('base64'));
 
 const TIME = { hour: '2-digit', minute: '2-digit' };
 
