@@ -5,11 +5,12 @@
  *
  * A session that ends while a screen is open (15 minutes idle, closed by an
  * admin, the password changed: any 401, see api.js) does not take the
- * screen away: it stays, inert, under a login dialog that says why, with
- * whatever was typed in it. The same user logging in again goes on where
- * they were (a change that was refused is made by pressing its button
- * again, now with the new CSRF token); another user gets the screens of
- * their own role, fresh.
+ * screen away: it is kept, with whatever was typed in it, but hidden and
+ * inert under a login dialog that says why (a desk left alone shows no
+ * patient data). The same user logging in again goes on where they were,
+ * the focus back where it was (a change that was refused is made by
+ * pressing its button again, now with the new CSRF token); another user
+ * gets the screens of their own role, fresh.
  *
  * Screens are ES modules in js/screens/, listed in js/screens/index.js with
  * the roles that may open them; a screen's module is loaded only when it is
