@@ -237,8 +237,23 @@ class SessionTest(ServerTest):
         unknown = self.login_raw(user="nobody", password="whatever-it-is")
         self.assertEqual(unknown.status, 401)
         self.assertEqual(unknown.json["detail"], wrong[0].json["detail"])   # no user oracle
-        # the 6th failure starts the wait; now even the right password waits
+        # the 6th failure starts the wait (1 s, then 2 s, 4 s, ...); a try
+        # during a wait is refused (429) and not counted
         self.assertEqual(self.login_raw(password="not-the-password").status, 401)
+        refused = self.login_raw(password="not-the-password")
+        self.assertIn(refused.status, (401, 429), refused)
+        # two more failures, each once its wait is over: the wait is 4 s or more now,
+        # long enough that the next request surely comes within it (a 1 s
+        # wait counted in whole seconds can end a moment after it began)
+        counted = 0
+        while counted < 2:
+            r = self.login_raw(password="not-the-password")
+            if r.status == 429:
+                time.sleep(int(r.headers["Retry-After"]) + 0.05)
+                continue
+            self.assertEqual(r.status, 401, r)
+            counted += 1
+        # now even the right password waits
         r = self.login_raw()
         self.assertEqual(r.status, 429, r)
         wait = int(r.headers["Retry-After"])
