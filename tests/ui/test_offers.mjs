@@ -199,6 +199,8 @@ test('the day\'s no-shows with their offers, times in the clinic\'s zone and mes
   await expectText(dx.locator('.offers-appt'), 'Nicht erschienen');
   await expectText(dx.locator('[data-option="1"]'), 'Termin 1: Dienstag, 1. Dezember 2026');
   await expectText(dx.locator('tr', { hasText: 'SMS' }), 'nicht zugestellt (aufgegeben)');
+  // the gateway's English error is marked as English in the German screen (WCAG 3.1.2)
+  assert.match(await dx.locator('tr', { hasText: 'SMS' }).locator('td[lang="en"]').textContent(), /21211/);
   assert.equal(await dx.getByRole('button', { name: 'SMS erneut senden' }).count(), 1);
   await assertNoHorizontalScroll(de);
   await axeCheck(de, 'offers (de, 200%)');

@@ -18,7 +18,13 @@ export { html };
  * box's when it has its RFC 9457 `type`; one the UI made (the box
  * unreachable, two passwords differ) is in the UI's language. */
 export function boxLang(problem) {
-  return problem && problem.type && language() !== "en" ? "en" : undefined;
+  return boxWordsLang(problem && problem.type);
+}
+
+/* The lang attribute for the box's own English words (a message's last
+ * error, an audit detail) when there are any: "en" in another UI language. */
+export function boxWordsLang(words) {
+  return words && language() !== "en" ? "en" : undefined;
 }
 
 /* The words to show for an API problem: its detail (the box says what is

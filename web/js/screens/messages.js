@@ -16,9 +16,9 @@
  */
 import { html, useRef, useState } from "../../vendor/htm-preact-standalone.js";
 import { api, query } from "../api.js";
-import { language, t } from "../i18n.js";
+import { t } from "../i18n.js";
 import { formatTime } from "../time.js";
-import { Field, Notice, ProblemBox, ScreenTitle, problemText, usePoll, useAction } from "../ui.js";
+import { Field, Notice, ProblemBox, ScreenTitle, boxWordsLang, problemText, usePoll, useAction } from "../ui.js";
 
 const POLL_MS = 10000;
 const STATUSES = ["queued", "sending", "sent", "failed", "dead", "skipped", "expired"];
@@ -92,7 +92,7 @@ function Row({ n, zone, problem, onRetry, busy }) {
     <td>${purposeText(n.purpose)}</td>
     <td><span class=${"badge " + n.status}>${t("messages.status." + n.status)}</span></td>
     <td class="num">${n.attempts}</td>
-    <td class="msg-error" lang=${n.last_error && language() !== "en" ? "en" : undefined}>${n.last_error || ""}</td>
+    <td class="msg-error" lang=${boxWordsLang(n.last_error)}>${n.last_error || ""}</td>
     <td>${when(n.created_at, zone)}</td>
     <td>
       ${n.sent_at

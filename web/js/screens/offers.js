@@ -27,9 +27,9 @@
  */
 import { html, useRef, useState } from "../../vendor/htm-preact-standalone.js";
 import { api, query } from "../api.js";
-import { language, t, tn } from "../i18n.js";
+import { t, tn } from "../i18n.js";
 import { addDays, dayIn, formatDay, formatTime } from "../time.js";
-import { Notice, ProblemBox, ScreenTitle, useAction, usePoll } from "../ui.js";
+import { Notice, ProblemBox, ScreenTitle, boxWordsLang, useAction, usePoll } from "../ui.js";
 
 const POLL_MS = 5000;
 /* Statuses the API still lets staff move or offer anew. */
@@ -89,7 +89,7 @@ function Messages({ offer, busy, onRetry }) {
       <td><span class=${"badge " + n.status} data-status=${n.status}>
         ${t("offers.msg_" + n.status)}</span>
         ${n.attempts > 0 && html` <span class="offers-tries">${tn("offers.tries", n.attempts)}</span>`}</td>
-      <td class="offers-error" lang=${(n.last_error || n.reason) && language() !== "en" ? "en" : undefined}>
+      <td class="offers-error" lang=${boxWordsLang(n.last_error || n.reason)}>
         ${n.last_error || n.reason || ""}</td>
       <td>${RETRYABLE.has(n.status) && html`<button type="button" class="secondary"
         disabled=${busy} onClick=${() => onRetry(n)}>

@@ -24,9 +24,11 @@
  */
 import { html, useEffect, useRef, useState } from "../../vendor/htm-preact-standalone.js";
 import { api, query } from "../api.js";
-import { language, locale, t } from "../i18n.js";
+import { locale, t } from "../i18n.js";
 import { formatTime } from "../time.js";
-import { Field, Notice, ProblemBox, ScreenTitle, fieldProps, problemText, useAction, useResource } from "../ui.js";
+import {
+  Field, Notice, ProblemBox, ScreenTitle, boxWordsLang, fieldProps, problemText, useAction, useResource,
+} from "../ui.js";
 
 const SECTIONS = ["clinic", "users", "sessions", "tokens", "tls", "audit"];
 const ROLES = ["admin", "front_desk", "doctor"];
@@ -651,7 +653,7 @@ function AuditSection({ app }) {
         <td class="code">${e.action}</td>
         <td class="code target">${e.target}</td>
         <td>${e.outcome}</td>
-        <td lang=${language() !== "en" && e.detail ? "en" : undefined}>${e.detail}</td>
+        <td lang=${boxWordsLang(e.detail)}>${e.detail}</td>
       </tr>`)}</tbody>
     </table></div>`}`;
 }

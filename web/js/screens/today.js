@@ -22,7 +22,7 @@
  * Print (window.print()): app.css's print section lays the day out as one
  * compact list without the buttons, one A4 page for a normal day.
  */
-import { html, useEffect, useMemo, useRef, useState } from "../../vendor/htm-preact-standalone.js";
+import { html, useEffect, useRef, useState } from "../../vendor/htm-preact-standalone.js";
 import { api, query } from "../api.js";
 import { t, tn } from "../i18n.js";
 import { addDays, dayIn, formatDay, formatTime } from "../time.js";
@@ -196,7 +196,7 @@ export default function Today({ app }) {
   const today = dayIn(zone, now);
   const day = DAY_RE.test(app.params.day || "") ? app.params.day : today;
   const isToday = day === today;
-  const dst = useMemo(() => clocksChange(day, zone), [day, zone]);
+  const dst = clocksChange(day, zone); /* cached per zone and day (zone.js) */
 
   const [doctors, setDoctors] = useState(null);
   const [list, setList] = useState(null); /* { day, appts } */
