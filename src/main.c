@@ -24,8 +24,10 @@
 #include "http/tls.h"
 #include "outbox/outbox.h"
 #include "service/app.h"
+#include "service/backup_cli.h"
 #include "service/noshow.h"
 #include "store/audit.h"
+#include "store/datalock.h"
 #include "store/store.h"
 #include "store/migrate.h"
 #include "sync/central.h"
@@ -64,11 +66,17 @@ static void usage(FILE *f)
             "             standard input when that is not a terminal.\n"
             "  token create|list|revoke  API tokens for scripts (--name NAME, --role\n"
             "             ROLE); create prints the token once, as its last word.\n"
+            "  backup --to FILE|FOLDER  A consistent copy of the database, also while the\n"
+            "             server runs, checked with integrity_check; a FOLDER gets a dated\n"
+            "             file (docs/backup.md).\n"
+            "  restore --from FILE  Put a backup back (refused while a server uses the\n"
+            "             data directory, or when FILE is damaged); the database it\n"
+            "             replaces is kept beside it.\n"
             "  routes     Print the API's routes and the roles that may call them (JSON).\n"
             "  version    Print the version.\n"
             "  help       Show this help (also --help, -h).\n"
             "\n"
-            "Options (serve, migrate, config, sync, user, token, audit):\n"
+            "Options (serve, migrate, config, sync, user, token, audit, backup, restore):\n"
             "  --config FILE      Read settings from FILE (\"key = value\" lines).\n"
             "  --data DIR         Data directory (default ./clinicbox-data).\n"
             "  --listen ADDR:PORT Address to serve on (default 127.0.0.1:8080), HTTPS\n"
@@ -160,6 +168,14 @@ static int cmd_serve(const struct config *cfg, bool serve)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     /* libmongoc's global state and log handler before any thread starts. */
+    /* One data directory, one server: before the database is opened (a
+     * second process would otherwise migrate it under the first). */
+    datalock_t *lock = datalock_take(cfg->data, serve ? "serve" : "migrate",
+                                     serve ? cfg->listen : NULL, err, sizeof err);
+    if (!lock) {
+        log_error("main", "%s", err);
+        return 1;
+    }
     if (serve) {
         central_global_init();
         mongoc_ready = true;
@@ -169,11 +185,13 @@ static int cmd_serve(const struct config *cfg, bool serve)
         log_error("main", "%s", err);
         if (mongoc_ready)
             central_global_cleanup();
+        datalock_release(lock);
         return 1;
     }
     if (!serve) {
         log_info("main", "database %s is at schema version %d", db_path(app.db), migrate_latest());
         app_close(&app);
+        datalock_release(lock);
         return 0;
     }
     if (!pw_init(PW_DEFAULT_CONCURRENT, PW_DEFAULT_WAIT_MS)) {
@@ -229,6 +247,7 @@ out:
     session_module_free();
     hostcheck_free();
     tz_cache_clear();
+    datalock_release(lock);
     return rc;
 }
 
@@ -418,6 +437,17 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "audit") == 0)
         return cmd_audit(argc, argv);
+    if (strcmp(cmd, "backup") == 0 || strcmp(cmd, "restore") == 0) {
+        struct backup_cli_opts o;
+        if (!backup_cli_take(&argc, argv, &o) || !parse_settings(argc, argv, &cfg))
+            return 2;
+        log_init(level_of(cfg.log_level));
+        if (!ids_init()) {
+            fprintf(stderr, "clinicbox: cannot initialise libsodium\n");
+            return 1;
+        }
+        return backup_cli_run(&cfg, cmd, &o);
+    }
     bool once = false, dump = false;
     if (strcmp(cmd, "sync") == 0) {
         /* --once or --dump: the server runs its rounds itself. */
