@@ -25,6 +25,7 @@
 #include "outbox/outbox.h"
 #include "service/app.h"
 #include "service/backup_cli.h"
+#include "service/nightly.h"
 #include "service/noshow.h"
 #include "store/audit.h"
 #include "store/datalock.h"
@@ -219,6 +220,10 @@ static int cmd_serve(const struct config *cfg, bool serve)
         log_error("main", "cannot start the sync thread");
         goto out;
     }
+    if (!nightly_start(&app)) {
+        log_error("main", "cannot start the nightly backup");
+        goto out;
+    }
     http = http_start(&app);
     if (!http)
         goto out;
@@ -238,6 +243,7 @@ static int cmd_serve(const struct config *cfg, bool serve)
     rc = 0;
 out:
     http_stop(http);
+    nightly_stop(&app);
     sync_engine_stop(&app);
     noshow_stop(&app);
     outbox_stop(&app);

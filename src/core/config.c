@@ -66,6 +66,9 @@ static const struct key keys[] = {
     I(sync_interval_seconds, 1, 86400),
     S(hostnames, false),
     S(web_dir, false),
+    S(backup_dir, false),
+    I(backup_keep, 1, 1000),
+    I(backup_hour, 0, 23),
 };
 
 void config_defaults(struct config *cfg)
@@ -87,6 +90,8 @@ void config_defaults(struct config *cfg)
     cfg->sync_interval_seconds = 30;
     snprintf(cfg->web_dir, sizeof cfg->web_dir, "%s", CLINICBOX_WEB_DIR);
     cfg->tls = true;
+    cfg->backup_keep = 7;
+    cfg->backup_hour = 2;
 }
 
 static const struct key *find_key(const char *name)

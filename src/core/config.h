@@ -38,6 +38,8 @@ struct config {
     int sync_interval_seconds;
     char hostnames[1024]; /* more names the box answers to, comma-separated */
     char web_dir[512];
+    char backup_dir[512]; /* the nightly backup's folder ("": off) */
+    int backup_keep, backup_hour;
 };
 
 /* Fills cfg with the defaults. */

@@ -12,6 +12,7 @@
 #include "http/metrics.h"
 #include "http/render.h"
 #include "service/clinic.h"
+#include "service/nightly.h"
 #include "service/noshow.h"
 #include "store/migrate.h"
 #include "store/store.h"
@@ -39,6 +40,23 @@ static void read_counts(app_t *app, struct counts *c)
     db_reader_release(app->db, conn);
 }
 
+/* The nightly backup's part of the health answer (no paths). */
+static json_t *backup_json(req_t *r)
+{
+    struct nightly_status b;
+    nightly_status(r->app, &b);
+    const char *state = !b.enabled                      ? "off"
+                        : b.last_failed_at > b.last_ok_at ? "failing"
+                        : b.last_ok_at                    ? "ok"
+                                                          : "none_yet";
+    json_t *o = json_pack("{s:s}", "state", state);
+    if (b.last_ok_at)
+        json_object_set_new(o, "last_ok_at", render_time(http_clinic_tz(r), b.last_ok_at));
+    if (b.last_failed_at)
+        json_object_set_new(o, "last_failed_at", render_time(http_clinic_tz(r), b.last_failed_at));
+    return o;
+}
+
 void h_health(req_t *r)
 {
     struct noshow_status ns;
@@ -63,10 +81,11 @@ void h_health(req_t *r)
     if (ns.last_run)
         json_object_set_new(noshow, "last_run", render_time(http_clinic_tz(r), ns.last_run));
     /* No file path: the health check is for anyone who can reach the box. */
-    json_t *body = json_pack("{s:s,s:s,s:{s:b,s:i},s:o,s:o,s:o}", "status",
+    json_t *body = json_pack("{s:s,s:s,s:{s:b,s:i},s:o,s:o,s:o,s:o}", "status",
                              ok ? "ok" : "degraded", "version", CLINICBOX_VERSION, "db", "ok", ok,
                              "schema_version", migrate_latest(),
-                             "outbox", outbox, "sync", h_sync_json(r), "noshow", noshow);
+                             "outbox", outbox, "sync", h_sync_json(r), "noshow", noshow,
+                             "backup", backup_json(r));
     http_json(r, ok ? 200 : 503, body);
 }
 
@@ -108,6 +127,23 @@ void h_metrics(req_t *r)
             "# HELP clinicbox_db_up 1 when the database answers.\n"
             "# TYPE clinicbox_db_up gauge\nclinicbox_db_up %d\n",
             commits, jobs, metrics_no_shows_marked(), ns.total, ns.held ? 1 : 0, c.ok ? 1 : 0);
+    struct nightly_status b;
+    nightly_status(r->app, &b);
+    fprintf(f,
+            "# HELP clinicbox_backup_enabled 1 when nightly backups are on (backup_dir).\n"
+            "# TYPE clinicbox_backup_enabled gauge\nclinicbox_backup_enabled %d\n"
+            "# HELP clinicbox_backup_last_success_timestamp_seconds The newest backup in the "
+            "folder (0: none).\n"
+            "# TYPE clinicbox_backup_last_success_timestamp_seconds gauge\n"
+            "clinicbox_backup_last_success_timestamp_seconds %lld\n"
+            "# HELP clinicbox_backup_failing 1 while the last nightly backup attempt failed.\n"
+            "# TYPE clinicbox_backup_failing gauge\nclinicbox_backup_failing %d\n"
+            "# HELP clinicbox_backups_total Nightly backups attempted since the start, by result.\n"
+            "# TYPE clinicbox_backups_total counter\n"
+            "clinicbox_backups_total{result=\"ok\"} %lld\n"
+            "clinicbox_backups_total{result=\"failed\"} %lld\n",
+            b.enabled ? 1 : 0, (long long)b.last_ok_at, b.last_failed_at > b.last_ok_at ? 1 : 0,
+            b.ok_total, b.failed_total);
     h_outbox_metrics(r, f);
     h_sync_metrics(r, f);
     fclose(f);

@@ -57,6 +57,7 @@ typedef struct app {
     bool noshow_started;
     struct outbox *outbox; /* outbox/outbox.h; NULL until started */
     struct sync_engine *sync; /* sync/engine.h; NULL when sync is off */
+    struct nightly *nightly;  /* service/nightly.h; NULL when backups are off */
 } app_t;
 
 /* Sets e and returns status. */

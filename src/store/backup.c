@@ -427,11 +427,11 @@ void backup_file_name(const char *dir, int64_t now, char *out, size_t len)
 bool backup_is_file_name(const char *name)
 {
     /* clinicbox-YYYYMMDDTHHMMSSZ.db */
-    static const char shape[] = "clinicbox-ddddddddTddddddZ.db";
+    static const char shape[] = "clinicbox-########T######Z.db"; /* #: a digit */
     if (strlen(name) != sizeof shape - 1)
         return false;
     for (size_t i = 0; shape[i]; i++)
-        if (shape[i] == 'd' ? (name[i] < '0' || name[i] > '9') : name[i] != shape[i])
+        if (shape[i] == '#' ? (name[i] < '0' || name[i] > '9') : name[i] != shape[i])
             return false;
     return true;
 }

@@ -16,6 +16,7 @@ real binary, a real SMTP server (aiosmtpd) and jongodb:
 import collections
 import glob
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -250,6 +251,67 @@ class BackupTest(unittest.TestCase):
         s2 = self.start(data=s.data)
         self.assertEqual(s2.get("/api/health").status, 200)
         s2.stop()
+
+
+class NightlyTest(unittest.TestCase):
+    """The nightly backup into backup_dir, keeping the newest backup_keep."""
+
+    def metric(self, s, name):
+        m = re.search(rf"^{re.escape(name)} (\d+)$", s.get("/metrics").raw, re.M)
+        self.assertTrue(m, name)
+        return int(m.group(1))
+
+    def test_due_backup_is_made_and_the_oldest_pruned(self):
+        folder = tempfile.mkdtemp(prefix="clinicbox-usb-")
+        self.addCleanup(shutil.rmtree, folder, True)
+        old = [f"clinicbox-202611{d:02d}T010000Z.db" for d in range(20, 25)]
+        others = ["notes.txt", "clinicbox-by-hand.db"]
+        for name in old + others:
+            with open(os.path.join(folder, name), "w") as f:
+                f.write("not ours to delete" if name in others else "an old backup")
+        # 08:00 in Berlin, past backup_hour 2: due at once (none today yet)
+        s = Server(faketime=NOW, args=["--set", f"backup_dir={folder}", "--set", "backup_keep=3"])
+        self.addCleanup(s.cleanup)
+        s.start()
+        s.seed()
+        health = wait_until(lambda: (lambda b: b if b["state"] == "ok" and b["last_ok_at"].startswith("2026-11-30")
+                                     else None)(s.get("/api/health").json["backup"]), timeout=60)
+        self.assertTrue(health, s.get("/api/health").json)
+        names = sorted(os.listdir(folder))
+        made = [n for n in names if n.startswith("clinicbox-20261130T")]
+        self.assertEqual(len(made), 1, names)
+        # the newest three of ours, and what is not ours untouched
+        self.assertEqual(names, sorted(old[-2:] + made + others))
+        copy = sqlite3.connect(f"file:{os.path.join(folder, made[0])}?mode=ro", uri=True)
+        self.addCleanup(copy.close)
+        self.assertEqual(copy.execute("PRAGMA integrity_check").fetchall(), [("ok",)])
+        self.assertEqual(self.metric(s, "clinicbox_backup_enabled"), 1)
+        self.assertEqual(self.metric(s, 'clinicbox_backups_total{result="ok"}'), 1)
+        self.assertEqual(self.metric(s, "clinicbox_backup_failing"), 0)
+        self.assertGreater(self.metric(s, "clinicbox_backup_last_success_timestamp_seconds"), 0)
+        self.assertIn("nightly backup written to", s.read_log())
+        s.stop()
+
+    def test_a_missing_folder_shows_as_failing(self):
+        folder = os.path.join(tempfile.mkdtemp(prefix="clinicbox-usb-"), "unplugged")
+        self.addCleanup(shutil.rmtree, os.path.dirname(folder), True)
+        s = Server(faketime=NOW, args=["--set", f"backup_dir={folder}"])
+        self.addCleanup(s.cleanup)
+        s.start()
+        b = wait_until(lambda: (lambda b: b if b["state"] == "failing" else None)(
+            s.get("/api/health").json["backup"]), timeout=60)
+        self.assertTrue(b, s.get("/api/health").json)
+        self.assertNotIn("last_ok_at", b)
+        self.assertNotIn(folder, json.dumps(s.get("/api/health").json))   # no paths in health
+        self.assertEqual(self.metric(s, "clinicbox_backup_failing"), 1)
+        self.assertEqual(self.metric(s, 'clinicbox_backups_total{result="failed"}'), 1)
+        self.assertIn("is the stick plugged in?", s.read_log())
+        s.stop()
+        off = Server(data=s.data, faketime=NOW)   # no backup_dir
+        self.addCleanup(off.cleanup)
+        self.assertEqual(off.start().get("/api/health").json["backup"], {"state": "off"})
+        self.assertEqual(self.metric(off, "clinicbox_backup_enabled"), 0)
+        off.stop()
 
 
 class RestoreSyncTest(unittest.TestCase):
