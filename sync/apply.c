@@ -4,8 +4,9 @@
  * checkpoint and the box's clock at the end. The journal's triggers stay on
  * while applying, so the messages and offers a central change causes are
  * pushed like any other; the applied record itself is pushed back only when
- * the box's outcome differs from the central document (otherwise its
- * journal rows from this job are dropped: nothing is echoed).
+ * the box's outcome differs from the central document, journaled as of
+ * the central revision (never as a local edit of its own); otherwise its
+ * journal rows from this job are dropped: nothing is echoed.
  */
 #include "sync/apply.h"
 
@@ -513,24 +514,29 @@ static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc
     if (!exec_sql(db_prepare(c, "RELEASE central_doc")))
         return STORAGE;
 
-    /* Push the box's outcome back when it differs; otherwise drop what this
-     * job journaled for the record itself (no echo). */
+    /* What this job journaled for the record itself (its triggers) is the
+     * box's outcome of the central revision, not a local edit. Dated when
+     * the job ran, it would pass for a concurrent local edit later than a
+     * central edit made over this revision (`pending` above, when that one
+     * is applied), and that central edit would be lost. So it goes. When
+     * the outcome differs from the central document (a refused field, a
+     * status kept, a time the box sets), one row pushes it back, dated at
+     * the central revision: it loses to every later central edit, and a
+     * pending local edit keeps its own time. Otherwise nothing is echoed. */
     int same = same_as_central(c, coll, id, d->doc);
     if (same == -2)
         return STORAGE;
-    if (same == 1 || same == -1) {
-        st = db_prepare(c, "DELETE FROM sync_journal WHERE entity = ?1 AND entity_id = ?2 "
-                           "AND seq > ?3");
-        if (!st)
-            return STORAGE;
-        sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 3, mark);
-        if (!db_exec_stmt(st))
-            return STORAGE;
-    } else if (!sync_journal_add(c, coll, id, j->now * 1000)) {
+    st = db_prepare(c, "DELETE FROM sync_journal WHERE entity = ?1 AND entity_id = ?2 "
+                       "AND seq > ?3");
+    if (!st)
         return STORAGE;
-    }
+    sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, mark);
+    if (!db_exec_stmt(st))
+        return STORAGE;
+    if (same == 0 && !sync_journal_add(c, coll, id, eff.wall_ms))
+        return STORAGE;
     return sync_rev_set(c, coll, id, rev_text) ? 0 : STORAGE;
 }
 

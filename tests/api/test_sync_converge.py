@@ -1080,6 +1080,74 @@ class RegressionTest(unittest.TestCase):
         self.assertEqual(central.db.patients.find_one({"_id": pid})["name"], "Box Name")
         s.stop()
 
+    def test_central_rename_over_a_pending_echo_is_taken(self):
+        # Seed 790417 (ThreadSanitizer CI): w3 made a patient centrally, w2
+        # renamed it seconds later, and both sides ended with w3's name. The
+        # box had taken w3's patient in; its outcome (with the createdAt and
+        # updatedAt central lacked) waited in the journal to be pushed back
+        # when w2's rename arrived. Apply took those journal rows, dated when
+        # the box applied, for a concurrent local edit later than w2's
+        # revision (the tool's revisions are whole seconds: one in the same
+        # second is earlier), kept w3's name and pushed it over w2's. Here
+        # the echo's push is held while w2, its clock a minute behind the
+        # box's, renames: a rename made over w3's revision, which must win
+        # whatever the clocks (docs/sync.md, "Clocks").
+        central, proxy, uri = self.proxied_central("serverSelectionTimeoutMS=2000"
+                                                   "&connectTimeoutMS=2000&socketTimeoutMS=10000")
+        clock = Clock(NOW)
+        s = Server(clock=clock, env={"CLINICBOX_MONGO_URI": uri,
+                                     "CLINICBOX_SYNC_INTERVAL_SECONDS": "3600"})
+        self.addCleanup(s.cleanup)
+        s.start()
+        s.seed()
+        clinic = s.get("/api/clinic").json["id"]
+
+        def start_round():
+            st = s.get("/api/sync/status").json
+            self.assertEqual(s.post("/api/sync/run", {}).status, 202)
+            return st["rounds_ok"] + st["rounds_failed"]
+
+        def round_end(done):
+            st = wait_until(lambda: (lambda st: st if st["rounds_ok"] + st["rounds_failed"] > done
+                                     and not st["running"] else None)(
+                s.get("/api/sync/status").json), timeout=60)
+            self.assertTrue(st, "the round did not end")
+            return st
+
+        def central_tool(clk, who, *args):
+            p = subprocess.run([BIN, "central", "--uri", central.uri, "--clinic", clinic,
+                                "--as", who] + list(args), capture_output=True, text=True,
+                               timeout=60, env=clk.env())
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            return json.loads(p.stdout)
+
+        self.assertEqual(round_end(start_round())["state"], "ok")
+        pid = central_tool(clock, "w3", "put", "patients", "new", json.dumps(
+            {"name": "W3 Name", "email": None, "phone": None, "notifyEmail": False,
+             "notifySms": False}))["id"]
+        # the round takes the patient in; its push back (the second update:
+        # the first is the epoch's) is held for 3 s
+        proxy.log_commands = True
+        proxy.arm(2, "freeze", 3, command="update")
+        done = start_round()
+        self.assertTrue(wait_until(lambda: proxy.stats["tripped:freeze"] == 1, timeout=30),
+                        (proxy.stats, proxy.commands))
+        self.assertEqual(s.get(f"/api/patients/{pid}").json["name"], "W3 Name")
+        central_tool(clock.shifted(-60), "w2", "put", "patients", pid,
+                     json.dumps({"name": "W2 Name"}))
+        st = round_end(done)
+        for _ in range(5):
+            if st["state"] == "ok" and st["pending_changes"] == 0:
+                break
+            st = round_end(start_round())
+        self.assertEqual((st["state"], st["pending_changes"]), ("ok", 0), (st, s.read_log()))
+        # the held push met w2's rename: the box decided it
+        self.assertIn("changed centrally since this box last saw them", s.read_log())
+        self.assertEqual(central.db.patients.find_one({"_id": pid})["name"], "W2 Name",
+                         s.read_log())
+        self.assertEqual(s.get(f"/api/patients/{pid}").json["name"], "W2 Name", s.read_log())
+        s.stop()
+
 
     def test_record_made_while_the_digests_are_read_is_not_drift(self):
         # DigestTest failed 2 runs in 10: the first round (at start) read
