@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "core/ids.h"
 #include "core/log.h"
+#include "core/sdnotify.h"
 #include "core/tz.h"
 #include "http/hostcheck.h"
 #include "http/http.h"
@@ -27,6 +28,8 @@
 #include "service/backup_cli.h"
 #include "service/nightly.h"
 #include "service/noshow.h"
+#include "service/shutdown.h"
+#include "service/watchdog.h"
 #include "store/audit.h"
 #include "store/datalock.h"
 #include "store/store.h"
@@ -152,6 +155,9 @@ static enum log_level level_of(const char *s)
     return LOG_INFO;
 }
 
+/* How long a stop waits for the background workers (docs/packaging.md). */
+#define STOP_DEADLINE_MS 3000
+
 static int cmd_serve(const struct config *cfg, bool serve)
 {
     static app_t app;
@@ -233,6 +239,11 @@ static int cmd_serve(const struct config *cfg, bool serve)
              scheme, cfg->listen, db_path(app.db),
              cert ? "; certificate SHA-256 fingerprint " : "",
              cert ? cert->fingerprint_sha256 : "");
+    char ready[400];
+    snprintf(ready, sizeof ready, "READY=1\nSTATUS=serving on %s://%s", scheme, cfg->listen);
+    sdnotify(ready);
+    if (!watchdog_start(&app, scheme, cfg->listen))
+        goto out;
     if (acct_setup_open(&app))
         log_warn("main",
                  "no admin yet: create the first one with `clinicbox user add --data %s "
@@ -240,13 +251,24 @@ static int cmd_serve(const struct config *cfg, bool serve)
                  cfg->data, scheme, cfg->listen);
     sigwait(&set, &sig);
     log_info("main", "received signal %d, shutting down", sig);
+    sdnotify("STOPPING=1");
     rc = 0;
 out:
+    /* In-flight requests first (civetweb finishes them; a request body has
+     * its own deadline), then the workers within STOP_DEADLINE_MS, then the
+     * WAL into the database file, then the database closed. */
+    watchdog_stop();
     http_stop(http);
-    nightly_stop(&app);
-    sync_engine_stop(&app);
-    noshow_stop(&app);
-    outbox_stop(&app);
+    if (!shutdown_workers(&app, STOP_DEADLINE_MS)) {
+        shutdown_abandon();
+        log_warn("main", "a worker is still inside a network call after %d ms; stopping without "
+                         "it (every acknowledged change is on disk; its work is redone at the "
+                         "next start)", STOP_DEADLINE_MS);
+        db_checkpoint(app.db);
+        log_info("main", "stopped");
+        _exit(rc);
+    }
+    db_checkpoint(app.db);
     if (mongoc_ready)
         central_global_cleanup();
     app_close(&app);
@@ -254,6 +276,8 @@ out:
     hostcheck_free();
     tz_cache_clear();
     datalock_release(lock);
+    if (serve)
+        log_info("main", "stopped");
     return rc;
 }
 

@@ -388,6 +388,31 @@ void db_close(db_t *db)
     free(db);
 }
 
+bool db_checkpoint(db_t *db)
+{
+    char err[256];
+    int busy = -1, log_frames = -1, done = -1;
+    db_conn_t *c = conn_open(db->path, err, sizeof err);
+    if (!c) {
+        log_warn("store", "cannot checkpoint the WAL: %s", err);
+        return false;
+    }
+    sqlite3_stmt *st = db_prepare(c, "PRAGMA wal_checkpoint(TRUNCATE)");
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        busy = sqlite3_column_int(st, 0);
+        log_frames = sqlite3_column_int(st, 1);
+        done = sqlite3_column_int(st, 2);
+    }
+    conn_free(c);
+    if (busy != 0) {
+        log_warn("store", "WAL checkpoint incomplete (%d of %d frames): a reader was still open",
+                 done, log_frames);
+        return false;
+    }
+    log_info("store", "WAL checkpointed into %s", db->path);
+    return true;
+}
+
 void db_stats(db_t *db, unsigned long long *commits, unsigned long long *jobs)
 {
     pthread_mutex_lock(&db->lock);

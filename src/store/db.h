@@ -52,6 +52,12 @@ sqlite3_stmt *db_prepare(db_conn_t *c, const char *sql);
 /* Runs a statement to completion; true on SQLITE_DONE/ROW. */
 bool db_exec_stmt(sqlite3_stmt *st);
 
+/* Folds the WAL into the database file and truncates it, through a
+ * connection of its own (so it works while the writer thread still runs);
+ * readers still inside a transaction make it partial. true when complete;
+ * logs either way. For a clean stop. */
+bool db_checkpoint(db_t *db);
+
 /* Path of the database file. */
 const char *db_path(const db_t *db);
 

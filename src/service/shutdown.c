@@ -1,0 +1,93 @@
+/*
+ * shutdown.c — see shutdown.h. The waiting is poll() on an eventfd with a
+ * relative timeout (not a timed join: that takes a wall-clock deadline,
+ * which libfaketime moves in the tests).
+ */
+#include "service/shutdown.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "outbox/outbox.h"
+#include "service/nightly.h"
+#include "service/noshow.h"
+#include "sync/engine.h"
+
+static pthread_mutex_t abandon_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool abandoned;
+
+struct stopper {
+    app_t *app;
+    int done_fd;
+};
+
+static void *stopper_main(void *arg)
+{
+    struct stopper *s = arg;
+    nightly_stop(s->app);
+    sync_engine_stop(s->app);
+    noshow_stop(s->app);
+    outbox_stop(s->app);
+    pthread_mutex_lock(&abandon_lock);
+    bool gone = abandoned;
+    pthread_mutex_unlock(&abandon_lock);
+    if (!gone) {
+        uint64_t one = 1;
+        if (write(s->done_fd, &one, sizeof one) != sizeof one)
+            log_warn("main", "cannot report that the workers stopped");
+    }
+    return NULL;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool shutdown_workers(app_t *app, int deadline_ms)
+{
+    static struct stopper s; /* outlives this call when abandoned */
+    s.app = app;
+    s.done_fd = eventfd(0, EFD_CLOEXEC);
+    pthread_t t;
+    if (s.done_fd < 0 || pthread_create(&t, NULL, stopper_main, &s) != 0) {
+        /* no thread: stop them here, however long it takes */
+        nightly_stop(app);
+        sync_engine_stop(app);
+        noshow_stop(app);
+        outbox_stop(app);
+        if (s.done_fd >= 0)
+            close(s.done_fd);
+        return true;
+    }
+    int64_t end = mono_ms() + deadline_ms;
+    for (;;) {
+        int64_t left = end - mono_ms();
+        struct pollfd p = {.fd = s.done_fd, .events = POLLIN};
+        int r = poll(&p, 1, left > 0 ? (int)left : 0);
+        if (r > 0) {
+            pthread_join(t, NULL);
+            close(s.done_fd);
+            return true;
+        }
+        if (r == 0 || (r < 0 && errno != EINTR))
+            break;
+    }
+    pthread_detach(t);
+    return false;
+}
+
+void shutdown_abandon(void)
+{
+    pthread_mutex_lock(&abandon_lock);
+    abandoned = true;
+    pthread_mutex_unlock(&abandon_lock);
+}
