@@ -169,7 +169,7 @@ static int insert_booking(db_conn_t *c, const clinic_rec *clinic, appt_rec *a, i
     if (store_event(c, now, actor, "appointment", a->id, "booked", data) != STORE_OK)
         return unavailable(e);
     if (clinic->confirmations) {
-        notify_what what = {PURPOSE_CONFIRMATION, NULL, NULL, 0, &p, NULL};
+        notify_what what = {PURPOSE_CONFIRMATION, NULL, NULL, 0, &p, NULL, 0};
         if (notify_queue(c, clinic, a, &what, now, NULL) != 0)
             return unavailable(e);
     }
@@ -257,7 +257,7 @@ int booking_transition_in_tx(db_conn_t *c, const clinic_rec *clinic, appt_rec *a
         store_event(c, now, actor, "appointment", a->id, to, NULL) != STORE_OK)
         return unavailable(e);
     if (action == APPT_CANCEL && a->start > now) {
-        notify_what what = {PURPOSE_CANCELLATION, NULL, NULL, 0, NULL, NULL};
+        notify_what what = {PURPOSE_CANCELLATION, NULL, NULL, 0, NULL, NULL, 0};
         if (notify_queue(c, clinic, a, &what, now, NULL) != 0)
             return unavailable(e);
     }
@@ -357,7 +357,11 @@ int booking_offer_in_tx(db_conn_t *c, app_t *app, const clinic_rec *clinic, cons
         return unavailable(e);
     snprintf(link, sizeof link, "%s" OFFER_LINK_PATH "%s", app->cfg.public_url, token);
 
-    notify_what what = {purpose, o, link, 0, NULL, token};
+    /* a no-show's offer came due at the end of the grace period */
+    int64_t due_at = strcmp(purpose, "no_show_offer") == 0
+                         ? a->start + (int64_t)clinic->grace_minutes * 60
+                         : 0;
+    notify_what what = {purpose, o, link, 0, NULL, token, due_at};
     if (notify_queue(c, clinic, a, &what, now, out->notes) != 0)
         return unavailable(e);
     out->nnotes = NOTIFY_CHANNELS;

@@ -14,11 +14,12 @@
 #include "outbox/outbox.h"
 #include "outbox/ics.h"
 #include "service/messages.h"
+#include "store/backup.h"
 #include "store/store.h"
 
 static void fill_row(notification_rec *n, const char *channel, const char *recipient,
                      bool wanted, const patient_rec *p, const appt_rec *a,
-                     const notify_what *what, int64_t now)
+                     const notify_what *what, int64_t now, int64_t restored_at)
 {
     memset(n, 0, sizeof *n);
     ids_uuid(now * 1000, n->id);
@@ -39,6 +40,9 @@ static void fill_row(notification_rec *n, const char *channel, const char *recip
         snprintf(n->status, sizeof n->status, "skipped");
         snprintf(n->last_error, sizeof n->last_error, "the patient does not want %s messages",
                  strcmp(channel, "sms") == 0 ? "SMS" : "email");
+    } else if (what->due_at > 0 && what->due_at < restored_at) {
+        snprintf(n->status, sizeof n->status, "dead");
+        snprintf(n->last_error, sizeof n->last_error, "%s", BACKUP_HELD_REASON);
     } else {
         snprintf(n->status, sizeof n->status, "queued");
         n->next_attempt_at = now;
@@ -122,8 +126,11 @@ int notify_queue(db_conn_t *c, const clinic_rec *clinic, const appt_rec *a,
         goto out;
     if (!tz)
         goto out;
-    fill_row(&rows[0], "email", p.email, p.notify_email, &p, a, what, now);
-    fill_row(&rows[1], "sms", p.phone, p.notify_sms, &p, a, what, now);
+    int64_t restored_at = 0;
+    if (what->due_at > 0 && store_meta_get_int(c, "restored_at", &restored_at) != STORE_OK)
+        restored_at = 0;
+    fill_row(&rows[0], "email", p.email, p.notify_email, &p, a, what, now, restored_at);
+    fill_row(&rows[1], "sms", p.phone, p.notify_sms, &p, a, what, now, restored_at);
     /* Only an offer's words are written now: they carry the patient's token,
      * which exists nowhere else. Every other message is worded when it is
      * sent (notify_render), from the rows as they are then; that keeps the

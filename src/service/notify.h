@@ -23,6 +23,11 @@ typedef struct {
     const patient_rec *patient; /* the appointment's patient if the caller has
                                    it loaded already, else NULL */
     const char *token;      /* offers only: the token in `link` */
+    /* When the message's cause came due (a reminder's lead, a no-show's
+     * grace), 0 for "now". One that came due before the database was last
+     * restored from a backup (meta restored_at) is held as `dead` with the
+     * reason: the box the backup came from may have sent it already. */
+    int64_t due_at;
 } notify_what;
 
 /* Queues the messages of `what` about appointment a, on the writer's

@@ -51,7 +51,7 @@ static int reminder_job(db_conn_t *c, void *arg)
             return -1;
         if (exists)
             continue;
-        notify_what what = {purpose, NULL, NULL, lead, NULL, NULL};
+        notify_what what = {purpose, NULL, NULL, lead, NULL, NULL, a.start - (int64_t)lead * 3600};
         if (notify_queue(c, cl, &a, &what, j->now, NULL) != 0)
             return -1;
         j->queued++;

@@ -255,11 +255,6 @@ struct fixup_job {
     long long held;
 };
 
-static const char *const HOLD_ERROR =
-    "held at a restore: the backup was taken before this message was known to be sent, and "
-    "the box it came from may have sent it since; send it again from Messages if it did not "
-    "go out";
-
 static int fixup_job(db_conn_t *c, void *arg)
 {
     struct fixup_job *j = arg;
@@ -267,7 +262,7 @@ static int fixup_job(db_conn_t *c, void *arg)
     sqlite3_stmt *st = db_prepare(c, "UPDATE notifications SET status = 'dead', last_error = ?1, "
                                      "next_attempt_at = NULL, updated_at = ?2 "
                                      "WHERE status IN ('queued', 'sending', 'failed')");
-    if (!st || sqlite3_bind_text(st, 1, HOLD_ERROR, -1, SQLITE_STATIC) != SQLITE_OK ||
+    if (!st || sqlite3_bind_text(st, 1, BACKUP_HELD_REASON, -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_int64(st, 2, j->now) != SQLITE_OK || !db_exec_stmt(st))
         return 1;
     j->held = sqlite3_changes(db);

@@ -25,6 +25,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* last_error of a message held at a restore (waiting in the backup), or
+ * made afterwards for a cause that came due before it (service/notify.h):
+ * the box the backup came from may have sent it already. */
+#define BACKUP_HELD_REASON                                                                     \
+    "held after a restore from a backup: the box the backup came from may have sent it "      \
+    "already; send it again from Messages if it did not go out"
+
 /* What a database file holds, for the operator. */
 typedef struct {
     int schema;                  /* PRAGMA user_version */

@@ -193,6 +193,32 @@ class BackupTest(unittest.TestCase):
             self.assertEqual(s2.get(f"/api/appointments/{a}").status, 200)
         s2.stop()
 
+    def test_no_show_offers_due_before_the_restore_are_held(self):
+        """A no-show that came due between the backup and the restore may
+        have had its offer sent by the old box: the restored box marks it,
+        but holds the offer's message; one due after the restore goes out."""
+        s = self.start()
+        doctor, patient = s.seed(patient={"name": "Anna Müller", "email": "anna@example.org"})
+        early = self.book(s, doctor, patient, "2026-11-30T08:15:00+01:00")   # no-show at 07:30 UTC
+        late = self.book(s, doctor, patient, "2026-11-30T09:15:00+01:00")    # no-show at 08:30 UTC
+        backup = os.path.join(self.tmpdir(), "b.db")
+        s.cli("backup", "--to", backup)
+        s.stop()
+        env = dict(s.last_env, FAKETIME="@2026-11-30 08:00:00")   # restored at 08:00 UTC
+        s.cli("restore", "--from", backup, env=env)
+        s2 = Server(data=s.data, faketime="2026-11-30 08:31:00")
+        self.addCleanup(s2.cleanup)
+        s2.start()
+        offers = lambda: [n for n in notifications(s2) if n["purpose"] == "no_show_offer" and n["channel"] == "email"]
+        self.assertTrue(wait_until(lambda: len(offers()) == 2, timeout=60), notifications(s2))
+        by_appt = {n["appointment_id"]: n for n in offers()}
+        self.assertEqual(by_appt[early]["status"], "dead", by_appt[early])
+        self.assertIn("restore", by_appt[early]["last_error"])
+        self.assertEqual(by_appt[late]["status"], "queued", by_appt[late])
+        for a in (early, late):
+            self.assertEqual(s2.get(f"/api/appointments/{a}").json["status"], "no_show")
+        s2.stop()
+
     def test_restore_refuses_a_damaged_or_foreign_file_and_changes_nothing(self):
         s = self.start()
         doctor, patient = s.seed()
