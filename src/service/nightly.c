@@ -136,7 +136,7 @@ static void check(struct nightly *nw)
         nw->st.ok_total++;
     } else {
         nw->st.last_failed_at = now;
-        snprintf(nw->st.last_error, sizeof nw->st.last_error, "%s", err);
+        snprintf(nw->st.last_error, sizeof nw->st.last_error, "%.280s", err);
         nw->st.failed_total++;
     }
     pthread_mutex_unlock(&nw->lock);
