@@ -435,6 +435,17 @@ static int cmd_sync_dump(const struct config *cfg)
     return rc;
 }
 
+/* Logging and libsodium for a command that works on the data directory. */
+static bool init_tool(const struct config *cfg)
+{
+    log_init(level_of(cfg->log_level));
+    if (!ids_init()) {
+        fprintf(stderr, "clinicbox: cannot initialise libsodium\n");
+        return false;
+    }
+    return true;
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg;
@@ -458,12 +469,7 @@ int main(int argc, char **argv)
         struct auth_cli_opts o;
         if (!auth_cli_take(&argc, argv, &o) || !parse_settings(argc, argv, &cfg))
             return 2;
-        log_init(level_of(cfg.log_level));
-        if (!ids_init()) {
-            fprintf(stderr, "clinicbox: cannot initialise libsodium\n");
-            return 1;
-        }
-        return auth_cli_run(&cfg, cmd, &o);
+        return init_tool(&cfg) ? auth_cli_run(&cfg, cmd, &o) : 1;
     }
     if (strcmp(cmd, "audit") == 0)
         return cmd_audit(argc, argv);
@@ -471,12 +477,7 @@ int main(int argc, char **argv)
         struct backup_cli_opts o;
         if (!backup_cli_take(&argc, argv, &o) || !parse_settings(argc, argv, &cfg))
             return 2;
-        log_init(level_of(cfg.log_level));
-        if (!ids_init()) {
-            fprintf(stderr, "clinicbox: cannot initialise libsodium\n");
-            return 1;
-        }
-        return backup_cli_run(&cfg, cmd, &o);
+        return init_tool(&cfg) ? backup_cli_run(&cfg, cmd, &o) : 1;
     }
     bool once = false, dump = false;
     if (strcmp(cmd, "sync") == 0) {

@@ -108,28 +108,27 @@ static int open_db(const char *file, int flags, sqlite3 **db, char *err, size_t 
     return SQLITE_OK;
 }
 
-/* fsync of a file, then of the folder that holds it. */
-static bool sync_file_and_dir(const char *path, char *err, size_t errlen)
+/* open + fsync + close of one path; false with err naming what. */
+static bool fsync_path(const char *path, int flags, const char *what, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
     if (fd < 0 || fsync(fd) != 0) {
-        snprintf(err, errlen, "cannot flush %s to disk: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return false;
-    }
-    close(fd);
-    char dir[1024];
-    snprintf(dir, sizeof dir, "%s", path);
-    fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0) {
-        snprintf(err, errlen, "cannot flush the folder of %s to disk: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot flush %s%s to disk: %s", what, path, strerror(errno));
         if (fd >= 0)
             close(fd);
         return false;
     }
     close(fd);
     return true;
+}
+
+/* fsync of a file, then of the folder that holds it. */
+static bool sync_file_and_dir(const char *path, char *err, size_t errlen)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    return fsync_path(path, 0, "", err, errlen) &&
+           fsync_path(dirname(dir), O_DIRECTORY, "the folder ", err, errlen);
 }
 
 bool backup_check(const char *file, backup_summary *out, char *err, size_t errlen)
