@@ -8,17 +8,23 @@ set -euo pipefail
 # libssl-dev: OpenSSL's headers and libcrypto/libssl for pkg-config; the
 # server makes its certificate with libcrypto and builds the libssl.so shim
 # that lets Debian's libcivetweb load OpenSSL 3 (src/shim/).
+# dpkg-dev: dpkg-buildflags and dpkg-shlibdeps for the Debian package
+# (packaging/build-deb.sh).
 build_pkgs=(build-essential cmake pkg-config tzdata ca-certificates
             libsqlite3-dev libcivetweb-dev libjansson-dev libsodium-dev
-            libcurl4-openssl-dev libmongoc-dev libbson-dev libssl-dev curl)
+            libcurl4-openssl-dev libmongoc-dev libbson-dev libssl-dev curl dpkg-dev)
 # python3-jsonschema and python3-yaml: the API tests check every answer
 # against docs/openapi.yaml (tests/api/openapi_check.py).
 # clang-14 and libclang-rt-14-dev: the fuzz targets (libFuzzer, scripts/fuzz.sh).
 # chromium and fonts-dejavu-core: the UI tests drive Debian's headless
 # Chromium (tests/ui, docs/testing.md); a fixed font keeps their screenshots
 # and contrast checks the same from machine to machine.
+# mmdebstrap and lintian: the package test (tests/package, a slow test run
+# by scripts/slow-tests.sh) installs the .deb into a Debian 12 root made
+# with mmdebstrap and checks it with lintian.
 test_pkgs=(python3 python3-aiosmtpd python3-pymongo python3-jsonschema python3-yaml
-           faketime sqlite3 openssl clang-14 libclang-rt-14-dev chromium fonts-dejavu-core)
+           faketime sqlite3 openssl clang-14 libclang-rt-14-dev chromium fonts-dejavu-core
+           mmdebstrap lintian)
 # Commands the tests need that may come from elsewhere than Debian's
 # packages (CI machines ship their own Node.js): installed from Debian only
 # when the command is missing.
