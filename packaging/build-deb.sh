@@ -44,5 +44,4 @@ cmake --build "$build" -j"$(nproc)" 2>&1 | grep -vE '^\[ *[0-9]+%\]' || true
 rm -f "$build"/clinicbox_*.deb
 (cd "$build" && cpack -G DEB >/dev/null)
 
-deb=$(ls "$build"/clinicbox_"$version"_*.deb)
-echo "$PWD/$deb"
+realpath "$build"/clinicbox_"$version"_*.deb

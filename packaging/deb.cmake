@@ -129,11 +129,14 @@ system user clinicbox, with its data in /var/lib/clinicbox and its settings
 in /etc/clinicbox/clinicbox.conf (HTTPS on port 443, a self-signed
 certificate made at the first start).")
 # Depends: what dpkg-shlibdeps finds the binary and the shims linked with
-# (libcivetweb1, libssl3, libsqlite3-0, ...), and what the maintainer
-# scripts run: adduser, and deb-systemd-helper/-invoke (init-system-helpers).
+# (libcivetweb1, libssl3, libsqlite3-0, ...); what the server reads at run
+# time: the IANA time zones (tzdata, src/core/tz.c reads their TZif files)
+# and the CA certificates its outgoing TLS checks against (SMTP, Twilio,
+# MongoDB); what the maintainer scripts run: adduser, and
+# deb-systemd-helper/-invoke (init-system-helpers).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS_PRIVATE_DIRS usr/lib/clinicbox)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, init-system-helpers (>= 1.52)")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, init-system-helpers (>= 1.52), tzdata, ca-certificates")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${_pkg}/debian/postinst ${_pkg}/debian/prerm ${_pkg}/debian/postrm ${_pkg}/debian/conffiles)

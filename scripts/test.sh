@@ -26,7 +26,9 @@ status=0
 # The UI tests (ui.*, headless Chromium) run in the normal build only: they
 # test the web UI, which is the same in every build, and they are slow; the
 # sanitizer builds check the C server, which the API tests drive harder.
-# The shifted run takes only the API tests.
+# The shifted run takes only the API tests. The tests labelled `slow` (the
+# Debian package in a Debian 12 root, tests/package) never run here:
+# scripts/slow-tests.sh runs them.
 ctest_skip=()
 run_suite() { # build-dir, cmake options...
   local dir=$1
@@ -37,7 +39,7 @@ run_suite() { # build-dir, cmake options...
   [ "${PIPESTATUS[0]}" -eq 0 ] || return 1
   echo "== $dir: ctest"
   local log="$dir/ctest.log"
-  (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 900 "${ctest_skip[@]}") 2>&1 | tee "$log"
+  (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 900 -LE slow "${ctest_skip[@]}") 2>&1 | tee "$log"
   count "${PIPESTATUS[0]}" "$log"
 }
 # The API tests again with the test runner's own clock 400 days ahead
@@ -52,7 +54,7 @@ run_shifted() { # build-dir
   local log="$dir/ctest-shifted.log"
   (cd "$dir" && FAKETIME_DONT_FAKE_MONOTONIC=1 PYTHONPATH="$PWD/../tests/shifted" \
      LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 FAKETIME=+400d \
-     ctest --output-on-failure -j"$jobs" --timeout 900 -R '^api\.test_') 2>&1 | tee "$log"
+     ctest --output-on-failure -j"$jobs" --timeout 900 -LE slow -R '^api\.test_') 2>&1 | tee "$log"
   count "${PIPESTATUS[0]}" "$log"
 }
 count() { # ctest's exit code, its log
