@@ -2,7 +2,7 @@
 # Runs the slow tests, the ctest tests labelled `slow` that scripts/test.sh
 # leaves out: today the Debian package end to end (package.deb,
 # tests/package: build it at two versions, install, upgrade, remove and
-# purge it in a Debian 12 root; about 2 minutes, docs/packaging.md). The
+# purge it in a Debian 12 root; 2 to 3 minutes, docs/packaging.md). The
 # boot test of the box's image will join them. Needs root and the Debian
 # mirror the machine's apt uses. Installs what is missing first
 # (scripts/deps.sh test). The last line sums them up ("N passed, N failed").

@@ -14,7 +14,7 @@ and `systemd-analyze security --offline=yes` inside the root.
 
 Needs root (mmdebstrap's root mode, chroot, mounts), the network to the
 Debian mirror the machine's apt uses, mmdebstrap and lintian
-(scripts/deps.sh test). Slow (a few minutes): ctest `package.deb`, label
+(scripts/deps.sh test). Slow (2 to 3 minutes): ctest `package.deb`, label
 `slow`, run by scripts/slow-tests.sh. Environment: CLINICBOX_PKG_WORK, the
 work folder (default build/package-test); CLINICBOX_KEEP_TEST_DATA=1 keeps
 the root and the logs there; CLINICBOX_PKG_MIRROR, a mirror or sources file
