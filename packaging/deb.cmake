@@ -40,6 +40,7 @@ install(FILES ${_pkg}/clinicbox.service DESTINATION /lib/systemd/system)
 install(FILES ${_pkg}/lintian-overrides DESTINATION share/lintian/overrides RENAME clinicbox)
 install(FILES ${CMAKE_SOURCE_DIR}/README.md ${CMAKE_SOURCE_DIR}/docs/config.md
               ${CMAKE_SOURCE_DIR}/docs/security.md ${CMAKE_SOURCE_DIR}/docs/packaging.md
+              ${CMAKE_SOURCE_DIR}/docs/service.md ${CMAKE_SOURCE_DIR}/docs/backup.md
         DESTINATION ${_doc})
 
 # copyright: packaging/copyright.in with the third-party licence files put
