@@ -296,8 +296,12 @@ class SmsTest(unittest.TestCase):
         self.assertEqual(failed["attempts"], 1, "the stand-in was reached: the attempt counts")
         self.assertRegex(failed["last_error"], r"(?i)timed? ?out|timeout", failed)
         self.assertIsNotNone(failed["next_attempt_at"])
-        # given up after the 2 s timeout, not when the stand-in closed (15 s)
-        self.assertGreaterEqual(seen - first["at"], 1.9)
+        # given up after the 2 s timeout, not when the stand-in closed (15 s).
+        # The timeout runs from the server's connect, the stand-in notes the
+        # request once it has read it: on a busy machine that is several
+        # tenths of a second later (1.79 s measured once), so the lower bound
+        # only says the attempt was not given up at once.
+        self.assertGreaterEqual(seen - first["at"], 1.0)
         self.assertLess(seen - first["at"], 8)
         self.assertEqual(self.health_sms()["state"], "ok", "a timeout after connecting is not an outage")
         self.sms.mode = "ok"
