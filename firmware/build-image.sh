@@ -171,7 +171,11 @@ fi
 # path, so that no firmware boot entry is needed, with a config of its own
 # built in (firmware/esp-grub.cfg).
 say "EFI system partition: FAT32, ${esp_mib} MiB, GRUB"
+# --modules: loaded before the config runs (GRUB loads no partition-table
+# module by itself: without part_gpt its search finds no partition), and
+# the video drivers the kernel's console needs under UEFI.
 grub-mkstandalone --format=x86_64-efi --output="$work/BOOTX64.EFI" \
+  --modules="part_gpt ext2 search search_label serial terminal configfile test echo sleep reboot all_video" \
   --locales="" --fonts="" --themes="" \
   "boot/grub/grub.cfg=$here/esp-grub.cfg"
 mkfs.vfat -F 32 -n CLINICBOXEF -C "$work/esp.img" $((esp_mib * 1024)) >/dev/null
