@@ -21,10 +21,14 @@ build_pkgs=(build-essential cmake pkg-config tzdata ca-certificates
 # and contrast checks the same from machine to machine.
 # mmdebstrap and lintian: the package test (tests/package, a slow test run
 # by scripts/slow-tests.sh) installs the .deb into a Debian 12 root made
-# with mmdebstrap and checks it with lintian.
+# with mmdebstrap and checks it with lintian. mmdebstrap, e2fsprogs, fdisk,
+# dosfstools, mtools and grub-efi-amd64-bin build the box's image
+# (firmware/build-image.sh); qemu-system-x86 and ovmf boot it in its test
+# (tests/firmware, also slow).
 test_pkgs=(python3 python3-aiosmtpd python3-pymongo python3-jsonschema python3-yaml
            faketime sqlite3 openssl clang-14 libclang-rt-14-dev chromium fonts-dejavu-core
-           mmdebstrap lintian)
+           mmdebstrap lintian e2fsprogs fdisk dosfstools mtools grub-efi-amd64-bin
+           qemu-system-x86 ovmf)
 # Commands the tests need that may come from elsewhere than Debian's
 # packages (CI machines ship their own Node.js): installed from Debian only
 # when the command is missing.

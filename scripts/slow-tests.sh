@@ -2,9 +2,12 @@
 # Runs the slow tests, the ctest tests labelled `slow` that scripts/test.sh
 # leaves out: today the Debian package end to end (package.deb,
 # tests/package: build it at two versions, install, upgrade, remove and
-# purge it in a Debian 12 root; 2 to 3 minutes, docs/packaging.md). The
-# boot test of the box's image will join them. Needs root and the Debian
-# mirror the machine's apt uses. Installs what is missing first
+# purge it in a Debian 12 root; 2 to 3 minutes, docs/packaging.md) and
+# the box image's boot test (firmware.image, tests/firmware: the image built
+# by firmware/build-image.sh, booted under QEMU without KVM, powered off
+# hard, its system partition replaced; NN minutes, docs/firmware.md).
+# CLINICBOX_DEB=FILE gives the image a package built before. Needs root and
+# the Debian mirror the machine's apt uses. Installs what is missing first
 # (scripts/deps.sh test). The last line sums them up ("N passed, N failed").
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1

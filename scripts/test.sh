@@ -27,7 +27,8 @@ status=0
 # test the web UI, which is the same in every build, and they are slow; the
 # sanitizer builds check the C server, which the API tests drive harder.
 # The shifted run takes only the API tests. The tests labelled `slow` (the
-# Debian package in a Debian 12 root, tests/package) never run here:
+# Debian package in a Debian 12 root, tests/package; the box image's boot
+# test under QEMU, tests/firmware, about NN minutes) never run here:
 # scripts/slow-tests.sh runs them.
 ctest_skip=()
 run_suite() { # build-dir, cmake options...
