@@ -19,7 +19,8 @@ and through the replacement of its system partition by a freshly built one.
      debugfs: sqlite3's integrity_check says ok and the appointment is there.
   4. Boot 2 of the same disk: the same certificate, the admin, the clinic, the
      appointment, the central sync still configured (mongo_uri is kept on the
-     data partition). Off hard again.
+     data partition). Off hard again; the journal on the system partition
+     holds both boots and says that systemd runs the hardware watchdog.
   5. A new system partition (firmware/build-image.sh --system-only) is written
      over the old one with dd; boot 3 goes through the whole firmware path
      (OVMF's UEFI, GRUB from the EFI partition, the kernel of the new system
@@ -450,6 +451,18 @@ class ImageTest(unittest.TestCase):
         box.wait_up()
         self.assert_box_kept(box, password, cert, appt)
         box.quit_hard()
+        # The journal is kept on disk across boots (and a power-off), and
+        # systemd drives the hardware watchdog (QEMU's i6300ESB).
+        path = journal_of(self.work, disk, "2")
+        with open(path, errors="replace") as f:
+            journal = f.read()
+        boots = subprocess.run(["journalctl", "-D", os.path.join(self.work, "journal-2", "journal"),
+                                "--list-boots", "--no-pager", "-q"],
+                               capture_output=True, text=True).stdout.strip().splitlines()
+        self.assertEqual(len(boots), 2, f"the journal on disk holds {len(boots)} boots, not both")
+        self.assertIn("Using hardware watchdog 'i6300ESB timer'", journal)
+        self.assertIn("Watchdog running with a hardware timeout of 30s", journal)
+        log("journal: both boots on disk, the hardware watchdog running")
 
         # A new system partition over the old one, then boot 3 through the
         # firmware (UEFI, GRUB on the EFI partition, the new kernel).
