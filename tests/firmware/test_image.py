@@ -6,7 +6,7 @@ and through the replacement of its system partition by a freshly built one.
   1. Build the image (firmware/build-image.sh; the package from $CLINICBOX_DEB,
      else packaging/build-deb.sh builds it) and a setup stick (a FAT image
      labelled CLINICBOX with clinicbox-setup.conf: the clinic's name and time
-     zone, the first admin, a mongo_uri).
+     zone, the first admin, a mongo_uri, a host name).
   2. Boot 1, the kernel and initrd taken from the image's system partition
      (direct kernel boot: much faster under TCG than firmware and GRUB), the
      stick plugged in over USB: the service answers on a forwarded port, the
@@ -18,8 +18,8 @@ and through the replacement of its system partition by a freshly built one.
      find nothing else to repair), the database and its WAL dumped with
      debugfs: sqlite3's integrity_check says ok and the appointment is there.
   4. Boot 2 of the same disk: the same certificate, the admin, the clinic, the
-     appointment, the central sync still configured (mongo_uri is kept on the
-     data partition). Off hard again; the journal on the system partition
+     appointment, the central sync still configured and the stick's host name
+     answered to (mongo_uri and host name are kept on the data partition). Off hard again; the journal on the system partition
      holds both boots and says that systemd runs the hardware watchdog.
   5. A new system partition (firmware/build-image.sh --system-only) is written
      over the old one with dd; boot 3 goes through the whole firmware path
@@ -405,7 +405,8 @@ class ImageTest(unittest.TestCase):
                           "timezone = Europe/Berlin\n"
                           "admin_username = chef\n"
                           f"admin_password = {password}\n"
-                          "mongo_uri = mongodb://central.invalid:27017/clinicbox\n")
+                          "mongo_uri = mongodb://central.invalid:27017/clinicbox\n"
+                          "hostname = praxis-boot\n")
 
         # Boot 1: set up by the stick, book, power off hard.
         box = self.boot(disk, "1", kernel=kernel_of(self.work, disk, "1"), stick=stick)
@@ -509,7 +510,18 @@ class ImageTest(unittest.TestCase):
                          (200, "Praxis am Bootweg", "Europe/Berlin"))
         status, sync = staff.call("GET", "/api/sync/status")
         self.assertEqual((status, sync["enabled"]), (200, True), "mongo_uri was lost")
-        log(f"boot {box.name}: appointment {appt['id']}, admin, clinic, certificate and mongo_uri kept")
+        # The stick's host name is the box's: it answers to NAME.local (and
+        # to no other box's name).
+        status, _ = box.request("GET", "/api/health", headers={"Host": "praxis-boot.local"})
+        self.assertEqual(status, 200, "the box does not answer to the stick's host name")
+        status, _ = box.request("GET", "/api/health", headers={"Host": "other-box.local"})
+        self.assertEqual(status, 403)
+        # And to its DHCP address (QEMU's user network gives 10.0.2.15): the
+        # server started once the network had it.
+        status, _ = box.request("GET", "/api/health", headers={"Host": "10.0.2.15"})
+        self.assertEqual(status, 200, "the box does not answer to its own address")
+        log(f"boot {box.name}: appointment {appt['id']}, admin, clinic, certificate, mongo_uri "
+            f"and host name kept")
 
 
 if __name__ == "__main__":
