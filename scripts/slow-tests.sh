@@ -5,7 +5,7 @@
 # purge it in a Debian 12 root; 2 to 3 minutes, docs/packaging.md) and
 # the box image's boot test (firmware.image, tests/firmware: the image built
 # by firmware/build-image.sh, booted under QEMU without KVM, powered off
-# hard, its system partition replaced; NN minutes, docs/firmware.md).
+# hard, its system partition replaced; 7 to 12 minutes, docs/firmware.md).
 # CLINICBOX_DEB=FILE gives the image a package built before. Needs root and
 # the Debian mirror the machine's apt uses. Installs what is missing first
 # (scripts/deps.sh test). The last line sums them up ("N passed, N failed").

@@ -28,7 +28,7 @@ status=0
 # sanitizer builds check the C server, which the API tests drive harder.
 # The shifted run takes only the API tests. The tests labelled `slow` (the
 # Debian package in a Debian 12 root, tests/package; the box image's boot
-# test under QEMU, tests/firmware, about NN minutes) never run here:
+# test under QEMU, tests/firmware, 7 to 12 minutes) never run here:
 # scripts/slow-tests.sh runs them.
 ctest_skip=()
 run_suite() { # build-dir, cmake options...
