@@ -2,6 +2,7 @@
 # Installs the Debian 12 packages clinicbox needs that are not installed yet.
 #   scripts/deps.sh build   what building and running the server needs
 #   scripts/deps.sh test    that, plus what the test suite needs
+#   scripts/deps.sh slow    that, plus what the slow tests need (scripts/slow-tests.sh)
 # Runs apt-get only when something is missing (as root, or through sudo).
 set -euo pipefail
 
@@ -19,24 +20,28 @@ build_pkgs=(build-essential cmake pkg-config tzdata ca-certificates
 # chromium and fonts-dejavu-core: the UI tests drive Debian's headless
 # Chromium (tests/ui, docs/testing.md); a fixed font keeps their screenshots
 # and contrast checks the same from machine to machine.
-# mmdebstrap and lintian: the package test (tests/package, a slow test run
-# by scripts/slow-tests.sh) installs the .deb into a Debian 12 root made
-# with mmdebstrap and checks it with lintian. mmdebstrap, e2fsprogs, fdisk,
-# dosfstools, mtools and grub-efi-amd64-bin build the box's image
-# (firmware/build-image.sh); qemu-system-x86 and ovmf boot it in its test
-# (tests/firmware, also slow).
 test_pkgs=(python3 python3-aiosmtpd python3-pymongo python3-jsonschema python3-yaml
-           faketime sqlite3 openssl clang-14 libclang-rt-14-dev chromium fonts-dejavu-core
-           mmdebstrap lintian e2fsprogs fdisk dosfstools mtools grub-efi-amd64-bin
+           faketime sqlite3 openssl clang-14 libclang-rt-14-dev chromium fonts-dejavu-core)
+# Only for the slow tests (scripts/slow-tests.sh), which scripts/test.sh
+# leaves out: mmdebstrap and lintian for the package test (tests/package
+# installs the .deb into a Debian 12 root made with mmdebstrap and checks it
+# with lintian); mmdebstrap, e2fsprogs, fdisk, dosfstools, mtools and
+# grub-efi-amd64-bin build the box's image (firmware/build-image.sh), and
+# qemu-system-x86 and ovmf boot it in its test (tests/firmware).
+slow_pkgs=(mmdebstrap lintian e2fsprogs fdisk dosfstools mtools grub-efi-amd64-bin
            qemu-system-x86 ovmf)
 # Commands the tests need that may come from elsewhere than Debian's
 # packages (CI machines ship their own Node.js): installed from Debian only
 # when the command is missing.
 test_cmds=("node:nodejs" "npm:npm")
 
+level=${1:-build}
 want=("${build_pkgs[@]}")
-if [ "${1:-build}" = test ]; then
+if [ "$level" = test ] || [ "$level" = slow ]; then
   want+=("${test_pkgs[@]}")
+fi
+if [ "$level" = slow ]; then
+  want+=("${slow_pkgs[@]}")
 fi
 
 missing=()
@@ -45,7 +50,7 @@ for p in "${want[@]}"; do
     missing+=("$p")
   fi
 done
-if [ "${1:-build}" = test ]; then
+if [ "$level" = test ] || [ "$level" = slow ]; then
   for c in "${test_cmds[@]}"; do
     if ! command -v "${c%%:*}" >/dev/null 2>&1; then
       missing+=("${c#*:}")

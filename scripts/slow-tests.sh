@@ -8,10 +8,10 @@
 # hard, its system partition replaced; 7 to 12 minutes, docs/firmware.md).
 # CLINICBOX_DEB=FILE gives the image a package built before. Needs root and
 # the Debian mirror the machine's apt uses. Installs what is missing first
-# (scripts/deps.sh test). The last line sums them up ("N passed, N failed").
+# (scripts/deps.sh slow). The last line sums them up ("N passed, N failed").
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
-scripts/deps.sh test || exit 1
+scripts/deps.sh slow || exit 1
 # Configured only: each slow test builds what it tests itself (the package
 # test runs packaging/build-deb.sh in build/package-test/).
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || exit 1

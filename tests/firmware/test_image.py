@@ -356,7 +356,7 @@ class ImageTest(unittest.TestCase):
     def setUp(self):
         for tool in ("qemu-system-x86_64", "sfdisk", "debugfs", "e2fsck", "mkfs.vfat", "mcopy"):
             if not shutil.which(tool):
-                self.fail(f"{tool} is missing (scripts/deps.sh test installs it)")
+                self.fail(f"{tool} is missing (scripts/deps.sh slow installs it)")
         self.work = os.environ.get("CLINICBOX_FW_WORK") or tempfile.mkdtemp(prefix="clinicbox-fw-")
         os.makedirs(self.work, exist_ok=True)
         self.boxes = []

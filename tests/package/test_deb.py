@@ -14,7 +14,7 @@ and `systemd-analyze security --offline=yes` inside the root.
 
 Needs root (mmdebstrap's root mode, chroot, mounts), the network to the
 Debian mirror the machine's apt uses, mmdebstrap and lintian
-(scripts/deps.sh test). Slow (2 to 3 minutes): ctest `package.deb`, label
+(scripts/deps.sh slow). Slow (2 to 3 minutes): ctest `package.deb`, label
 `slow`, run by scripts/slow-tests.sh. Environment: CLINICBOX_PKG_WORK, the
 work folder (default build/package-test); CLINICBOX_KEEP_TEST_DATA=1 keeps
 the root and the logs there; CLINICBOX_PKG_MIRROR, a mirror or sources file
@@ -293,7 +293,7 @@ class PackageTest(unittest.TestCase):
             self.fail("the package test needs root (mmdebstrap's root mode, chroot, mount)")
         for tool in ("mmdebstrap", "lintian", "readelf"):
             if not shutil.which(tool):
-                self.fail(f"{tool} is missing (scripts/deps.sh test installs it)")
+                self.fail(f"{tool} is missing (scripts/deps.sh slow installs it)")
         os.makedirs(WORK, exist_ok=True)
         for name in os.listdir(WORK):  # the logs of an earlier run
             if name.endswith(".log"):
