@@ -1,5 +1,8 @@
 /* hostcheck.c — see hostcheck.h. The list is written once at start and only
- * read afterwards. */
+ * read afterwards. An address literal that is not on it is looked up among
+ * the interfaces' addresses as they are at that moment (getifaddrs, a
+ * netlink query): a box that got its DHCP lease after it started, or a new
+ * one later, answers on its new address without a restart. */
 #include "http/hostcheck.h"
 
 #include <arpa/inet.h>
@@ -130,6 +133,33 @@ void hostcheck_free(void)
     nnames = cap = 0;
 }
 
+/* h is an IPv4 or IPv6 literal that one of the box's interfaces has now. */
+static bool interface_has_now(const char *h)
+{
+    unsigned char want[16];
+    int fam;
+    if (inet_pton(AF_INET, h, want) == 1)
+        fam = AF_INET;
+    else if (inet_pton(AF_INET6, h, want) == 1)
+        fam = AF_INET6;
+    else
+        return false;
+    struct ifaddrs *ifa = NULL;
+    bool found = false;
+    if (getifaddrs(&ifa) != 0)
+        return false;
+    for (struct ifaddrs *i = ifa; i && !found; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != fam)
+            continue;
+        if (fam == AF_INET)
+            found = memcmp(&((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr, want, 4) == 0;
+        else
+            found = memcmp(&((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr, want, 16) == 0;
+    }
+    freeifaddrs(ifa);
+    return found;
+}
+
 bool hostcheck_host_ok(const char *host)
 {
     char h[HOST_MAX];
@@ -143,7 +173,7 @@ bool hostcheck_host_ok(const char *host)
     for (int i = 0; i < nnames; i++)
         if (strcasecmp(names[i], h) == 0)
             return true;
-    return false;
+    return interface_has_now(h);
 }
 
 bool hostcheck_origin_ok(const char *origin, const char *host, bool tls)

@@ -7,7 +7,9 @@
  * the Host (scheme, name and port).
  *
  * The box's names: localhost, the machine's host name (and NAME.local),
- * every address of its network interfaces (read at start), the host of
+ * every address of its network interfaces (those of the start, and any an
+ * interface has at the moment of the request: a DHCP lease that came
+ * later), the host of
  * public_url, the listen address, and the `hostnames` setting.
  */
 #ifndef CLINICBOX_HOSTCHECK_H

@@ -231,6 +231,21 @@ class SessionTest(ServerTest):
                        headers={"Origin": f"http://localhost:{port}", "Host": f"localhost:{port}"})
         self.assertEqual(ok.status, 201, ok)
 
+    def test_an_address_the_box_gets_after_its_start_is_its_own(self):
+        """A DHCP lease that comes after the start (or changes) must not make
+        the box refuse its own new address: added here to the loopback
+        interface while the server runs (root only; CI runs as root)."""
+        addr = "127.0.0.77"
+        host = {"Host": f"{addr}:{self.server.port}"}
+        self.assertEqual(self.server.get("/api/health", headers=host, auth=False).status, 403)
+        add = subprocess.run(["ip", "addr", "add", f"{addr}/32", "dev", "lo"], capture_output=True, text=True)
+        if add.returncode != 0:
+            self.skipTest(f"cannot add an address here: {add.stderr.strip()}")
+        self.addCleanup(subprocess.run, ["ip", "addr", "del", f"{addr}/32", "dev", "lo"], capture_output=True)
+        self.assertEqual(self.server.get("/api/health", headers=host, auth=False).status, 200)
+        subprocess.run(["ip", "addr", "del", f"{addr}/32", "dev", "lo"], check=True, capture_output=True)
+        self.assertEqual(self.server.get("/api/health", headers=host, auth=False).status, 403)
+
     def test_login_throttle_without_lockout(self):
         wrong = [self.login_raw(password="not-the-password") for _ in range(5)]
         self.assertEqual([r.status for r in wrong], [401] * 5)
