@@ -108,6 +108,15 @@ static int open_db(const char *file, int flags, sqlite3 **db, char *err, size_t 
     return SQLITE_OK;
 }
 
+/* now as YYYYMMDDTHHMMSSZ (UTC): file names that sort by time. */
+static void utc_stamp(int64_t now, char *out, size_t len)
+{
+    struct tm tm;
+    time_t t = (time_t)now;
+    gmtime_r(&t, &tm);
+    strftime(out, len, "%Y%m%dT%H%M%SZ", &tm);
+}
+
 /* open + fsync + close of one path; false with err naming what. */
 static bool fsync_path(const char *path, int flags, const char *what, char *err, size_t errlen)
 {
@@ -300,11 +309,8 @@ static bool keep_current(const char *data_dir, int64_t now, char *kept, size_t k
         return false;
     exec1(db, "PRAGMA wal_checkpoint(TRUNCATE)");
     sqlite3_close(db);
-    struct tm tm;
-    time_t t = (time_t)now;
     char stamp[32];
-    gmtime_r(&t, &tm);
-    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    utc_stamp(now, stamp, sizeof stamp);
     snprintf(kept, keptlen, "%s/clinicbox.db.before-restore-%s", data_dir, stamp);
     static const char *const suffixes[] = {"-wal", "-shm"};
     for (int i = 0; i < 2; i++) {
@@ -410,11 +416,8 @@ void backup_describe(const backup_summary *s, char *out, size_t len)
 
 void backup_file_name(const char *dir, int64_t now, char *out, size_t len)
 {
-    struct tm tm;
-    time_t t = (time_t)now;
     char stamp[32];
-    gmtime_r(&t, &tm);
-    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    utc_stamp(now, stamp, sizeof stamp);
     snprintf(out, len, "%s/clinicbox-%s.db", dir, stamp);
 }
 
