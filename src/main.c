@@ -260,7 +260,6 @@ out:
     watchdog_stop();
     http_stop(http);
     if (!shutdown_workers(&app, STOP_DEADLINE_MS)) {
-        shutdown_abandon();
         log_warn("main", "a worker is still inside a network call after %d ms; stopping without "
                          "it (every acknowledged change is on disk; its work is redone at the "
                          "next start)", STOP_DEADLINE_MS);
@@ -276,8 +275,7 @@ out:
     hostcheck_free();
     tz_cache_clear();
     datalock_release(lock);
-    if (serve)
-        log_info("main", "stopped");
+    log_info("main", "stopped");
     return rc;
 }
 

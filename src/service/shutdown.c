@@ -19,9 +19,6 @@
 #include "service/noshow.h"
 #include "sync/engine.h"
 
-static pthread_mutex_t abandon_lock = PTHREAD_MUTEX_INITIALIZER;
-static bool abandoned;
-
 struct stopper {
     app_t *app;
     int done_fd;
@@ -34,14 +31,11 @@ static void *stopper_main(void *arg)
     sync_engine_stop(s->app);
     noshow_stop(s->app);
     outbox_stop(s->app);
-    pthread_mutex_lock(&abandon_lock);
-    bool gone = abandoned;
-    pthread_mutex_unlock(&abandon_lock);
-    if (!gone) {
-        uint64_t one = 1;
-        if (write(s->done_fd, &one, sizeof one) != sizeof one)
-            log_warn("main", "cannot report that the workers stopped");
-    }
+    /* done_fd stays open when the caller gave up waiting: it ends the
+     * process instead of closing anything */
+    uint64_t one = 1;
+    if (write(s->done_fd, &one, sizeof one) != sizeof one)
+        log_warn("main", "cannot report that the workers stopped");
     return NULL;
 }
 
@@ -83,11 +77,4 @@ bool shutdown_workers(app_t *app, int deadline_ms)
     }
     pthread_detach(t);
     return false;
-}
-
-void shutdown_abandon(void)
-{
-    pthread_mutex_lock(&abandon_lock);
-    abandoned = true;
-    pthread_mutex_unlock(&abandon_lock);
 }

@@ -19,10 +19,8 @@
 #include "service/app.h"
 
 /* Stops the workers; true when all stopped within deadline_ms. On false
- * they are still stopping: the caller must not close the database (and
- * ends the process instead; shutdown_abandon keeps the stopper from
- * closing anything after that). */
+ * they are still stopping: the caller must not close the database, and ends
+ * the process instead (the stopping thread closes nothing). */
 bool shutdown_workers(app_t *app, int deadline_ms);
-void shutdown_abandon(void);
 
 #endif
