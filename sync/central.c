@@ -6,12 +6,18 @@
  */
 #include "sync/central.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <mongoc/mongoc.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/ids.h"
 #include "core/log.h"
@@ -48,19 +54,53 @@ void central_global_init(void)
     mongoc_init();
 }
 
+/* Removes /dev/shm/mongoc-PID names of this user whose process is gone:
+ * left by a process killed before it reached main() (or by a libFuzzer
+ * target, which ends with _Exit), they would make a later process that
+ * gets the same pid print libmongoc's warning in its own format, before
+ * main(), where no handler of the box can catch it (CI, 2026-12-07). */
+static void sweep_dead_counter_files(void)
+{
+    DIR *d = opendir("/dev/shm");
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *digits = e->d_name + strlen("mongoc-");
+        char *end;
+        if (strncmp(e->d_name, "mongoc-", strlen("mongoc-")) != 0 || !*digits)
+            continue;
+        long pid = strtol(digits, &end, 10);
+        struct stat st;
+        if (*end || pid <= 0 || pid > INT32_MAX ||
+            fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            st.st_uid != geteuid())
+            continue;
+        if (kill((pid_t)pid, 0) == -1 && errno == ESRCH) {
+            char name[sizeof e->d_name + 1];
+            snprintf(name, sizeof name, "/%s", e->d_name);
+            shm_unlink(name);
+        }
+    }
+    closedir(d);
+}
+
 void central_process_start(void)
 {
     /* libmongoc initialises itself when the program is loaded, before
      * main(), and keeps counters (for its mongoc-stat tool) in
-     * /dev/shm/mongoc-PID, which only a clean exit removes. A kill -9 or a
-     * power cut leaves the file, and a later process that gets the same pid
-     * finds it and warns "Falling back to malloc for counters" in
-     * libmongoc's own format, before any handler of the box can be set.
-     * Removing the name now keeps the mapping (the counters work as
-     * before) and leaves nothing behind. */
+     * /dev/shm/mongoc-PID, which only a clean exit removes. A kill -9
+     * leaves the file, and a later process that gets the same pid finds it
+     * and warns "Falling back to malloc for counters" in libmongoc's own
+     * format, before any handler of the box can be set. Removing our own
+     * name now keeps the mapping (the counters work as before) and leaves
+     * nothing behind; the files of processes that died before they got
+     * here go too. The packaged service sets MONGOC_DISABLE_SHM, so that
+     * libmongoc makes none at all. */
     char name[40];
     snprintf(name, sizeof name, "/mongoc-%ld", (long)getpid());
     shm_unlink(name);
+    sweep_dead_counter_files();
 }
 
 void central_global_cleanup(void)

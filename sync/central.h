@@ -26,7 +26,8 @@ typedef struct central central_t;
 /* Once per process, before any other call (and central_cleanup at exit). */
 void central_global_init(void);
 /* First thing in main(): removes the shared-memory name libmongoc made for
- * this process when it was loaded, so that a crash leaves none behind. */
+ * this process when it was loaded, so that a crash leaves none behind, and
+ * the names left by this user's processes that are gone. */
 void central_process_start(void);
 void central_global_cleanup(void);
 

@@ -3,6 +3,7 @@ level, component), and under systemd (JOURNAL_STREAM set) with the syslog
 priority prefix journald understands instead of a time stamp."""
 import os
 import re
+import subprocess
 import unittest
 
 from harness import Server
@@ -40,6 +41,31 @@ class LoggingTest(unittest.TestCase):
         s.get("/api/health")
         s.kill9()
         self.assertFalse(os.path.exists(shm), "kill -9 left " + shm)
+
+    def test_counter_files_of_dead_processes_are_swept_at_start(self):
+        # CI (2026-12-07) found "2026/12/07 17:38:45.0073: [ 9400]:  WARNING:
+        # mongoc: Falling back to malloc for counters." among the box's lines:
+        # a process killed before its main() (or a fuzz target, which ends
+        # with _Exit) had left /dev/shm/mongoc-9400, and the box that later
+        # got pid 9400 found it. libmongoc warns before main(), where the box
+        # cannot catch it, so such files must not stay: every start removes
+        # the ones of this user's processes that are gone, and no other.
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        stale = f"/dev/shm/mongoc-{dead.pid}"
+        alive = f"/dev/shm/mongoc-{os.getpid()}"   # this test runner: alive
+        for path in (stale, alive):
+            if os.path.exists(path):
+                continue
+            with open(path, "wb") as f:
+                f.write(b"\0" * 64)
+            self.addCleanup(lambda p=path: os.path.exists(p) and os.unlink(p))
+        self.assertTrue(os.path.exists(stale))
+        s = Server()
+        self.addCleanup(s.cleanup)
+        s.start()
+        self.assertFalse(os.path.exists(stale), "a dead process's counter file stayed")
+        self.assertTrue(os.path.exists(alive), "a live process's counter file was removed")
 
     def test_journald_priorities(self):
         lines = self.run_server({"JOURNAL_STREAM": "8:12345"})
