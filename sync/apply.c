@@ -392,7 +392,7 @@ static int same_as_central(db_conn_t *c, const char *collection, const char *id,
 }
 
 static void add_rejection(struct apply_result *out, int collection, const char *id,
-                          const char *rev, const char *why)
+                          const char *rev, const char *why, const bson_t *removed_doc)
 {
     struct rejection *grown =
         realloc(out->rejections, (size_t)(out->nrejections + 1) * sizeof *grown);
@@ -404,6 +404,89 @@ static void add_rejection(struct apply_result *out, int collection, const char *
     snprintf(r->id, sizeof r->id, "%s", id);
     snprintf(r->rev, sizeof r->rev, "%s", rev);
     snprintf(r->why, sizeof r->why, "%s", why);
+    r->removed_doc = removed_doc ? bson_copy(removed_doc) : NULL;
+}
+
+/* Written by a central writer (`_sync.by`), not pushed by a box. */
+static bool central_write(const bson_t *doc)
+{
+    char by[48], box[48];
+    return docmap_text(doc, "_sync.by", by, sizeof by) && by[0] &&
+           !(docmap_text(doc, "_sync.box", box, sizeof box) && box[0]);
+}
+
+/* 1 when the record is on the box, 0 when not, -1 on a storage error. */
+static int on_box(db_conn_t *c, const char *coll, const char *id)
+{
+    bson_t probe = BSON_INITIALIZER;
+    int rc = docmap_set_fields(c, coll, id, &probe);
+    bson_destroy(&probe);
+    return rc == STORE_OK ? 1 : rc == STORE_NOT_FOUND ? 0 : -1;
+}
+
+/* A central document that would stay behind centrally as a record the box
+ * does not have (a phantom): a live central write of a record that is not
+ * on the box, with no local change of it on its way (a local delete). */
+static int phantom(db_conn_t *c, const char *coll, const char *id, const bson_t *doc)
+{
+    if (!central_write(doc) || docmap_deleted(doc))
+        return 0;
+    int here = on_box(c, coll, id);
+    if (here != 0)
+        return here < 0 ? -1 : 0;
+    int pending = sync_journal_has(c, coll, id);
+    return pending < 0 ? -1 : !pending;
+}
+
+/* The refusal, everywhere it must show: the box's event log, its log, the
+ * central `rejections` (with the document when it is removed there). */
+static int report_refusal(db_conn_t *c, struct apply_job *j, int collection, const char *id,
+                          const char *rev_text, const char *actor, const char *why,
+                          const bson_t *removed_doc)
+{
+    const char *coll = collection >= 0 ? docmap_collections[collection] : "changes";
+    json_t *ev = json_pack("{s:s,s:s,s:s,s:b}", "collection", coll, "rev", rev_text, "why", why,
+                           "removed_centrally", removed_doc != NULL);
+    char *data = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+    int rc = store_event(c, j->now, actor, coll, id, "sync_refused", data);
+    free(data);
+    json_decref(ev);
+    if (rc != STORE_OK)
+        return STORAGE;
+    log_warn("sync", "refused central change to %s %s: %s%s", coll, id, why,
+             removed_doc ? " (removed centrally, kept in rejections)" : "");
+    add_rejection(j->out, collection, id, rev_text, why, removed_doc);
+    j->out->rejected++;
+    return 0;
+}
+
+/* A central document whose current revision is older than the box's: its
+ * writer did not write over the revision it read (docs/sync.md). Skipping
+ * it silently would leave central with values the box never had, and the
+ * box's pushes guarded on its own revision could never replace them. So it
+ * is reported, and the box's record is pushed over it: journaled as of the
+ * box's revision (a later central edit still wins), with the stale
+ * revision as the one seen, which the push's guard then matches. */
+static int stale_write(db_conn_t *c, struct apply_job *j, const struct central_doc *d,
+                       const char *id, const char *rev_text, const hlc_t *known,
+                       const char *known_text, const char *actor)
+{
+    const char *coll = docmap_collections[d->collection];
+    char why[300];
+    snprintf(why, sizeof why,
+             "revision %s is older than the box's %s: not written over the revision it read "
+             "(docs/sync.md); the box's record is pushed over it",
+             rev_text, known_text);
+    int gone = phantom(c, coll, id, d->doc);
+    if (gone < 0)
+        return STORAGE;
+    bool person = d->collection == 1 || d->collection == 3;
+    if (gone && !person) /* refused before: remove it again */
+        return report_refusal(c, j, d->collection, id, rev_text, actor, why, d->doc);
+    if (report_refusal(c, j, d->collection, id, rev_text, actor, why, NULL) != 0 ||
+        !sync_journal_add(c, coll, id, known->wall_ms)) /* a person the box deleted: its tombstone */
+        return STORAGE;
+    return sync_rev_set(c, coll, id, rev_text) ? 0 : STORAGE;
 }
 
 static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc *d)
@@ -416,23 +499,37 @@ static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc
     memset(&o, 0, sizeof o);
 
     if (!docmap_text(d->doc, "_id", id, sizeof id) || !id[0]) {
-        add_rejection(j->out, d->collection, "?", "", "_id is not a text id");
+        add_rejection(j->out, d->collection, "?", "", "_id is not a text id", NULL);
         j->out->rejected++;
         return 0;
     }
     if (!docmap_text(d->doc, "_sync.rev", rev_text, sizeof rev_text) ||
         !hlc_parse(rev_text, &rev)) {
         add_rejection(j->out, d->collection, id, "",
-                      "no _sync.rev: write through `clinicbox central` (docs/sync.md)");
+                      "no _sync.rev: write through `clinicbox central` (docs/sync.md)", NULL);
         j->out->rejected++;
         return 0;
     }
+    if (!docmap_text(d->doc, "_sync.by", by, sizeof by))
+        by[0] = 0;
+    snprintf(o.actor, sizeof o.actor, "%s%s", strncmp(by, "central", 7) == 0 ? "" : "central:",
+             by[0] ? by : "central");
     int got = sync_rev_get(c, coll, id, known_text, sizeof known_text);
     if (got < 0)
         return STORAGE;
     has_known = got == 1 && hlc_parse(known_text, &known);
+    if (has_known && hlc_compare(&rev, &known) < 0 && d->current && central_write(d->doc) &&
+        strcmp(rev.node, j->box_id) != 0)
+        return stale_write(c, j, d, id, rev_text, &known, known_text, o.actor);
     if (has_known && hlc_compare(&rev, &known) <= 0) {
-        j->out->skipped++; /* seen already, or older than what the box has */
+        /* seen already. A record refused then whose central removal did not
+         * get through (a cut, a crash) is removed again; nothing counted. */
+        int gone = hlc_compare(&rev, &known) == 0 ? phantom(c, coll, id, d->doc) : 0;
+        if (gone < 0)
+            return STORAGE;
+        if (gone)
+            add_rejection(j->out, d->collection, id, rev_text, "refused before", d->doc);
+        j->out->skipped++;
         return 0;
     }
 
@@ -464,11 +561,6 @@ static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc
         snprintf(mine.node, sizeof mine.node, "%s", j->box_id);
         o.local_wins = hlc_compare(&mine, &eff) > 0;
     }
-    if (!docmap_text(d->doc, "_sync.by", by, sizeof by))
-        by[0] = 0;
-    snprintf(o.actor, sizeof o.actor, "%s%s", strncmp(by, "central", 7) == 0 ? "" : "central:",
-             by[0] ? by : "central");
-
     if (!exec_sql(db_prepare(c, "SAVEPOINT central_doc")))
         return STORAGE;
     int rc;
@@ -495,17 +587,12 @@ static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc
     if (rc == STORAGE)
         return STORAGE;
     if (rc == REFUSED) {
-        json_t *ev = json_pack("{s:s,s:s,s:s}", "collection", coll, "rev", rev_text, "why", o.why);
-        char *data = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
-        bool ok = exec_sql(db_prepare(c, "ROLLBACK TO central_doc")) &&
-                  store_event(c, j->now, o.actor, coll, id, "sync_refused", data) == STORE_OK;
-        free(data);
-        json_decref(ev);
-        if (!ok)
+        if (!exec_sql(db_prepare(c, "ROLLBACK TO central_doc")))
             return STORAGE;
-        log_warn("sync", "refused central change to %s %s: %s", coll, id, o.why);
-        add_rejection(j->out, d->collection, id, rev_text, o.why);
-        j->out->rejected++;
+        int gone = phantom(c, coll, id, d->doc);
+        if (gone < 0 || report_refusal(c, j, d->collection, id, rev_text, o.actor, o.why,
+                                       gone ? d->doc : NULL) != 0)
+            return STORAGE;
     } else {
         j->out->applied++;
         if (o.conflict)
@@ -548,6 +635,11 @@ static int apply_job(db_conn_t *c, void *arg)
     hlc_init(&j->clk, j->box_id);
     if (store_meta_get_text(c, "sync_hlc", last, sizeof last) == STORE_OK && hlc_parse(last, &t))
         hlc_observe(&j->clk, t, t.wall_ms, 0, NULL);
+    for (long i = 0; j->mark && i < j->mark->nrefused; i++) {
+        const struct rejection *x = &j->mark->refused_entries[i];
+        if (report_refusal(c, j, -1, x->id, x->rev, "central", x->why, NULL) != 0)
+            return -1;
+    }
     for (long i = 0; i < j->n; i++)
         if (apply_one(c, j, &j->docs[i]) != 0)
             return -1;
@@ -573,7 +665,7 @@ int sync_apply(app_t *app, const char *box_id, const struct central_doc *docs, l
     app_clinic(app, &j.clinic);
     int rc = db_write(app->db, apply_job, &j);
     if (rc != 0) {
-        free(out->rejections);
+        sync_apply_result_free(out);
         memset(out, 0, sizeof *out);
         return -1;
     }
@@ -582,4 +674,14 @@ int sync_apply(app_t *app, const char *box_id, const struct central_doc *docs, l
     if (out->applied)
         outbox_kick(app);
     return 0;
+}
+
+void sync_apply_result_free(struct apply_result *r)
+{
+    for (long i = 0; i < r->nrejections; i++)
+        if (r->rejections[i].removed_doc)
+            bson_destroy(r->rejections[i].removed_doc);
+    free(r->rejections);
+    r->rejections = NULL;
+    r->nrejections = 0;
 }

@@ -18,6 +18,11 @@
  *    taken (or outside the doctor's hours, or past), it is kept with the
  *    status `conflict` and its patient gets an offer of free slots.
  *  - Offers and messages are the box's: central edits of them are undone.
+ *  - A new central record the box refuses is removed centrally (its
+ *    document kept in `rejections`): no phantom stays behind.
+ *  - A central document whose current revision is older than the box's was
+ *    written by a writer that did not write over the revision it read:
+ *    reported, and the box's record pushed over it.
  *  - What the box decided differently from central is journaled, so the
  *    next push tells central the outcome; what it refused is also written
  *    to the box's event log and reported (rejections).
@@ -37,14 +42,22 @@
 struct central_doc {
     int collection; /* index into docmap_collections */
     bson_t *doc;
+    /* the document as central has it now (fetched), not a change entry's
+     * snapshot: only then does an older revision than the box's mean a
+     * stale write rather than history the box has passed */
+    bool current;
 };
 
-/* A central change the box refused, for the central `rejections` log. */
+/* A central change the box refused, for the central `rejections` log.
+ * collection -1: an entry of the change log itself (id = its _id). */
 struct rejection {
     int collection;
     char id[ID_LEN + 8];
     char rev[96];
     char why[300];
+    /* a new central record the box does not have: removed centrally, its
+     * document kept in the rejection (owned; sync_apply_result_free) */
+    bson_t *removed_doc;
 };
 
 struct apply_result {
@@ -58,6 +71,10 @@ struct apply_result {
 /* Where the pull's checkpoint goes (meta rows), written in the same job;
  * NULL for documents fetched outside the change log (a push conflict). */
 struct pull_mark {
+    /* change entries refused as malformed: written to the box's event log
+     * and counted with the rejections of this job */
+    const struct rejection *refused_entries;
+    long nrefused;
     int64_t checkpoint;
     const char *gaps;   /* text form, see pull.c */
     int64_t max_seen;   /* the highest change number read */
@@ -65,8 +82,9 @@ struct pull_mark {
 };
 
 /* Applies docs (in order) in one write job. 0, or -1 when storage failed
- * (nothing was applied). Free out->rejections after. */
+ * (nothing was applied). sync_apply_result_free(out) after. */
 int sync_apply(app_t *app, const char *box_id, const struct central_doc *docs, long n,
                const struct pull_mark *mark, struct apply_result *out);
+void sync_apply_result_free(struct apply_result *r);
 
 #endif

@@ -273,6 +273,9 @@ struct actions {
 static bool flush(app_t *app, central_t *central, const char *box_id, int k, struct actions *a,
                   struct digest_stats *ds, struct pull_stats *ps, char *err, size_t errlen)
 {
+    /* only what changed something counts as drift: a record seen and
+     * decided before (one refused, say) is no drift */
+    long before = ps->applied + ps->rejected;
     if (a->npull && !sync_pull_records(app, central, box_id, k, a->pull, a->npull, ps, err,
                                        errlen))
         return false;
@@ -281,7 +284,7 @@ static bool flush(app_t *app, central_t *central, const char *box_id, int k, str
         snprintf(err, errlen, "storage is unavailable");
         return false;
     }
-    ds->pulled += a->npull;
+    ds->pulled += ps->applied + ps->rejected - before;
     ds->repushed += a->npush;
     a->npull = a->npush = 0;
     return true;

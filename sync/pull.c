@@ -16,6 +16,8 @@
 #include "core/log.h"
 #include "store/store.h"
 #include "sync/docmap.h"
+#include "sync/hlc.h"
+#include "sync/journal.h"
 
 #define MAX_GAPS 256
 
@@ -125,6 +127,7 @@ static long fetch_docs(central_t *central, const char *clinic_id, struct entry *
             }
             out[m].collection = k;
             out[m].doc = bson_copy(doc);
+            out[m].current = true;
             m++;
             got++;
         }
@@ -156,7 +159,9 @@ static void add_stats(struct pull_stats *st, const struct apply_result *r)
 }
 
 /* Writes what the box refused to the central `rejections` collection, so a
- * central admin sees it; best effort (the box's event log has it too). */
+ * central admin sees it; best effort (the box's event log has it too). A
+ * refused new record is then removed from its collection, if it is still
+ * at the refused revision: kept in the rejection first, never lost. */
 static void report_rejections(central_t *central, const char *clinic_id, const char *box_id,
                               const struct apply_result *r)
 {
@@ -165,23 +170,41 @@ static void report_rejections(central_t *central, const char *clinic_id, const c
     mongoc_collection_t *coll = central_collection(central, "rejections");
     for (long i = 0; i < r->nrejections; i++) {
         const struct rejection *x = &r->rejections[i];
+        const char *name = x->collection >= 0 ? docmap_collections[x->collection] : "changes";
         bson_t sel = BSON_INITIALIZER, upd = BSON_INITIALIZER, set, opts = BSON_INITIALIZER;
         char id[400];
-        snprintf(id, sizeof id, "%s:%s:%s", docmap_collections[x->collection], x->id, x->rev);
+        snprintf(id, sizeof id, "%s:%s:%s", name, x->id, x->rev);
         BSON_APPEND_UTF8(&sel, "_id", id);
         BSON_APPEND_DOCUMENT_BEGIN(&upd, "$set", &set);
         BSON_APPEND_UTF8(&set, "clinicId", clinic_id);
-        BSON_APPEND_UTF8(&set, "collection", docmap_collections[x->collection]);
+        BSON_APPEND_UTF8(&set, "collection", name);
         BSON_APPEND_UTF8(&set, "docId", x->id);
         BSON_APPEND_UTF8(&set, "rev", x->rev);
-        BSON_APPEND_UTF8(&set, "reason", x->why);
+        if (strcmp(x->why, "refused before") != 0)
+            BSON_APPEND_UTF8(&set, "reason", x->why);
         BSON_APPEND_UTF8(&set, "box", box_id);
+        BSON_APPEND_BOOL(&set, "removed", x->removed_doc != NULL);
+        if (x->removed_doc)
+            BSON_APPEND_DOCUMENT(&set, "doc", x->removed_doc);
         BSON_APPEND_DATE_TIME(&set, "at", app_now() * 1000);
         bson_append_document_end(&upd, &set);
         BSON_APPEND_BOOL(&opts, "upsert", true);
         bson_error_t e;
-        if (!mongoc_collection_update_one(coll, &sel, &upd, &opts, NULL, &e))
+        bool kept = mongoc_collection_update_one(coll, &sel, &upd, &opts, NULL, &e);
+        if (!kept)
             log_warn("sync", "could not report a refused change to central: %s", e.message);
+        if (kept && x->removed_doc) {
+            bson_t del = BSON_INITIALIZER;
+            mongoc_collection_t *records = central_collection(central, name);
+            BSON_APPEND_UTF8(&del, "_id", x->id);
+            BSON_APPEND_UTF8(&del, "clinicId", clinic_id);
+            BSON_APPEND_UTF8(&del, "_sync.rev", x->rev);
+            if (!mongoc_collection_delete_one(records, &del, NULL, NULL, &e))
+                log_warn("sync", "could not remove the refused %s %s centrally: %s", name, x->id,
+                         e.message);
+            mongoc_collection_destroy(records);
+            bson_destroy(&del);
+        }
         bson_destroy(&sel);
         bson_destroy(&upd);
         bson_destroy(&opts);
@@ -200,6 +223,30 @@ static void free_entries(struct entry *entries, long n)
         if (entries[i].doc)
             bson_destroy(entries[i].doc);
     free(entries);
+}
+
+/* One change entry, numbered seq, into x. */
+static void parse_entry(const bson_t *doc, int64_t seq, struct entry *x)
+{
+    bson_iter_t it;
+    char name[32];
+    int k = docmap_text(doc, "collection", name, sizeof name) ? docmap_index(name) : -1;
+    memset(x, 0, sizeof *x);
+    x->seq = seq;
+    x->collection = k;
+    x->at_ms = bson_iter_init_find(&it, doc, "at") && BSON_ITER_HOLDS_DATE_TIME(&it)
+                   ? bson_iter_date_time(&it)
+                   : 0;
+    if (k < 0 || !docmap_text(doc, "docId", x->id, sizeof x->id)) {
+        log_warn("sync", "change %lld in the central log names no known record; passed",
+                 (long long)seq);
+        x->collection = -1;
+    } else if (bson_iter_init_find(&it, doc, "doc") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        uint32_t len;
+        const uint8_t *data;
+        bson_iter_document(&it, &len, &data);
+        x->doc = bson_new_from_data(data, len);
+    }
 }
 
 /* Reads change entries above cp: with range, those numbered (cp, cp + max]
@@ -227,30 +274,12 @@ static long read_entries(central_t *central, const char *clinic_id, int64_t cp, 
     long n = 0;
     while (n < max && mongoc_cursor_next(cur, &doc)) {
         bson_iter_t it;
-        char name[32];
         int64_t seq = bson_iter_init_find(&it, doc, "seq") && BSON_ITER_HOLDS_NUMBER(&it)
                           ? bson_iter_as_int64(&it)
                           : 0;
-        int k = docmap_text(doc, "collection", name, sizeof name) ? docmap_index(name) : -1;
         if (seq <= cp)
             continue;
-        struct entry *x = &out[n++];
-        memset(x, 0, sizeof *x);
-        x->seq = seq;
-        x->collection = k;
-        x->at_ms = bson_iter_init_find(&it, doc, "at") && BSON_ITER_HOLDS_DATE_TIME(&it)
-                       ? bson_iter_date_time(&it)
-                       : 0;
-        if (k < 0 || !docmap_text(doc, "docId", x->id, sizeof x->id)) {
-            log_warn("sync", "change %lld in the central log names no known record; passed",
-                     (long long)seq);
-            x->collection = -1;
-        } else if (bson_iter_init_find(&it, doc, "doc") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
-            uint32_t len;
-            const uint8_t *data;
-            bson_iter_document(&it, &len, &data);
-            x->doc = bson_new_from_data(data, len);
-        }
+        parse_entry(doc, seq, &out[n++]);
     }
     bool failed = mongoc_cursor_error(cur, e);
     mongoc_cursor_destroy(cur);
@@ -333,6 +362,146 @@ out:
     return m;
 }
 
+/* The clinic's last change number taken (its counter), -1 when unknown. */
+static int64_t counter_top(central_t *central, const char *clinic_id)
+{
+    bson_t q = BSON_INITIALIZER;
+    const bson_t *doc;
+    bson_iter_t it;
+    int64_t top = -1;
+    BSON_APPEND_UTF8(&q, "_id", clinic_id);
+    mongoc_collection_t *coll = central_collection(central, "counters");
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &q, NULL, NULL);
+    if (mongoc_cursor_next(cur, &doc) && bson_iter_init_find(&it, doc, "seq") &&
+        BSON_ITER_HOLDS_NUMBER(&it))
+        top = bson_iter_as_int64(&it);
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(coll);
+    bson_destroy(&q);
+    return top;
+}
+
+/* Numbers the query by clinicId and seq did not return may still be in the
+ * log under their _id ("<clinicId>:<seq>") in a shape that query cannot
+ * find: no clinicId, another clinic's, a seq that is not a number. Waiting
+ * a minute for them would hold every later change back for nothing. Such
+ * an entry is refused (refused[], for the event log and `rejections`) and
+ * the record it names is fetched as it is now; one found well-formed (it
+ * appeared between the two queries) is taken as it is. Appends to
+ * entries[*n..cap). */
+static void look_up_missing(central_t *central, const char *clinic_id, const int64_t *missing,
+                            long nmissing, struct entry *entries, long *n, long cap,
+                            struct rejection *refused, long *nrefused)
+{
+    bson_t q = BSON_INITIALIZER, in, arr;
+    char key[16], id[96];
+    BSON_APPEND_DOCUMENT_BEGIN(&q, "_id", &in);
+    BSON_APPEND_ARRAY_BEGIN(&in, "$in", &arr);
+    for (long i = 0; i < nmissing; i++) {
+        snprintf(key, sizeof key, "%ld", i);
+        snprintf(id, sizeof id, "%s:%lld", clinic_id, (long long)missing[i]);
+        BSON_APPEND_UTF8(&arr, key, id);
+    }
+    bson_append_array_end(&in, &arr);
+    bson_append_document_end(&q, &in);
+    mongoc_collection_t *coll = central_collection(central, "changes");
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &q, NULL, NULL);
+    const bson_t *doc;
+    while (*n < cap && *nrefused < MAX_GAPS && mongoc_cursor_next(cur, &doc)) {
+        bson_iter_t it;
+        char clinic[96] = "", *colon;
+        if (!docmap_text(doc, "_id", id, sizeof id) || !(colon = strrchr(id, ':')))
+            continue;
+        int64_t seq = strtoll(colon + 1, NULL, 10);
+        bool has_clinic = docmap_text(doc, "clinicId", clinic, sizeof clinic) && clinic[0];
+        bool seq_ok = bson_iter_init_find(&it, doc, "seq") && BSON_ITER_HOLDS_NUMBER(&it) &&
+                      bson_iter_as_int64(&it) == seq;
+        struct entry *x = &entries[(*n)++];
+        parse_entry(doc, seq, x);
+        if (has_clinic && strcmp(clinic, clinic_id) == 0 && seq_ok)
+            continue; /* well-formed after all */
+        struct rejection *r = &refused[(*nrefused)++];
+        memset(r, 0, sizeof *r);
+        r->collection = -1;
+        snprintf(r->id, sizeof r->id, "%s", id);
+        if (!docmap_text(doc, "rev", r->rev, sizeof r->rev))
+            r->rev[0] = 0;
+        snprintf(r->why, sizeof r->why,
+                 "the change entry %s has %s (docs/sync.md: {_id, clinicId, seq, collection, "
+                 "docId, rev, by, at, doc}); %s",
+                 id,
+                 !has_clinic ? "no clinicId"
+                 : strcmp(clinic, clinic_id) != 0 ? "another clinic's clinicId"
+                                                  : "a seq that is not the number in its _id",
+                 x->collection >= 0 ? "the record it names is fetched as it is now"
+                                    : "it names no record");
+        if (x->doc) { /* its snapshot is not trusted: the record as it is now */
+            bson_destroy(x->doc);
+            x->doc = NULL;
+        }
+    }
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(coll);
+    bson_destroy(&q);
+}
+
+/* A change entry's snapshot older than the revision the box has for its
+ * record is history the box has passed (it took a later version out of the
+ * log's order: a push conflict, the digests), or a stale write (apply.h).
+ * Only the document as central has it now can tell: those are fetched and
+ * replace the snapshots. */
+static bool recheck_older(app_t *app, central_t *central, const char *clinic_id,
+                          const char *box_id, struct central_doc *docs, long m, char *err,
+                          size_t errlen)
+{
+    struct entry *want = calloc((size_t)m + 1, sizeof *want);
+    long *at = calloc((size_t)m + 1, sizeof *at), nwant = 0;
+    struct central_doc *fetched = calloc((size_t)m + 1, sizeof *fetched);
+    db_conn_t *c = db_reader(app->db);
+    bool ok = want && at && fetched && c;
+    for (long i = 0; ok && i < m; i++) {
+        char rev_text[96], known_text[96];
+        hlc_t rev, known;
+        struct entry *w = &want[nwant];
+        if (docs[i].current || !docmap_text(docs[i].doc, "_id", w->id, sizeof w->id) ||
+            !docmap_text(docs[i].doc, "_sync.rev", rev_text, sizeof rev_text) ||
+            !hlc_parse(rev_text, &rev) || strcmp(rev.node, box_id) == 0)
+            continue;
+        int got = sync_rev_get(c, docmap_collections[docs[i].collection], w->id, known_text,
+                               sizeof known_text);
+        ok = got >= 0;
+        if (got == 1 && hlc_parse(known_text, &known) && hlc_compare(&rev, &known) < 0) {
+            w->collection = docs[i].collection;
+            at[nwant++] = i;
+        }
+    }
+    if (c)
+        db_reader_release(app->db, c);
+    if (!ok)
+        snprintf(err, errlen, "storage is unavailable");
+    long nf = ok && nwant ? fetch_docs(central, clinic_id, want, nwant, fetched, m + 1, err,
+                                       errlen)
+                          : 0;
+    ok = ok && nf >= 0;
+    for (long f = 0; f < nf; f++) {
+        char id[ID_LEN + 8];
+        for (long w = 0; w < nwant; w++)
+            if (fetched[f].doc && want[w].collection == fetched[f].collection &&
+                docmap_text(fetched[f].doc, "_id", id, sizeof id) &&
+                strcmp(id, want[w].id) == 0) {
+                bson_destroy(docs[at[w]].doc);
+                docs[at[w]] = fetched[f];
+                fetched[f].doc = NULL;
+            }
+        if (fetched[f].doc)
+            bson_destroy(fetched[f].doc);
+    }
+    free(want);
+    free(at);
+    free(fetched);
+    return ok;
+}
+
 /* One batch. Returns the number of change entries read (0: nothing new),
  * -1 on error. *advanced tells whether the checkpoint moved. */
 static long pull_batch(app_t *app, central_t *central, const char *box_id, long batch,
@@ -352,11 +521,15 @@ static long pull_batch(app_t *app, central_t *central, const char *box_id, long 
     int64_t cp = mr.cp, max_seen = mr.max_seen;
     app_clinic(app, &clinic);
 
-    struct entry *entries = calloc((size_t)batch, sizeof *entries);
-    struct central_doc *docs = calloc((size_t)batch, sizeof *docs);
-    if (!entries || !docs) {
+    long cap = batch + MAX_GAPS; /* the batch, and entries found by their _id */
+    struct entry *entries = calloc((size_t)cap, sizeof *entries);
+    struct central_doc *docs = calloc((size_t)cap, sizeof *docs);
+    struct rejection *refused = calloc(MAX_GAPS, sizeof *refused);
+    long nrefused = 0;
+    if (!entries || !docs || !refused) {
         free(entries);
         free(docs);
+        free(refused);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -368,13 +541,35 @@ static long pull_batch(app_t *app, central_t *central, const char *box_id, long 
     bool failed = n < 0;
     if (failed) {
         snprintf(err, errlen, "pull of changes failed: %s", e.message);
-        free_entries(entries, batch);
+        free_entries(entries, cap);
         free(docs);
+        free(refused);
         return -1;
     }
+    /* numbers taken (the counter) that the query did not return, up to the
+     * batch's end: looked up by their _id (look_up_missing) */
+    int64_t top = counter_top(central, clinic.id), hi = cp;
+    for (long k = 0; k < n; k++)
+        if (entries[k].seq > hi)
+            hi = entries[k].seq;
+    if (top > hi)
+        hi = top < cp + batch ? top : cp + batch;
+    int64_t missing[MAX_GAPS];
+    long nmissing = 0;
+    for (int64_t s = cp + 1; s <= hi && nmissing < MAX_GAPS; s++) {
+        bool seen = false;
+        for (long k = 0; k < n && !seen; k++)
+            seen = entries[k].seq == s;
+        if (!seen)
+            missing[nmissing++] = s;
+    }
+    if (nmissing)
+        look_up_missing(central, clinic.id, missing, nmissing, entries, &n, cap, refused,
+                        &nrefused);
     if (n == 0) {
-        free_entries(entries, batch);
+        free_entries(entries, cap);
         free(docs);
+        free(refused);
         /* remember when the box was last up to date (for the clock check) */
         int64_t at = app_now() * 1000;
         if (db_write(app->db, pulled_at_job, &at) != 0) {
@@ -450,25 +645,41 @@ static long pull_batch(app_t *app, central_t *central, const char *box_id, long 
                                 g ? "," : "", (long long)kept[g].seq,
                                 (long long)kept[g].since_ms);
 
+    /* a refused entry above where the checkpoint stops is read again: it
+     * is reported once, when the checkpoint passes it */
+    long kept_refused = 0;
+    for (long k = 0; k < nrefused; k++) {
+        const char *colon = strrchr(refused[k].id, ':');
+        if (colon && strtoll(colon + 1, NULL, 10) <= next)
+            refused[kept_refused++] = refused[k];
+    }
+    nrefused = kept_refused;
+
     long m = assemble(central, clinic.id, entries, n, docs, err, errlen);
-    free_entries(entries, batch);
-    if (m < 0) {
+    free_entries(entries, cap);
+    if (m < 0 || !recheck_older(app, central, clinic.id, box_id, docs, m, err, errlen)) {
+        for (long k = 0; m > 0 && k < m; k++)
+            bson_destroy(docs[k].doc);
         free(docs);
+        free(refused);
         return -1;
     }
-    struct pull_mark mark = {next, gaps_text, max_seen, now_ms};
+    struct pull_mark mark = {.refused_entries = refused, .nrefused = nrefused,
+                             .checkpoint = next, .gaps = gaps_text, .max_seen = max_seen,
+                             .pulled_at_ms = now_ms};
     struct apply_result r;
     int rc = sync_apply(app, box_id, docs, m, &mark, &r);
     for (long k = 0; k < m; k++)
         bson_destroy(docs[k].doc);
     free(docs);
+    free(refused);
     if (rc != 0) {
         snprintf(err, errlen, "storage is unavailable (the batch will be pulled again)");
         return -1;
     }
     add_stats(st, &r);
     report_rejections(central, clinic.id, box_id, &r);
-    free(r.rejections);
+    sync_apply_result_free(&r);
     *advanced = next > cp;
     return n;
 }
@@ -524,7 +735,7 @@ bool sync_pull_records(app_t *app, central_t *central, const char *box_id, int c
     }
     add_stats(st, &r);
     report_rejections(central, clinic.id, box_id, &r);
-    free(r.rejections);
+    sync_apply_result_free(&r);
     ok = true;
 out:
     free(entries);

@@ -1166,9 +1166,10 @@ class RegressionTest(unittest.TestCase):
                                    timeout=60))
         s.stop()
         # at the restart's first round: the change-stream probe, the epoch,
-        # three reads of the change log, then the digests' reads (one per
-        # collection, clinics first): the fourth read is held for 3 s
-        proxy.arm(4, "freeze", 3, command="find")
+        # three reads of the change log and one of the clinic's counter,
+        # then the digests' reads (one per collection, clinics first): the
+        # fifth read is held for 3 s
+        proxy.arm(5, "freeze", 3, command="find")
         s.start()
         self.assertTrue(wait_until(lambda: proxy.stats["tripped:freeze"] == 1, timeout=30),
                         proxy.stats)

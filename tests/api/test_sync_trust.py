@@ -1,0 +1,156 @@
+"""Central writes that break the rules, written the way a central team's own
+tool does (pymongo, the write shape of docs/sync.md), and what the box must
+make of them (issue 13):
+
+- a new central record the box refuses does not stay behind centrally as a
+  phantom: it is removed there, its document kept in `rejections` with the
+  reason, and reconciling afterwards finds no drift;
+- a central write with a revision older than the box's (a writer that did
+  not write over the revision it read) is not skipped silently: it is
+  reported, and the box's record is pushed over it, so both sides end equal;
+- a `changes` entry without `clinicId` is refused visibly and its record is
+  fetched at once, not after the one-minute wait for a missing number.
+"""
+import datetime
+import unittest
+
+from central import Central
+from harness import wait_until
+from test_sync_pull import NOW, Box, Clock
+
+WRITER = "central:pytool"
+
+
+def rev_text(ms, counter=0, node=WRITER):
+    return f"{ms:013d}-{counter:06d}-{node}"
+
+
+class Writer:
+    """A central writer in Python, as docs/sync.md describes one."""
+
+    def __init__(self, db, clinic, clock):
+        self.db, self.clinic, self.clock = db, clinic, clock
+
+    def now_ms(self):
+        return int(self.clock.now() * 1000)
+
+    def write(self, coll, doc_id, fields, rev=None, read_rev=None, entry=None, new=False):
+        """Writes fields into coll/doc_id and logs the change. rev defaults
+        to a fresh one from the writer's clock; entry overrides fields of the
+        `changes` entry (None as a value drops the field)."""
+        seq = self.db.counters.find_one_and_update(
+            {"_id": self.clinic}, {"$inc": {"seq": 1}}, upsert=True,
+            return_document=True)["seq"]
+        at = self.now_ms()
+        rev = rev or rev_text(at)
+        sync = {"rev": rev, "by": WRITER, "seq": seq,
+                "at": datetime.datetime.fromtimestamp(at / 1000, datetime.timezone.utc)}
+        sel = {"_id": doc_id}
+        if not new:
+            sel["_sync.rev"] = read_rev or self.db[coll].find_one({"_id": doc_id})["_sync"]["rev"]
+        res = self.db[coll].find_one_and_update(
+            sel, {"$set": dict(fields, clinicId=self.clinic, _sync=sync)}, upsert=new,
+            return_document=True)
+        assert res is not None, "the document moved on meanwhile"
+        e = {"_id": f"{self.clinic}:{seq}", "clinicId": self.clinic, "seq": seq,
+             "collection": coll, "docId": doc_id, "rev": rev, "by": WRITER,
+             "at": sync["at"], "doc": res}
+        for k, v in (entry or {}).items():
+            if v is None:
+                e.pop(k, None)
+            else:
+                e[k] = v
+        self.db.changes.insert_one(e)
+        return rev, seq
+
+
+class TrustTest(unittest.TestCase):
+    def setUp(self):
+        self.central = Central().start()
+        self.addCleanup(self.central.stop)
+        self.clock = Clock(NOW)
+        self.box = Box(self, self.central, self.clock)
+        self.s = self.box.server
+        self.doctor, self.patient = self.s.seed()
+        self.clinic = self.s.get("/api/clinic").json["id"]
+        self.box.round()
+        self.db = self.central.db
+        self.w = Writer(self.db, self.clinic, self.clock)
+
+    def restart_box(self):
+        """A restart: its first round compares the digests."""
+        self.s.stop()
+        self.s.start()
+        return self.box.round()
+
+    def test_a_refused_new_record_leaves_no_phantom(self):
+        start = datetime.datetime(2026, 12, 1, 9, 0, tzinfo=datetime.timezone.utc)
+        phantom = "0b6f3e0c-2a6b-4f7e-9a51-phantom00001"
+        fields = {"doctorId": "no-such-doctor", "patientId": self.patient["id"],
+                  "start": start, "end": start + datetime.timedelta(minutes=30),
+                  "status": "booked", "reason": "Call centre", "createdAt": start}
+        rev, _ = self.w.write("appointments", phantom, fields, new=True)
+        st = self.box.round()
+        self.assertEqual(st["rejected_total"], 1)
+        self.assertEqual(self.s.get(f"/api/appointments/{phantom}").status, 404)
+        # the sides agree: central no longer has it as a booking ...
+        self.assertIsNone(self.db.appointments.find_one({"_id": phantom}))
+        # ... and the writer learns what became of it, with what it wrote
+        rej = self.db.rejections.find_one({"docId": phantom})
+        self.assertIn("doctor", rej["reason"])
+        self.assertEqual((rej["rev"], rej["collection"], rej["removed"]),
+                         (rev, "appointments", True))
+        self.assertEqual(rej["doc"]["reason"], "Call centre")
+        # reconciling changes nothing and counts nothing, twice
+        log_before = self.s.read_log().count("taken from central")
+        for _ in range(2):
+            st = self.restart_box()
+            self.assertEqual(st["drift_repaired_total"], 0, st)
+        self.assertEqual(self.s.read_log().count("taken from central"), log_before)
+        self.assertEqual(self.db.rejections.count_documents({"docId": phantom}), 1)
+
+    def test_a_stale_revision_is_reported_and_overwritten(self):
+        pid = self.patient["id"]
+        box_rev = self.db.patients.find_one({"_id": pid})["_sync"]["rev"]
+        box_ms = int(box_rev.split("-")[0])
+        # a writer that stamped its edit a minute before the box's revision
+        stale = rev_text(box_ms - 60_000)
+        self.w.write("patients", pid, {"phone": "+4915199999999"}, rev=stale, read_rev=box_rev)
+        self.box.round()
+        # visible: in rejections, the box's event log and its log
+        rej = self.db.rejections.find_one({"docId": pid, "rev": stale})
+        self.assertIsNotNone(rej, list(self.db.rejections.find()))
+        self.assertIn("older", rej["reason"])
+        self.assertIn(f"patients {pid}", self.s.read_log())
+        # and the sides end equal: the box's record (the phone it never had
+        # stays out) is pushed over the stale write
+        wait_until(lambda: self.box.round() and
+                   self.db.patients.find_one({"_id": pid})["_sync"]["rev"] != stale, timeout=60)
+        box_phone = self.s.get(f"/api/patients/{pid}").json.get("phone")
+        self.assertNotEqual(box_phone, "+4915199999999")
+        self.assertEqual(self.db.patients.find_one({"_id": pid})["phone"], box_phone)
+        # and a reconcile afterwards finds nothing to push again
+        st = self.restart_box()
+        self.assertEqual(st["drift_repaired_total"], 0, st)
+
+    def test_a_change_entry_without_clinic_id_is_refused_and_its_record_fetched(self):
+        pid = self.patient["id"]
+        _, seq = self.w.write("patients", pid, {"phone": "+4915122223333"},
+                              entry={"clinicId": None})
+        st = self.box.round()
+        # at once, not after the one-minute wait for a missing number
+        self.assertEqual(self.s.get(f"/api/patients/{pid}").json["phone"], "+4915122223333")
+        self.assertGreaterEqual(st["rejected_total"], 1)
+        rej = self.db.rejections.find_one({"collection": "changes"})
+        self.assertIsNotNone(rej, list(self.db.rejections.find()))
+        self.assertEqual(rej["docId"], f"{self.clinic}:{seq}")
+        self.assertIn("clinicId", rej["reason"])
+        self.assertIn(f"{self.clinic}:{seq}", self.s.read_log())
+        # the numbers after it are not held up
+        self.w.write("patients", pid, {"phone": "+4915144445555"})
+        self.box.round()
+        self.assertEqual(self.s.get(f"/api/patients/{pid}").json["phone"], "+4915144445555")
+
+
+if __name__ == "__main__":
+    unittest.main()
