@@ -11,7 +11,9 @@
  *   3. append {_id: "<clinicId>:<seq>", clinicId, seq, collection, docId,
  *      rev, by, at} to `changes`.
  *
- * Deleting is writing `deletedAt` (a tombstone), never removing.
+ * Deleting is writing `deletedAt` (a tombstone), never removing. Before
+ * step 1 the document as it will be is judged by the box's rules
+ * (central_check.h): a write the box would refuse is not made (exit 2).
  */
 #ifndef CLINICBOX_CENTRAL_TOOL_H
 #define CLINICBOX_CENTRAL_TOOL_H
