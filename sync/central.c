@@ -196,10 +196,19 @@ bool central_ping(central_t *c, char *err, size_t errlen)
     return ok;
 }
 
+/* A date, or null when t is 0. */
+static void append_date_or_null(bson_t *b, const char *key, int64_t ms)
+{
+    if (ms)
+        BSON_APPEND_DATE_TIME(b, key, ms);
+    else
+        BSON_APPEND_NULL(b, key);
+}
+
 bool central_report_box(central_t *c, const struct box_report *r, char *err, size_t errlen)
 {
     bson_t selector = BSON_INITIALIZER, update = BSON_INITIALIZER, set, opts = BSON_INITIALIZER,
-           reply;
+           reply, settings, hours;
     bson_error_t e;
     mongoc_collection_t *coll = mongoc_client_get_collection(c->client, c->db, "boxes");
     mongoc_write_concern_t *wc = mongoc_write_concern_new();
@@ -208,12 +217,62 @@ bool central_report_box(central_t *c, const struct box_report *r, char *err, siz
     BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
     BSON_APPEND_UTF8(&set, "clinicId", r->clinic_id);
     BSON_APPEND_UTF8(&set, "clinicName", r->clinic_name);
+    BSON_APPEND_UTF8(&set, "timezone", r->timezone);
     BSON_APPEND_UTF8(&set, "version", r->version);
     BSON_APPEND_UTF8(&set, "hostname", r->hostname);
+    BSON_APPEND_UTF8(&set, "state", r->ok ? "ok" : "failing");
+    if (r->ok || !r->error)
+        BSON_APPEND_NULL(&set, "lastError");
+    else
+        BSON_APPEND_UTF8(&set, "lastError", r->error);
     BSON_APPEND_DATE_TIME(&set, "lastContactAt", r->now * 1000);
+    if (r->ok)
+        BSON_APPEND_DATE_TIME(&set, "lastSuccessAt", r->now * 1000);
+    BSON_APPEND_INT32(&set, "syncIntervalSeconds", r->sync_interval_seconds);
+    BSON_APPEND_INT64(&set, "appliedSeq", r->applied_seq);
+    if (r->central_seq >= 0) {
+        BSON_APPEND_INT64(&set, "centralSeq", r->central_seq);
+        BSON_APPEND_INT64(&set, "pullLag",
+                          r->central_seq > r->applied_seq ? r->central_seq - r->applied_seq : 0);
+    } else {
+        BSON_APPEND_NULL(&set, "centralSeq");
+        BSON_APPEND_NULL(&set, "pullLag");
+    }
+    BSON_APPEND_INT64(&set, "pendingChanges", r->pending_changes);
+    append_date_or_null(&set, "oldestPendingAt", r->oldest_pending_ms);
+    BSON_APPEND_INT64(&set, "pushLagSeconds",
+                      r->oldest_pending_ms && r->now * 1000 > r->oldest_pending_ms
+                          ? (r->now * 1000 - r->oldest_pending_ms) / 1000
+                          : 0);
     BSON_APPEND_INT64(&set, "queuedMessages", r->queued_messages);
     BSON_APPEND_INT64(&set, "deadMessages", r->dead_messages);
-    BSON_APPEND_INT64(&set, "pendingChanges", r->pending_changes);
+    BSON_APPEND_INT64(&set, "rejectedTotal", (int64_t)r->rejected_total);
+    BSON_APPEND_INT64(&set, "conflictsTotal", (int64_t)r->conflicts_total);
+    BSON_APPEND_BOOL(&set, "clockSkewSuspected", r->clock_skew_suspected);
+    if (r->clock_ahead_ms)
+        BSON_APPEND_INT64(&set, "clockAheadSeconds", r->clock_ahead_ms / 1000);
+    else
+        BSON_APPEND_NULL(&set, "clockAheadSeconds");
+    if (r->clock_skew_known)
+        BSON_APPEND_INT64(&set, "clockSkewSeconds", r->clock_skew_ms / 1000);
+    else
+        BSON_APPEND_NULL(&set, "clockSkewSeconds");
+    BSON_APPEND_UTF8(&set, "changeStream", r->change_stream ? r->change_stream : "off");
+    BSON_APPEND_DOCUMENT_BEGIN(&set, "settings", &settings);
+    BSON_APPEND_INT32(&settings, "graceMinutes", r->settings.grace_minutes);
+    BSON_APPEND_UTF8(&settings, "graceFrom", r->settings.grace_from_clinic ? "clinic" : "config");
+    BSON_APPEND_INT32(&settings, "rescheduleOptions", r->settings.reschedule_options);
+    BSON_APPEND_INT32(&settings, "offerHours", r->settings.offer_hours);
+    BSON_APPEND_ARRAY_BEGIN(&settings, "reminderHours", &hours);
+    for (int i = 0; i < r->settings.nreminders; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "%d", i);
+        BSON_APPEND_INT32(&hours, key, r->settings.reminder_hours[i]);
+    }
+    bson_append_array_end(&settings, &hours);
+    BSON_APPEND_BOOL(&settings, "confirmations", r->settings.confirmations);
+    BSON_APPEND_UTF8(&settings, "language", r->settings.language ? r->settings.language : "auto");
+    bson_append_document_end(&set, &settings);
     bson_append_document_end(&update, &set);
     BSON_APPEND_BOOL(&opts, "upsert", true);
     /* majority where the server has a replica set; a standalone server
@@ -230,6 +289,104 @@ bool central_report_box(central_t *c, const struct box_report *r, char *err, siz
     bson_destroy(&opts);
     mongoc_write_concern_destroy(wc);
     mongoc_collection_destroy(coll);
+    return ok;
+}
+
+/* The indexes (docs/sync.md, "Indexes"). Named as the server would name
+ * them, so that one an admin made with the same keys is the same index. */
+static const struct {
+    const char *collection, *name;
+    const char *keys[2];
+    bool unique;
+} indexes[] = {
+    {"changes", "clinicId_1_seq_1", {"clinicId", "seq"}, true},
+    {"appointments", "clinicId_1_start_1", {"clinicId", "start"}, false},
+    {"clinics", "clinicId_1", {"clinicId", NULL}, false},
+    {"doctors", "clinicId_1", {"clinicId", NULL}, false},
+    {"schedules", "clinicId_1", {"clinicId", NULL}, false},
+    {"patients", "clinicId_1", {"clinicId", NULL}, false},
+    {"offers", "clinicId_1", {"clinicId", NULL}, false},
+    {"notifications", "clinicId_1", {"clinicId", NULL}, false},
+    {"rejections", "clinicId_1_at_1", {"clinicId", "at"}, false},
+};
+
+int central_ensure_indexes(central_t *c, char *err, size_t errlen)
+{
+    int result = 1;
+    for (size_t i = 0; i < sizeof indexes / sizeof indexes[0]; i++) {
+        bson_t cmd = BSON_INITIALIZER, list, spec, key, reply;
+        bson_error_t e;
+        BSON_APPEND_UTF8(&cmd, "createIndexes", indexes[i].collection);
+        BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &list);
+        BSON_APPEND_DOCUMENT_BEGIN(&list, "0", &spec);
+        BSON_APPEND_DOCUMENT_BEGIN(&spec, "key", &key);
+        for (int k = 0; k < 2 && indexes[i].keys[k]; k++)
+            BSON_APPEND_INT32(&key, indexes[i].keys[k], 1);
+        bson_append_document_end(&spec, &key);
+        BSON_APPEND_UTF8(&spec, "name", indexes[i].name);
+        if (indexes[i].unique)
+            BSON_APPEND_BOOL(&spec, "unique", true);
+        bson_append_document_end(&list, &spec);
+        bson_append_array_end(&cmd, &list);
+        bool ok = mongoc_client_write_command_with_opts(c->client, c->db, &cmd, NULL, &reply, &e);
+        bson_destroy(&cmd);
+        bson_destroy(&reply);
+        if (ok)
+            continue;
+        /* the server answered no (a privilege, a duplicate, a conflicting
+         * index): the others are still worth making */
+        if (e.domain == MONGOC_ERROR_SERVER || e.domain == MONGOC_ERROR_QUERY ||
+            e.domain == MONGOC_ERROR_WRITE_CONCERN) {
+            if (result == 1)
+                snprintf(err, errlen, "%s {%s%s%s}: %s", indexes[i].collection,
+                         indexes[i].keys[0], indexes[i].keys[1] ? ", " : "",
+                         indexes[i].keys[1] ? indexes[i].keys[1] : "", e.message);
+            result = 0;
+            continue;
+        }
+        snprintf(err, errlen, "the central database does not answer: %s", e.message);
+        return -1;
+    }
+    return result;
+}
+
+bool central_counter_seq(central_t *c, const char *clinic_id, int64_t *seq, char *err,
+                         size_t errlen)
+{
+    bson_t q = BSON_INITIALIZER;
+    bson_error_t e;
+    const bson_t *doc;
+    bson_iter_t it;
+    mongoc_collection_t *coll = central_collection(c, "counters");
+    BSON_APPEND_UTF8(&q, "_id", clinic_id);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &q, NULL, NULL);
+    *seq = 0;
+    if (mongoc_cursor_next(cur, &doc) && bson_iter_init_find(&it, doc, "seq") &&
+        BSON_ITER_HOLDS_NUMBER(&it))
+        *seq = bson_iter_as_int64(&it);
+    bool ok = !mongoc_cursor_error(cur, &e);
+    if (!ok)
+        snprintf(err, errlen, "cannot read the clinic's change counter: %s", e.message);
+    mongoc_cursor_destroy(cur);
+    mongoc_collection_destroy(coll);
+    bson_destroy(&q);
+    return ok;
+}
+
+bool central_server_time(central_t *c, int64_t *server_ms, int64_t *rtt_ms)
+{
+    bson_t cmd = BSON_INITIALIZER, reply;
+    bson_error_t e;
+    bson_iter_t it;
+    BSON_APPEND_INT32(&cmd, "hello", 1);
+    int64_t t0 = bson_get_monotonic_time();
+    bool ok = mongoc_client_command_simple(c->client, "admin", &cmd, NULL, &reply, &e) &&
+              bson_iter_init_find(&it, &reply, "localTime") && BSON_ITER_HOLDS_DATE_TIME(&it);
+    *rtt_ms = (bson_get_monotonic_time() - t0) / 1000;
+    if (ok)
+        *server_ms = bson_iter_date_time(&it);
+    bson_destroy(&cmd);
+    bson_destroy(&reply);
     return ok;
 }
 

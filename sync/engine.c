@@ -2,6 +2,11 @@
  * engine.c — see engine.h. One thread; the status is guarded by e->lock,
  * never held across a round. Waiting is poll() on an eventfd, like the
  * other workers (a wake-up before the wait is kept).
+ *
+ * After a failed round the next one opens a fresh libmongoc client: the old
+ * one keeps a server it could not reach in a 5 s cooldown and would fail
+ * the rounds of a link that healed meanwhile with "No servers yet eligible
+ * for rescan" (central.h). A new client costs one connection and handshake.
  */
 #include "sync/engine.h"
 
@@ -71,21 +76,49 @@ static bool progress_stop_cb(void *arg)
     return stop_cb(((struct progress *)arg)->e);
 }
 
+/* The box's document in `boxes` after a round (round.h); the status's clock
+ * fields are what the report says. A report that fails fails a round that
+ * was ok. */
+static bool report(struct sync_engine *e, central_t *c, bool ok, const struct round_result *res,
+                   char *err, size_t errlen)
+{
+    pthread_mutex_lock(&e->lock);
+    bool clamped = e->st.clock_clamped;
+    int64_t ahead = e->st.clock_ahead_ms;
+    pthread_mutex_unlock(&e->lock);
+    if (ok) {
+        clamped = res->clamped;
+        if (res->clock_ahead_ms || res->pulled) /* fresh central changes re-judge it */
+            ahead = res->clock_ahead_ms;
+    }
+    struct round_outcome o = {ok, err, sync_watch_state(e->watch), clamped, ahead};
+    char why[512];
+    if (sync_report(e->app, c, &o, why, sizeof why) || !ok)
+        return ok;
+    snprintf(err, errlen, "%s", why);
+    return false;
+}
+
 static void *engine_main(void *arg)
 {
     struct sync_engine *e = arg;
     app_t *app = e->app;
     char err[512];
-    central_t *c = central_open(app->cfg.mongo_uri, err, sizeof err);
-    if (!c)
-        log_error("sync", "%s", err);
+    central_t *c = NULL;
+    bool fresh = true; /* open a new client before the next round */
     struct sync_ctl ctl = {progress_stop_cb, progress_cb, NULL, SYNC_BATCH_MAX};
     while (!is_stopping(e)) {
         struct round_result res = {0};
+        err[0] = 0;
+        if (fresh) {
+            central_close(c);
+            c = central_open(app->cfg.mongo_uri, err, sizeof err);
+            if (!c && !e->st.rounds_failed) /* an invalid URI: said once */
+                log_error("sync", "%s", err);
+        }
         pthread_mutex_lock(&e->lock);
         e->st.running = true;
         pthread_mutex_unlock(&e->lock);
-        err[0] = 0;
         /* the digests: at the first round, then once a day */
         bool reconcile = !e->st.last_reconcile_at ||
                          app_now() - e->st.last_reconcile_at >= SYNC_RECONCILE_SECONDS;
@@ -93,9 +126,13 @@ static void *engine_main(void *arg)
         struct progress prog = {e, e->st.pushed_total, e->st.pulled_total, 0, 0};
         pthread_mutex_unlock(&e->lock);
         ctl.arg = &prog;
-        bool ok = c && sync_round_on(app, c, reconcile, &ctl, &res, err, sizeof err);
+        bool round_ok = c && sync_round_on(app, c, reconcile, &ctl, &res, err, sizeof err);
         if (!c && !err[0])
             snprintf(err, sizeof err, "mongo_uri cannot be used");
+        bool ok = round_ok;
+        if (c && (round_ok || res.reached) && !is_stopping(e))
+            ok = report(e, c, round_ok, &res, err, sizeof err);
+        fresh = !ok;
         int64_t now = app_now();
         pthread_mutex_lock(&e->lock);
         bool was_ok = e->st.last_error[0] == 0;
@@ -106,10 +143,7 @@ static void *engine_main(void *arg)
         e->st.pulled_total = prog.base_pulled + (unsigned long long)res.pulled;
         e->st.conflicts_total += (unsigned long long)res.conflicts;
         e->st.rejected_total += (unsigned long long)res.rejected;
-        if (ok) {
-            e->st.rounds_ok++;
-            e->st.last_success_at = now;
-            e->st.last_error[0] = 0;
+        if (round_ok) {
             e->st.last_pull_at = now; /* the pull completed: the box is current */
             if (res.pushed > 0)
                 e->st.last_push_at = now;
@@ -120,6 +154,11 @@ static void *engine_main(void *arg)
             }
             if (res.clock_ahead_ms || res.pulled) /* fresh central changes re-judge it */
                 e->st.clock_ahead_ms = res.clock_ahead_ms;
+        }
+        if (ok) {
+            e->st.rounds_ok++;
+            e->st.last_success_at = now;
+            e->st.last_error[0] = 0;
         } else {
             e->st.rounds_failed++;
             snprintf(e->st.last_error, sizeof e->st.last_error, "%s", err);
@@ -150,22 +189,34 @@ bool sync_engine_start(app_t *app)
         return false;
     e->app = app;
     e->st.enabled = true;
+    /* the kept counts, before the status can be asked for */
+    struct sync_totals totals;
+    if (sync_totals_get(app, &totals)) {
+        e->st.rejected_total = totals.rejected;
+        e->st.conflicts_total = totals.conflicts;
+    }
     pthread_mutex_init(&e->lock, NULL);
     e->wake_fd = eventfd(0, EFD_CLOEXEC);
-    if (e->wake_fd < 0 || pthread_create(&e->thread, NULL, engine_main, e) != 0) {
-        if (e->wake_fd >= 0)
-            close(e->wake_fd);
-        pthread_mutex_destroy(&e->lock);
-        free(e);
-        return false;
-    }
-    app->sync = e;
+    if (e->wake_fd < 0)
+        goto fail;
+    /* the watcher first: the thread reads its state in every report */
     clinic_rec clinic;
     app_clinic(app, &clinic);
     e->watch = sync_watch_start(app->cfg.mongo_uri, clinic.id, wake_cb, e);
     if (!e->watch)
         log_warn("sync", "cannot start the change stream watcher; polling only");
+    if (pthread_create(&e->thread, NULL, engine_main, e) != 0) {
+        sync_watch_stop(e->watch);
+        goto fail;
+    }
+    app->sync = e;
     return true;
+fail:
+    if (e->wake_fd >= 0)
+        close(e->wake_fd);
+    pthread_mutex_destroy(&e->lock);
+    free(e);
+    return false;
 }
 
 static void wake(struct sync_engine *e)

@@ -4,7 +4,9 @@
  * (POST /api/sync/run). It has its own libmongoc client and touches the
  * database only through reader connections and short write jobs, so a
  * central server that is down, slow or half-reachable never holds up a
- * booking. A failed round is retried at the next interval.
+ * booking. A failed round is retried at the next interval, on a new client
+ * (central.h: libmongoc's cooldown), and reported in `boxes` when the server
+ * answered.
  */
 #ifndef CLINICBOX_ENGINE_H
 #define CLINICBOX_ENGINE_H
@@ -34,6 +36,7 @@ struct sync_status {
     int64_t last_pull_at;    /* when the box last read central's changes to the end */
     char last_error[512];    /* of the last round, "" when it succeeded */
     unsigned long long rounds_ok, rounds_failed, pushed_total, pulled_total;
+    /* since the box was set up: loaded from its database at start (round.h) */
     unsigned long long conflicts_total; /* central bookings that became conflicts */
     unsigned long long rejected_total;  /* central changes refused */
     bool clock_clamped; /* the last round met a revision implausibly far ahead */

@@ -102,6 +102,22 @@ long sync_pending(app_t *app)
     return n;
 }
 
+bool sync_pending_oldest(app_t *app, long *n, int64_t *oldest_ms)
+{
+    db_conn_t *c = db_reader(app->db);
+    sqlite3_stmt *st =
+        c ? db_prepare(c, "SELECT count(*), coalesce(min(at_ms), 0) FROM sync_journal") : NULL;
+    bool ok = st && sqlite3_step(st) == SQLITE_ROW;
+    if (ok) {
+        *n = (long)sqlite3_column_int64(st, 0);
+        *oldest_ms = sqlite3_column_int64(st, 1);
+    }
+    if (st)
+        sqlite3_reset(st);
+    db_reader_release(app->db, c);
+    return ok;
+}
+
 /* ---- rows ---------------------------------------------------------------- */
 
 int sync_journal_has(db_conn_t *c, const char *collection, const char *id)

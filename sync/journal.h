@@ -29,6 +29,10 @@ int sync_check_epoch(app_t *app, const char *epoch);
 
 /* Pending journal rows (local changes not yet pushed), or -1. */
 long sync_pending(app_t *app);
+/* The same count into *n, and when the oldest of them was made (wall
+ * clock ms; 0 when there is none) into *oldest_ms. false on a storage
+ * error. */
+bool sync_pending_oldest(app_t *app, long *n, int64_t *oldest_ms);
 
 /* Whether a record has journal rows (a local change not pushed yet): 1, 0,
  * or -1 on a storage error. The statement is reset before it returns. */

@@ -1,9 +1,12 @@
 /*
  * round.c — see round.h. Reads on a pooled reader connection; the box id is
- * written once, in its own write job.
+ * written once, in its own write job, and so are the kept counts. Which
+ * epoch the indexes were made for is the process's (one sync thread, or
+ * one `clinicbox sync --once`), under a mutex all the same.
  */
 #include "sync/round.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,10 @@
 
 #define PULL_BATCH 500
 #define CONFLICT_PASSES 3
+
+/* the epoch the indexes were made (or refused) for, in this process */
+static pthread_mutex_t indexed_lock = PTHREAD_MUTEX_INITIALIZER;
+static char indexed_epoch[ID_LEN + 8];
 
 struct box_id_job {
     char *out;
@@ -43,6 +50,81 @@ bool sync_box_id(app_t *app, char *out)
 {
     struct box_id_job j = {out, app_now()};
     return db_write(app->db, box_id_job, &j) == 0;
+}
+
+/* ---- the kept counts ------------------------------------------------------ */
+
+#define REJECTED_KEY "sync_rejected_total"
+#define CONFLICTS_KEY "sync_conflicts_total"
+
+static bool meta_count(db_conn_t *c, const char *key, int64_t *out)
+{
+    int rc = store_meta_get_int(c, key, out);
+    if (rc == STORE_NOT_FOUND)
+        *out = 0;
+    return rc == STORE_OK || rc == STORE_NOT_FOUND;
+}
+
+bool sync_totals_get(app_t *app, struct sync_totals *out)
+{
+    int64_t rejected = 0, conflicts = 0;
+    db_conn_t *c = db_reader(app->db);
+    bool ok = c && meta_count(c, REJECTED_KEY, &rejected) &&
+              meta_count(c, CONFLICTS_KEY, &conflicts);
+    db_reader_release(app->db, c);
+    out->rejected = ok && rejected > 0 ? (unsigned long long)rejected : 0;
+    out->conflicts = ok && conflicts > 0 ? (unsigned long long)conflicts : 0;
+    return ok;
+}
+
+struct totals_job {
+    long rejected, conflicts;
+};
+
+static int totals_add_job(db_conn_t *c, void *arg)
+{
+    struct totals_job *j = arg;
+    int64_t rejected, conflicts;
+    if (!meta_count(c, REJECTED_KEY, &rejected) || !meta_count(c, CONFLICTS_KEY, &conflicts))
+        return -1;
+    return store_meta_set_int(c, REJECTED_KEY, rejected + j->rejected) == STORE_OK &&
+                   store_meta_set_int(c, CONFLICTS_KEY, conflicts + j->conflicts) == STORE_OK
+               ? 0
+               : -1;
+}
+
+static void totals_add(app_t *app, const struct pull_stats *pulled)
+{
+    struct totals_job j = {pulled->rejected, pulled->conflicts};
+    if ((j.rejected || j.conflicts) && db_write(app->db, totals_add_job, &j) != 0)
+        log_warn("sync", "cannot keep this round's counts (%ld refused, %ld conflicts): "
+                         "storage is unavailable", j.rejected, j.conflicts);
+}
+
+/* ---- indexes --------------------------------------------------------------- */
+
+/* Once per process and central epoch; a refusal is logged, not retried
+ * (until the epoch changes), and never fails the round. */
+static void ensure_indexes(central_t *c, const char *epoch)
+{
+    char why[512];
+    pthread_mutex_lock(&indexed_lock);
+    bool done = strcmp(indexed_epoch, epoch) == 0;
+    pthread_mutex_unlock(&indexed_lock);
+    if (done)
+        return;
+    int r = central_ensure_indexes(c, why, sizeof why);
+    if (r < 0)
+        return; /* not reached: the next step fails the round; tried again next round */
+    if (r == 0)
+        log_warn("sync", "the central database did not create an index the box's queries "
+                         "use (%s); sync works without it, slower on large collections "
+                         "(docs/sync.md, Indexes)", why);
+    else
+        log_debug("sync", "the central indexes are in place");
+    pthread_mutex_lock(&indexed_lock);
+    snprintf(indexed_epoch, sizeof indexed_epoch, "%s", epoch);
+    pthread_mutex_unlock(&indexed_lock);
 }
 
 /* Pushes; a record whose central document changed meanwhile is fetched,
@@ -89,29 +171,19 @@ static long push_all(app_t *app, central_t *c, const char *box, struct sync_ctl 
 bool sync_round_on(app_t *app, central_t *c, bool reconcile, struct sync_ctl *ctl,
                    struct round_result *res, char *err, size_t errlen)
 {
-    char box[ID_LEN], host[256] = "";
-    clinic_rec clinic;
-    long counts[NOTE_OPEN_COUNT] = {0};
-    int64_t oldest = 0;
+    char box[ID_LEN];
 
     memset(res, 0, sizeof *res);
     if (!sync_box_id(app, box) || !sync_journal_enable(app, true)) {
         snprintf(err, errlen, "storage is unavailable");
         return false;
     }
-    db_conn_t *rc = db_reader(app->db);
-    bool counted = rc && store_notification_queue(rc, counts, &oldest) == STORE_OK;
-    db_reader_release(app->db, rc);
-    if (!counted) {
-        snprintf(err, errlen, "storage is unavailable");
-        return false;
-    }
-    app_clinic(app, &clinic);
-    gethostname(host, sizeof host - 1);
 
     char epoch[ID_LEN + 8];
-    if (!central_ping(c, err, errlen) ||
-        !central_epoch(c, app_now(), epoch, sizeof epoch, err, errlen))
+    if (!central_ping(c, err, errlen))
+        return false;
+    res->reached = true;
+    if (!central_epoch(c, app_now(), epoch, sizeof epoch, err, errlen))
         return false;
     int reseed = sync_check_epoch(app, epoch);
     if (reseed < 0) {
@@ -121,6 +193,7 @@ bool sync_round_on(app_t *app, central_t *c, bool reconcile, struct sync_ctl *ct
     if (reseed)
         log_warn("sync", "the central database is not the one this box last synced with (it "
                          "was replaced or restarted empty); pushing every record again");
+    ensure_indexes(c, epoch);
     /* what a round committed counts even when a later step fails */
     struct pull_stats pulled = {0};
     bool ok = sync_pull(app, c, box, PULL_BATCH, ctl, &pulled, err, errlen);
@@ -141,6 +214,7 @@ bool sync_round_on(app_t *app, central_t *c, bool reconcile, struct sync_ctl *ct
     res->rejected = pulled.rejected;
     res->clamped = pulled.clamped;
     res->clock_ahead_ms = pulled.clock_ahead_ms;
+    totals_add(app, &pulled);
     if (!ok)
         return false;
     if (pulled.clock_ahead_ms)
@@ -151,16 +225,71 @@ bool sync_round_on(app_t *app, central_t *c, bool reconcile, struct sync_ctl *ct
     if (pushed > 0 || pulled.applied > 0)
         log_info("sync", "pushed %ld record(s), took in %ld central change(s)%s", pushed,
                  pulled.applied, pulled.conflicts ? " (with booking conflicts)" : "");
+    return true;
+}
+
+bool sync_report(app_t *app, central_t *c, const struct round_outcome *o, char *err,
+                 size_t errlen)
+{
+    char box[ID_LEN], host[256] = "";
+    clinic_rec clinic;
+    long counts[NOTE_OPEN_COUNT] = {0}, pending = 0;
+    int64_t oldest = 0, oldest_pending = 0, applied = 0, central_seq = -1, server_ms, rtt;
+    struct sync_totals totals;
+
+    if (!sync_box_id(app, box)) {
+        snprintf(err, errlen, "storage is unavailable");
+        return false;
+    }
+    db_conn_t *rc = db_reader(app->db);
+    bool read = rc && store_notification_queue(rc, counts, &oldest) == STORE_OK &&
+                meta_count(rc, "sync_pull_checkpoint", &applied);
+    db_reader_release(app->db, rc);
+    if (!read || !sync_pending_oldest(app, &pending, &oldest_pending) ||
+        !sync_totals_get(app, &totals)) {
+        snprintf(err, errlen, "storage is unavailable");
+        return false;
+    }
+    app_clinic(app, &clinic);
+    gethostname(host, sizeof host - 1);
+    char why[256];
+    if (!central_counter_seq(c, clinic.id, &central_seq, why, sizeof why))
+        central_seq = -1; /* the document says null; the write below says whether it failed */
+    int64_t now = app_now();
+    bool skew_known = central_server_time(c, &server_ms, &rtt);
     struct box_report r = {
         .box_id = box,
         .clinic_id = clinic.id,
         .clinic_name = clinic.name,
+        .timezone = clinic.timezone,
         .version = CLINICBOX_VERSION,
         .hostname = host,
-        .now = app_now(),
+        .now = now,
+        .ok = o->ok,
+        .error = o->ok ? NULL : o->error,
+        .sync_interval_seconds = app->cfg.sync_interval_seconds,
         .queued_messages = counts[0] + counts[1] + counts[2],
         .dead_messages = counts[3],
-        .pending_changes = sync_pending(app),
+        .pending_changes = pending,
+        .oldest_pending_ms = pending ? oldest_pending : 0,
+        .applied_seq = applied,
+        .central_seq = central_seq,
+        .rejected_total = totals.rejected,
+        .conflicts_total = totals.conflicts,
+        .clock_skew_suspected = o->clock_clamped || o->clock_ahead_ms > 0,
+        .clock_ahead_ms = o->clock_ahead_ms,
+        .clock_skew_known = skew_known,
+        /* the server's clock read half a round trip ago */
+        .clock_skew_ms = skew_known ? now * 1000 - (server_ms + rtt / 2) : 0,
+        .change_stream = o->change_stream,
+        .settings = {.grace_minutes = clinic.grace_minutes,
+                     .grace_from_clinic = clinic.grace_set,
+                     .reschedule_options = clinic.reschedule_options,
+                     .offer_hours = clinic.offer_hours,
+                     .reminder_hours = clinic.reminder_hours,
+                     .nreminders = clinic.nreminders,
+                     .confirmations = clinic.confirmations,
+                     .language = clinic.language},
     };
     return central_report_box(c, &r, err, errlen);
 }
@@ -175,6 +304,17 @@ bool sync_round(app_t *app, char *err, size_t errlen)
     }
     central_t *c = central_open(app->cfg.mongo_uri, err, errlen);
     bool ok = c && sync_round_on(app, c, true, &ctl, &res, err, errlen);
+    if (c && (ok || res.reached)) {
+        /* a failed round is reported too, when the server answers; its
+         * reason stays the round's */
+        char why[512];
+        struct round_outcome o = {ok, err, "off", res.clamped, res.clock_ahead_ms};
+        bool reported = sync_report(app, c, &o, why, sizeof why);
+        if (ok && !reported) {
+            snprintf(err, errlen, "%s", why);
+            ok = false;
+        }
+    }
     central_close(c);
     return ok;
 }

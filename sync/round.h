@@ -3,7 +3,18 @@
  * --once` runs, and what the sync thread (engine.h) runs every
  * sync_interval_seconds: connect, check the central epoch, pull central
  * changes (pull.h), push the journal's (push.h; conflicts are pulled and
- * pushed again), report the box (central.h).
+ * pushed again); then the caller reports the box (sync_report, central.h),
+ * also after a failed round that reached the server.
+ *
+ * The first round of a process that reaches a central database (and the
+ * first after its epoch changed) creates the indexes the box's queries
+ * need (central_ensure_indexes); a server that refuses is logged once and
+ * the round goes on without them.
+ *
+ * The rejected and conflict counts are kept in the box's database (meta
+ * sync_rejected_total, sync_conflicts_total), added to at the end of each
+ * round, so they survive restarts (a crash between a batch's commit and the
+ * round's end loses that round's part of the count, not the records).
  */
 #ifndef CLINICBOX_ROUND_H
 #define CLINICBOX_ROUND_H
@@ -32,7 +43,29 @@ struct round_result {
     int64_t clock_ahead_ms; /* the box's clock seems this far ahead (0: not noticed) */
     bool reconciled;        /* the digests were compared (digest.h) */
     long drift_repaired;    /* records the digests found different, and repaired */
+    bool reached;           /* the server answered: a failing round can be reported */
 };
+
+/* The counts kept across restarts. false on a storage error. */
+struct sync_totals {
+    unsigned long long rejected;  /* central changes refused */
+    unsigned long long conflicts; /* central bookings that became conflicts */
+};
+bool sync_totals_get(app_t *app, struct sync_totals *out);
+
+/* What the box's document in `boxes` says besides what the box's database
+ * knows (central.h, struct box_report). */
+struct round_outcome {
+    bool ok;
+    const char *error;         /* why the round failed (NULL when ok) */
+    const char *change_stream; /* watch.h's state; "off" without a watcher */
+    bool clock_clamped;        /* as in the status (engine.h) */
+    int64_t clock_ahead_ms;
+};
+
+/* Writes the box's document in `boxes`. false with the reason in err. */
+bool sync_report(app_t *app, central_t *c, const struct round_outcome *o, char *err,
+                 size_t errlen);
 
 /* One round on an open client (the sync thread keeps one). With reconcile,
  * the round also compares the per-day digests once the journal is empty

@@ -1,7 +1,8 @@
 /*
  * h_sync.c — the central sync over HTTP: its status, a round on demand, and
  * its part of /api/health and /metrics. Thin: the state comes from
- * sync/engine.h, the pending count from the journal.
+ * sync/engine.h (its rejected and conflict counts from the box's database,
+ * so they survive restarts: round.h), the pending count from the journal.
  */
 #include <stdio.h>
 #include <string.h>
@@ -89,9 +90,11 @@ void h_sync_metrics(req_t *r, FILE *f)
             "# TYPE clinicbox_sync_pushed_total counter\nclinicbox_sync_pushed_total %llu\n"
             "# HELP clinicbox_sync_pulled_total Central changes taken in.\n"
             "# TYPE clinicbox_sync_pulled_total counter\nclinicbox_sync_pulled_total %llu\n"
-            "# HELP clinicbox_sync_conflicts_total Central bookings whose time was taken.\n"
+            "# HELP clinicbox_sync_conflicts_total Central bookings whose time was taken "
+            "(kept across restarts).\n"
             "# TYPE clinicbox_sync_conflicts_total counter\nclinicbox_sync_conflicts_total %llu\n"
-            "# HELP clinicbox_sync_rejected_total Central changes the box refused.\n"
+            "# HELP clinicbox_sync_rejected_total Central changes the box refused (kept across "
+            "restarts).\n"
             "# TYPE clinicbox_sync_rejected_total counter\nclinicbox_sync_rejected_total %llu\n"
             "# HELP clinicbox_sync_last_success_timestamp_seconds When a round last completed.\n"
             "# TYPE clinicbox_sync_last_success_timestamp_seconds gauge\n"
