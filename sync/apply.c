@@ -45,6 +45,7 @@ struct outcome {
     char actor[ACTOR_MAX_LEN + 1];
     bool local_wins; /* a concurrent local edit is later */
     bool conflict;   /* a central booking became a conflict */
+    char kept[300];  /* an appointment's status central asked for, not taken: why */
 };
 
 static int refuse(struct outcome *o, const char *fmt, const char *arg)
@@ -240,6 +241,7 @@ static int book_as_conflict(db_conn_t *c, struct apply_job *j, appt_rec *a, cons
                             j->now, &offer, &e) != 0)
         return STORAGE;
     o->conflict = true;
+    snprintf(o->why, sizeof o->why, "booked as a conflict: %.270s", why);
     return APPLIED;
 }
 
@@ -297,15 +299,20 @@ static int apply_appointment(db_conn_t *c, struct apply_job *j, const bson_t *do
     if (strcmp(la.status, ca.status) != 0) {
         enum appt_action steps[2];
         int nsteps = 0;
-        if (!appt_path(la.status, ca.status, steps, &nsteps))
+        if (!appt_path(la.status, ca.status, steps, &nsteps)) {
             log_info("sync", "appointment %s stays %s: central's %s does not follow from it", id,
                      la.status, ca.status);
+            snprintf(o->kept, sizeof o->kept, "stays %s: %s does not follow from it", la.status,
+                     ca.status);
+        }
         for (int i = 0; i < nsteps; i++) {
             rc = booking_transition_in_tx(c, &j->clinic, &la, steps[i], ca.cancel_reason,
                                           o->actor, j->now, &e);
             if (rc == SVC_CONFLICT) {
                 log_info("sync", "appointment %s: central's %s refused: %s", id, ca.status,
                          e.detail);
+                snprintf(o->kept, sizeof o->kept, "stays %s: %s refused: %.200s", la.status,
+                         ca.status, e.detail);
                 break;
             }
             if (rc != 0)
@@ -391,8 +398,9 @@ static int same_as_central(db_conn_t *c, const char *collection, const char *id,
     return same;
 }
 
-static void add_rejection(struct apply_result *out, int collection, const char *id,
-                          const char *rev, const char *why, const bson_t *removed_doc)
+static void add_outcome(struct apply_result *out, const char *kind, int collection,
+                        const char *id, const char *rev, const char *why,
+                        const bson_t *removed_doc)
 {
     struct rejection *grown =
         realloc(out->rejections, (size_t)(out->nrejections + 1) * sizeof *grown);
@@ -400,11 +408,18 @@ static void add_rejection(struct apply_result *out, int collection, const char *
         return;
     out->rejections = grown;
     struct rejection *r = &grown[out->nrejections++];
+    snprintf(r->kind, sizeof r->kind, "%s", kind);
     r->collection = collection;
     snprintf(r->id, sizeof r->id, "%s", id);
     snprintf(r->rev, sizeof r->rev, "%s", rev);
     snprintf(r->why, sizeof r->why, "%s", why);
     r->removed_doc = removed_doc ? bson_copy(removed_doc) : NULL;
+}
+
+static void add_rejection(struct apply_result *out, int collection, const char *id,
+                          const char *rev, const char *why, const bson_t *removed_doc)
+{
+    add_outcome(out, "refused", collection, id, rev, why, removed_doc);
 }
 
 /* Written by a central writer (`_sync.by`), not pushed by a box. */
@@ -440,9 +455,9 @@ static int phantom(db_conn_t *c, const char *coll, const char *id, const bson_t 
 
 /* The refusal, everywhere it must show: the box's event log, its log, the
  * central `rejections` (with the document when it is removed there). */
-static int report_refusal(db_conn_t *c, struct apply_job *j, int collection, const char *id,
-                          const char *rev_text, const char *actor, const char *why,
-                          const bson_t *removed_doc)
+static int report_refusal(db_conn_t *c, struct apply_job *j, const char *kind, int collection,
+                          const char *id, const char *rev_text, const char *actor,
+                          const char *why, const bson_t *removed_doc)
 {
     const char *coll = collection >= 0 ? docmap_collections[collection] : "changes";
     json_t *ev = json_pack("{s:s,s:s,s:s,s:b}", "collection", coll, "rev", rev_text, "why", why,
@@ -455,7 +470,7 @@ static int report_refusal(db_conn_t *c, struct apply_job *j, int collection, con
         return STORAGE;
     log_warn("sync", "refused central change to %s %s: %s%s", coll, id, why,
              removed_doc ? " (removed centrally, kept in rejections)" : "");
-    add_rejection(j->out, collection, id, rev_text, why, removed_doc);
+    add_outcome(j->out, kind, collection, id, rev_text, why, removed_doc);
     j->out->rejected++;
     return 0;
 }
@@ -482,8 +497,8 @@ static int stale_write(db_conn_t *c, struct apply_job *j, const struct central_d
         return STORAGE;
     bool person = d->collection == 1 || d->collection == 3;
     if (gone && !person) /* refused before: remove it again */
-        return report_refusal(c, j, d->collection, id, rev_text, actor, why, d->doc);
-    if (report_refusal(c, j, d->collection, id, rev_text, actor, why, NULL) != 0 ||
+        return report_refusal(c, j, "stale", d->collection, id, rev_text, actor, why, d->doc);
+    if (report_refusal(c, j, "stale", d->collection, id, rev_text, actor, why, NULL) != 0 ||
         !sync_journal_add(c, coll, id, known->wall_ms)) /* a person the box deleted: its tombstone */
         return STORAGE;
     return sync_rev_set(c, coll, id, rev_text) ? 0 : STORAGE;
@@ -590,13 +605,22 @@ static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc
         if (!exec_sql(db_prepare(c, "ROLLBACK TO central_doc")))
             return STORAGE;
         int gone = phantom(c, coll, id, d->doc);
-        if (gone < 0 || report_refusal(c, j, d->collection, id, rev_text, o.actor, o.why,
+        if (gone < 0 || report_refusal(c, j, "refused", d->collection, id, rev_text, o.actor, o.why,
                                        gone ? d->doc : NULL) != 0)
             return STORAGE;
     } else {
         j->out->applied++;
-        if (o.conflict)
+        if (o.conflict) {
             j->out->conflicts++;
+            add_outcome(j->out, "conflict", d->collection, id, rev_text, o.why[0] ? o.why : "",
+                        NULL);
+        }
+        if (o.kept[0])
+            add_outcome(j->out, "status_kept", d->collection, id, rev_text, o.kept, NULL);
+        if (o.local_wins)
+            add_outcome(j->out, "local_newer", d->collection, id, rev_text,
+                        "a concurrent edit on the box is later: the box's version stands",
+                        NULL);
     }
     if (!exec_sql(db_prepare(c, "RELEASE central_doc")))
         return STORAGE;
@@ -637,7 +661,7 @@ static int apply_job(db_conn_t *c, void *arg)
         hlc_observe(&j->clk, t, t.wall_ms, 0, NULL);
     for (long i = 0; j->mark && i < j->mark->nrefused; i++) {
         const struct rejection *x = &j->mark->refused_entries[i];
-        if (report_refusal(c, j, -1, x->id, x->rev, "central", x->why, NULL) != 0)
+        if (report_refusal(c, j, "refused", -1, x->id, x->rev, "central", x->why, NULL) != 0)
             return -1;
     }
     for (long i = 0; i < j->n; i++)

@@ -48,9 +48,15 @@ struct central_doc {
     bool current;
 };
 
-/* A central change the box refused, for the central `rejections` log.
- * collection -1: an entry of the change log itself (id = its _id). */
+/* What the box decided about a central write, for the central `outcomes`
+ * collection (and `rejections`, for the refused ones). kind: "refused",
+ * "stale" (an older revision than the box's, overwritten), "conflict" (a
+ * booking kept as a conflict), "status_kept" (a status change that does not
+ * follow, such as a cancel after a check-in), "local_newer" (a concurrent
+ * edit on the box is later). collection -1: an entry of the change log
+ * itself (id = its _id). */
 struct rejection {
+    char kind[16];
     int collection;
     char id[ID_LEN + 8];
     char rev[96];

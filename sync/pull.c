@@ -158,43 +158,68 @@ static void add_stats(struct pull_stats *st, const struct apply_result *r)
     st->clamped |= r->clamped;
 }
 
-/* Writes what the box refused to the central `rejections` collection, so a
- * central admin sees it; best effort (the box's event log has it too). A
- * refused new record is then removed from its collection, if it is still
- * at the refused revision: kept in the rejection first, never lost. */
-static void report_rejections(central_t *central, const char *clinic_id, const char *box_id,
+/* Upserts one outcome document into coll; false (logged) when it failed. */
+static bool upsert_outcome(mongoc_collection_t *coll, const char *clinic_id, const char *box_id,
+                           const struct rejection *x, bool with_kind)
+{
+    const char *name = x->collection >= 0 ? docmap_collections[x->collection] : "changes";
+    bson_t sel = BSON_INITIALIZER, upd = BSON_INITIALIZER, set, opts = BSON_INITIALIZER;
+    char id[420];
+    if (with_kind)
+        snprintf(id, sizeof id, "%s:%s:%s:%s", name, x->id, x->rev, x->kind);
+    else
+        snprintf(id, sizeof id, "%s:%s:%s", name, x->id, x->rev);
+    BSON_APPEND_UTF8(&sel, "_id", id);
+    BSON_APPEND_DOCUMENT_BEGIN(&upd, "$set", &set);
+    BSON_APPEND_UTF8(&set, "clinicId", clinic_id);
+    BSON_APPEND_UTF8(&set, "collection", name);
+    BSON_APPEND_UTF8(&set, "docId", x->id);
+    BSON_APPEND_UTF8(&set, "rev", x->rev);
+    if (with_kind)
+        BSON_APPEND_UTF8(&set, "outcome", x->kind);
+    if (strcmp(x->why, "refused before") != 0)
+        BSON_APPEND_UTF8(&set, "reason", x->why);
+    BSON_APPEND_UTF8(&set, "box", box_id);
+    BSON_APPEND_BOOL(&set, "removed", x->removed_doc != NULL);
+    if (x->removed_doc && !with_kind)
+        BSON_APPEND_DOCUMENT(&set, "doc", x->removed_doc);
+    BSON_APPEND_DATE_TIME(&set, "at", app_now() * 1000);
+    bson_append_document_end(&upd, &set);
+    BSON_APPEND_BOOL(&opts, "upsert", true);
+    bson_error_t e;
+    bool ok = mongoc_collection_update_one(coll, &sel, &upd, &opts, NULL, &e);
+    if (!ok)
+        log_warn("sync", "could not write the outcome of a central change to central: %s",
+                 e.message);
+    bson_destroy(&sel);
+    bson_destroy(&upd);
+    bson_destroy(&opts);
+    return ok;
+}
+
+/* Writes what the box decided about central writes to central, so that a
+ * central tool can show a writer what became of its write: every outcome
+ * in `outcomes`, the refused ones (refused, stale) also in `rejections`.
+ * Best effort (the box's event log has them too). A refused new record is
+ * then removed from its collection, if it is still at the refused
+ * revision: kept in the rejection first, never lost. */
+static void report_outcomes(central_t *central, const char *clinic_id, const char *box_id,
                               const struct apply_result *r)
 {
     if (!r->nrejections)
         return;
-    mongoc_collection_t *coll = central_collection(central, "rejections");
+    mongoc_collection_t *rej = central_collection(central, "rejections");
+    mongoc_collection_t *out = central_collection(central, "outcomes");
     for (long i = 0; i < r->nrejections; i++) {
         const struct rejection *x = &r->rejections[i];
         const char *name = x->collection >= 0 ? docmap_collections[x->collection] : "changes";
-        bson_t sel = BSON_INITIALIZER, upd = BSON_INITIALIZER, set, opts = BSON_INITIALIZER;
-        char id[400];
-        snprintf(id, sizeof id, "%s:%s:%s", name, x->id, x->rev);
-        BSON_APPEND_UTF8(&sel, "_id", id);
-        BSON_APPEND_DOCUMENT_BEGIN(&upd, "$set", &set);
-        BSON_APPEND_UTF8(&set, "clinicId", clinic_id);
-        BSON_APPEND_UTF8(&set, "collection", name);
-        BSON_APPEND_UTF8(&set, "docId", x->id);
-        BSON_APPEND_UTF8(&set, "rev", x->rev);
-        if (strcmp(x->why, "refused before") != 0)
-            BSON_APPEND_UTF8(&set, "reason", x->why);
-        BSON_APPEND_UTF8(&set, "box", box_id);
-        BSON_APPEND_BOOL(&set, "removed", x->removed_doc != NULL);
-        if (x->removed_doc)
-            BSON_APPEND_DOCUMENT(&set, "doc", x->removed_doc);
-        BSON_APPEND_DATE_TIME(&set, "at", app_now() * 1000);
-        bson_append_document_end(&upd, &set);
-        BSON_APPEND_BOOL(&opts, "upsert", true);
-        bson_error_t e;
-        bool kept = mongoc_collection_update_one(coll, &sel, &upd, &opts, NULL, &e);
-        if (!kept)
-            log_warn("sync", "could not report a refused change to central: %s", e.message);
+        upsert_outcome(out, clinic_id, box_id, x, true);
+        if (strcmp(x->kind, "refused") != 0 && strcmp(x->kind, "stale") != 0)
+            continue;
+        bool kept = upsert_outcome(rej, clinic_id, box_id, x, false);
         if (kept && x->removed_doc) {
             bson_t del = BSON_INITIALIZER;
+            bson_error_t e;
             mongoc_collection_t *records = central_collection(central, name);
             BSON_APPEND_UTF8(&del, "_id", x->id);
             BSON_APPEND_UTF8(&del, "clinicId", clinic_id);
@@ -205,11 +230,9 @@ static void report_rejections(central_t *central, const char *clinic_id, const c
             mongoc_collection_destroy(records);
             bson_destroy(&del);
         }
-        bson_destroy(&sel);
-        bson_destroy(&upd);
-        bson_destroy(&opts);
     }
-    mongoc_collection_destroy(coll);
+    mongoc_collection_destroy(rej);
+    mongoc_collection_destroy(out);
 }
 
 static int pulled_at_job(db_conn_t *c, void *arg)
@@ -678,7 +701,7 @@ static long pull_batch(app_t *app, central_t *central, const char *box_id, long 
         return -1;
     }
     add_stats(st, &r);
-    report_rejections(central, clinic.id, box_id, &r);
+    report_outcomes(central, clinic.id, box_id, &r);
     sync_apply_result_free(&r);
     *advanced = next > cp;
     return n;
@@ -734,7 +757,7 @@ bool sync_pull_records(app_t *app, central_t *central, const char *box_id, int c
         goto out;
     }
     add_stats(st, &r);
-    report_rejections(central, clinic.id, box_id, &r);
+    report_outcomes(central, clinic.id, box_id, &r);
     sync_apply_result_free(&r);
     ok = true;
 out:

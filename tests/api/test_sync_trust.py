@@ -9,14 +9,16 @@ make of them (issue 13):
   not write over the revision it read) is not skipped silently: it is
   reported, and the box's record is pushed over it, so both sides end equal;
 - a `changes` entry without `clinicId` is refused visibly and its record is
-  fetched at once, not after the one-minute wait for a missing number.
+  fetched at once, not after the one-minute wait for a missing number;
+- every decision about a central write lands in central `outcomes`: a
+  refusal, a stale revision, a conflict, a cancel kept off a check-in.
 """
 import datetime
 import unittest
 
 from central import Central
 from harness import wait_until
-from test_sync_pull import NOW, Box, Clock
+from test_sync_pull import NOW, Box, Clock, central_cmd
 
 WRITER = "central:pytool"
 
@@ -101,6 +103,8 @@ class TrustTest(unittest.TestCase):
         self.assertEqual((rej["rev"], rej["collection"], rej["removed"]),
                          (rev, "appointments", True))
         self.assertEqual(rej["doc"]["reason"], "Call centre")
+        out = self.db.outcomes.find_one({"docId": phantom})
+        self.assertEqual((out["outcome"], out["rev"], out["reason"]), ("refused", rev, rej["reason"]))
         # reconciling changes nothing and counts nothing, twice
         log_before = self.s.read_log().count("taken from central")
         for _ in range(2):
@@ -121,6 +125,7 @@ class TrustTest(unittest.TestCase):
         rej = self.db.rejections.find_one({"docId": pid, "rev": stale})
         self.assertIsNotNone(rej, list(self.db.rejections.find()))
         self.assertIn("older", rej["reason"])
+        self.assertEqual(self.db.outcomes.find_one({"docId": pid, "rev": stale})["outcome"], "stale")
         self.assertIn(f"patients {pid}", self.s.read_log())
         # and the sides end equal: the box's record (the phone it never had
         # stays out) is pushed over the stale write
@@ -150,6 +155,31 @@ class TrustTest(unittest.TestCase):
         self.w.write("patients", pid, {"phone": "+4915144445555"})
         self.box.round()
         self.assertEqual(self.s.get(f"/api/patients/{pid}").json["phone"], "+4915144445555")
+
+    def test_conflicts_and_kept_statuses_are_outcomes_centrally(self):
+        def tool(*args):
+            return central_cmd(self.central, self.clock, *args, clinic=self.clinic)
+        # the box books 09:00 first; central books the same slot
+        mine = self.s.post("/api/appointments", {"doctor_id": self.doctor["id"],
+                                                 "patient_id": self.patient["id"],
+                                                 "start": "2026-12-01T10:00:00+01:00"}).json
+        theirs = tool("book", "--doctor", self.doctor["id"], "--patient", self.patient["id"],
+                      "--start", "2026-12-01T09:00:00Z", "--minutes", "15")
+        self.box.round()
+        out = self.db.outcomes.find_one({"docId": theirs["id"]})
+        self.assertEqual((out["outcome"], out["rev"]), ("conflict", theirs["rev"]), out)
+        self.assertIn("conflict", out["reason"])
+        # a check-in on the box; a central cancel made over it is not taken
+        self.assertEqual(self.s.post(f"/api/appointments/{mine['id']}/check-in", {}).status, 200)
+        self.box.round()
+        cancel = tool("cancel", mine["id"], "--reason", "Doctor ill")
+        self.box.round()
+        self.assertEqual(self.s.get(f"/api/appointments/{mine['id']}").json["status"], "checked_in")
+        out = self.db.outcomes.find_one({"docId": mine["id"], "rev": cancel["rev"]})
+        self.assertEqual(out["outcome"], "status_kept", out)
+        self.assertIn("checked_in", out["reason"])
+        # neither is a rejection
+        self.assertEqual(self.db.rejections.count_documents({}), 0)
 
 
 if __name__ == "__main__":
