@@ -110,8 +110,10 @@ static const char *const box_sql[] = {
     "ON r.entity = 'appointments' AND r.entity_id = t.id",
     "SELECT t.id, r.rev, t.created_at FROM offers t LEFT JOIN sync_revs r "
     "ON r.entity = 'offers' AND r.entity_id = t.id",
+    /* a message skipped when made and never pushed stays on the box */
     "SELECT t.id, r.rev, t.created_at FROM notifications t LEFT JOIN sync_revs r "
-    "ON r.entity = 'notifications' AND r.entity_id = t.id",
+    "ON r.entity = 'notifications' AND r.entity_id = t.id "
+    "WHERE t.status <> 'skipped' OR r.rev IS NOT NULL",
 };
 
 struct item {

@@ -12,14 +12,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
+#include "core/monotime.h"
 #include "store/store.h"
 #include "sync/docmap.h"
 #include "sync/hlc.h"
 #include "sync/journal.h"
 
 #define MAX_GAPS 256
+
+/* A catch-up shares the box's single writer with the clinic's requests.
+ * When other write jobs ran during a batch (someone is booking), the next
+ * batch waits CATCHUP_YIELD times as long as this one's apply took (at most
+ * CATCHUP_YIELD_MAX_MS): the catch-up then takes about a quarter of the
+ * writer and the clinic keeps most of its speed. With nobody else writing
+ * it goes on at once. */
+#define CATCHUP_YIELD 3
+#define CATCHUP_YIELD_MAX_MS 2000
 
 struct gap {
     int64_t seq, since_ms;
@@ -528,7 +539,8 @@ static bool recheck_older(app_t *app, central_t *central, const char *clinic_id,
 /* One batch. Returns the number of change entries read (0: nothing new),
  * -1 on error. *advanced tells whether the checkpoint moved. */
 static long pull_batch(app_t *app, central_t *central, const char *box_id, long batch,
-                       struct pull_stats *st, bool *advanced, char *err, size_t errlen)
+                       struct pull_stats *st, bool *advanced, int64_t *apply_ms, char *err,
+                       size_t errlen)
 {
     struct mark_read mr;
     char gaps_text[MAX_GAPS * 40];
@@ -691,7 +703,9 @@ static long pull_batch(app_t *app, central_t *central, const char *box_id, long 
                              .checkpoint = next, .gaps = gaps_text, .max_seen = max_seen,
                              .pulled_at_ms = now_ms};
     struct apply_result r;
+    int64_t t0 = monotime_ms();
     int rc = sync_apply(app, box_id, docs, m, &mark, &r);
+    *apply_ms = monotime_ms() - t0;
     for (long k = 0; k < m; k++)
         bson_destroy(docs[k].doc);
     free(docs);
@@ -707,6 +721,16 @@ static long pull_batch(app_t *app, central_t *central, const char *box_id, long 
     return n;
 }
 
+/* Waits ms, or less when the round is asked to stop. */
+static void yield_writer(int64_t ms, const struct sync_ctl *ctl)
+{
+    int64_t end = monotime_ms() + ms;
+    while (!sync_ctl_stop(ctl) && monotime_ms() < end) {
+        struct timespec slice = {0, 20 * 1000 * 1000};
+        nanosleep(&slice, NULL);
+    }
+}
+
 bool sync_pull(app_t *app, central_t *c, const char *box_id, long batch,
                const struct sync_ctl *ctl, struct pull_stats *st, char *err, size_t errlen)
 {
@@ -718,12 +742,20 @@ bool sync_pull(app_t *app, central_t *c, const char *box_id, long batch,
             return false;
         }
         long before = st->applied;
-        long n = pull_batch(app, c, box_id, batch, st, &advanced, err, errlen);
+        unsigned long long commits, jobs0, jobs1;
+        int64_t apply_ms = 0;
+        db_stats(app->db, &commits, &jobs0);
+        long n = pull_batch(app, c, box_id, batch, st, &advanced, &apply_ms, err, errlen);
         if (n < 0)
             return false;
         if (n == 0)
             break;
         sync_ctl_progress(ctl, 0, st->applied - before);
+        db_stats(app->db, &commits, &jobs1);
+        if (advanced && jobs1 > jobs0 + 1) { /* not only this batch's job */
+            int64_t wait = apply_ms * CATCHUP_YIELD;
+            yield_writer(wait < CATCHUP_YIELD_MAX_MS ? wait : CATCHUP_YIELD_MAX_MS, ctl);
+        }
     }
     return true;
 }

@@ -50,6 +50,7 @@
 #include <sys/socket.h>
 
 #include "core/log.h"
+#include "core/monotime.h"
 #include "http/http.h"
 #include "http/metrics.h"
 
@@ -250,13 +251,6 @@ static long info_offset = -1;
  * (1.15 keeps it at 16 bytes, after three ints). */
 #define INFO_SEARCH_MAX 1024
 
-static int64_t mono_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 static bool info_at(const struct mg_connection *conn, long off, const void *marker,
                     const void *user_data)
 {
@@ -329,7 +323,7 @@ void connlimit_refused(const char *addr, bool shut, const char *what)
 {
     metrics_connection_refused();
     long since = 0;
-    if (connlimit_note_refusal(table, mono_ms(), REFUSAL_LOG_MS, &since))
+    if (connlimit_note_refusal(table, monotime_ms(), REFUSAL_LOG_MS, &since))
         log_warn("http",
                  "refused a %s from %s: it has %d open, the most allowed "
                  "(http_max_connections_per_address)%s; %ld refused since the last such line",

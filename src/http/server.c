@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/monotime.h"
 #include "core/timefmt.h"
 #include "http/authz.h"
 #include "http/body.h"
@@ -409,20 +410,13 @@ static int check_framing(req_t *r, const struct mg_request_info *ri)
  * read past the deadline. */
 #define HTTP_BODY_PIECE 1
 
-static int64_t mono_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 bool http_drain_body(req_t *r)
 {
     const struct mg_request_info *ri = mg_get_request_info(r->conn);
     long long left = ri->content_length;
     if (mg_get_header(r->conn, "Transfer-Encoding") || left > HTTP_MAX_BODY)
         return false;
-    int64_t deadline = mono_ms() + HTTP_BODY_DEADLINE_MS;
+    int64_t deadline = monotime_ms() + HTTP_BODY_DEADLINE_MS;
     char buf[512];
     while (left > 0) {
         /* small pieces, as in read_body(): a trickle cannot stretch a read */
@@ -430,7 +424,7 @@ bool http_drain_body(req_t *r)
         if (want > 64)
             want = 64;
         int n = mg_read(r->conn, buf, want);
-        if (n <= 0 || mono_ms() > deadline)
+        if (n <= 0 || monotime_ms() > deadline)
             return false;
         left -= n;
     }
@@ -471,7 +465,7 @@ static int read_body(req_t *r, const struct mg_request_info *ri, int mode)
      * judged by the bytes that came. Chunked, it returns 0 only after the
      * last chunk and -1 for a broken or cut chunked body. The deadline is
      * checked after every read. */
-    int64_t deadline = mono_ms() + HTTP_BODY_DEADLINE_MS;
+    int64_t deadline = monotime_ms() + HTTP_BODY_DEADLINE_MS;
     bool complete = false, broken = false;
     while (!complete && !broken) {
         if (!chunked && len == (size_t)declared) {
@@ -498,7 +492,7 @@ static int read_body(req_t *r, const struct mg_request_info *ri, int mode)
             broken = true; /* connection closed or failed, or a broken chunk */
         }
         /* n == 0 with Content-Length: nothing came within request_timeout_ms */
-        if (!complete && mono_ms() >= deadline) {
+        if (!complete && monotime_ms() >= deadline) {
             free(buf);
             snprintf(msg, sizeof msg, "the body did not arrive within %d seconds",
                      HTTP_BODY_DEADLINE_MS / 1000);

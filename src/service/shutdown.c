@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/monotime.h"
 #include "outbox/outbox.h"
 #include "service/nightly.h"
 #include "service/noshow.h"
@@ -39,13 +40,6 @@ static void *stopper_main(void *arg)
     return NULL;
 }
 
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 bool shutdown_workers(app_t *app, int deadline_ms)
 {
     static struct stopper s; /* outlives this call when abandoned */
@@ -62,9 +56,9 @@ bool shutdown_workers(app_t *app, int deadline_ms)
             close(s.done_fd);
         return true;
     }
-    int64_t end = mono_ms() + deadline_ms;
+    int64_t end = monotime_ms() + deadline_ms;
     for (;;) {
-        int64_t left = end - mono_ms();
+        int64_t left = end - monotime_ms();
         struct pollfd p = {.fd = s.done_fd, .events = POLLIN};
         int r = poll(&p, 1, left > 0 ? (int)left : 0);
         if (r > 0) {

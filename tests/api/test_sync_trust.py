@@ -11,13 +11,15 @@ make of them (issue 13):
 - a `changes` entry without `clinicId` is refused visibly and its record is
   fetched at once, not after the one-minute wait for a missing number;
 - every decision about a central write lands in central `outcomes`: a
-  refusal, a stale revision, a conflict, a cancel kept off a check-in.
+  refusal, a stale revision, a conflict, a cancel kept off a check-in;
+- messages skipped when made (no address) stay on the box: central has no
+  use for them, and they were most of what a long catch-up pushed.
 """
 import datetime
 import unittest
 
 from central import Central
-from harness import wait_until
+from harness import notifications, wait_until
 from test_sync_pull import NOW, Box, Clock, central_cmd
 
 WRITER = "central:pytool"
@@ -180,6 +182,32 @@ class TrustTest(unittest.TestCase):
         self.assertIn("checked_in", out["reason"])
         # neither is a rejection
         self.assertEqual(self.db.rejections.count_documents({}), 0)
+
+    def test_messages_skipped_when_made_are_not_pushed(self):
+        nobody = self.s.post("/api/patients", {"name": "No Contact"}).json
+        self.box.round()
+        w = central_cmd(self.central, self.clock, "book", "--doctor", self.doctor["id"],
+                        "--patient", nobody["id"], "--start", "2026-12-01T09:00:00Z",
+                        "--minutes", "15", clinic=self.clinic)
+        st = self.box.round()
+        self.assertEqual(st["pending_changes"], 0, st)
+        notes = notifications(self.s, appointment_id=w["id"])
+        self.assertTrue(notes)
+        self.assertEqual({n["status"] for n in notes}, {"skipped"})
+        self.assertEqual(self.db.notifications.count_documents({"appointmentId": w["id"]}), 0)
+        # a message that is sent (queued here) is pushed as before
+        withmail = self.s.post("/api/patients", {"name": "Mail", "email": "m@example.org"}).json
+        mine = self.s.post("/api/appointments", {"doctor_id": self.doctor["id"],
+                                                 "patient_id": withmail["id"],
+                                                 "start": "2026-12-01T11:00:00+01:00"}).json
+        self.box.round()
+        self.assertEqual(self.db.notifications.count_documents(
+            {"appointmentId": mine["id"], "status": {"$ne": "skipped"}}), 1)
+        self.assertEqual(self.db.notifications.count_documents(
+            {"appointmentId": mine["id"], "status": "skipped"}), 0)
+        # and the digests agree: no drift
+        st = self.restart_box()
+        self.assertEqual(st["drift_repaired_total"], 0, st)
 
 
 if __name__ == "__main__":
