@@ -344,7 +344,11 @@ static int box_owned(db_conn_t *c, int collection, const char *id, struct outcom
 
 /* ---- one document -------------------------------------------------------- */
 
-/* Whether two values of the same field are equal (numbers by value). */
+/* Whether two values of the same field say the same: numbers by value,
+ * dates to the second (the box keeps whole seconds: a central date with
+ * milliseconds is no reason to push a record back), lists item by item,
+ * documents key by key in any order with a missing key the same as null
+ * (a closed day's `start: null` or none at all). */
 static bool same_value(const bson_iter_t *a, const bson_iter_t *b)
 {
     if (BSON_ITER_HOLDS_NUMBER(a) && BSON_ITER_HOLDS_NUMBER(b))
@@ -354,24 +358,46 @@ static bool same_value(const bson_iter_t *a, const bson_iter_t *b)
     switch (bson_iter_type(a)) {
     case BSON_TYPE_UTF8:
         return strcmp(bson_iter_utf8(a, NULL), bson_iter_utf8(b, NULL)) == 0;
-    case BSON_TYPE_DATE_TIME:
-        return bson_iter_date_time(a) == bson_iter_date_time(b);
+    case BSON_TYPE_DATE_TIME: {
+        int64_t ma = bson_iter_date_time(a), mb = bson_iter_date_time(b);
+        return ma / 1000 - (ma % 1000 < 0) == mb / 1000 - (mb % 1000 < 0); /* rounded down */
+    }
     case BSON_TYPE_BOOL:
         return bson_iter_bool(a) == bson_iter_bool(b);
     case BSON_TYPE_NULL:
         return true;
-    case BSON_TYPE_ARRAY:
-    case BSON_TYPE_DOCUMENT: {
-        uint32_t la, lb;
-        const uint8_t *da, *db;
-        if (bson_iter_type(a) == BSON_TYPE_ARRAY) {
-            bson_iter_array(a, &la, &da);
-            bson_iter_array(b, &lb, &db);
-        } else {
-            bson_iter_document(a, &la, &da);
-            bson_iter_document(b, &lb, &db);
+    case BSON_TYPE_ARRAY: {
+        bson_iter_t ia, ib;
+        if (!bson_iter_recurse(a, &ia) || !bson_iter_recurse(b, &ib))
+            return false;
+        for (;;) {
+            bool more_a = bson_iter_next(&ia), more_b = bson_iter_next(&ib);
+            if (!more_a || !more_b)
+                return more_a == more_b;
+            if (!same_value(&ia, &ib))
+                return false;
         }
-        return la == lb && memcmp(da, db, la) == 0;
+    }
+    case BSON_TYPE_DOCUMENT: {
+        /* each side's keys looked up in the other: a key one side lacks
+         * must be null on the other */
+        for (int side = 0; side < 2; side++) {
+            const bson_iter_t *x = side ? b : a, *y = side ? a : b;
+            bson_iter_t ix, iy;
+            if (!bson_iter_recurse(x, &ix))
+                return false;
+            while (bson_iter_next(&ix)) {
+                if (!bson_iter_recurse(y, &iy))
+                    return false;
+                if (!bson_iter_find(&iy, bson_iter_key(&ix))) {
+                    if (bson_iter_type(&ix) != BSON_TYPE_NULL)
+                        return false;
+                } else if (!side && !same_value(&ix, &iy)) { /* compared once */
+                    return false;
+                }
+            }
+        }
+        return true;
     }
     default:
         return false;

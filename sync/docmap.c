@@ -233,7 +233,10 @@ static int schedule_fields(db_conn_t *c, const char *doctor_id, bson_t *set)
         bson_append_document_begin(&arr, key, -1, &item);
         BSON_APPEND_UTF8(&item, "date", date);
         BSON_APPEND_BOOL(&item, "closed", x->closed);
-        if (!x->closed) {
+        if (x->closed) { /* docs/sync.md: absent values as null */
+            BSON_APPEND_NULL(&item, "start");
+            BSON_APPEND_NULL(&item, "end");
+        } else {
             snprintf(hm, sizeof hm, "%02d:%02d", x->start_min / 60, x->start_min % 60);
             BSON_APPEND_UTF8(&item, "start", hm);
             snprintf(hm, sizeof hm, "%02d:%02d", x->end_min / 60, x->end_min % 60);
@@ -468,8 +471,16 @@ bool docmap_to_appt(const bson_t *d, appt_rec *out, struct docmap_err *e)
         return fail(e, "patientId", "missing");
     DATE(d, "start", out->start, e);
     DATE(d, "end", out->end, e);
-    if (!out->start || out->end <= out->start || out->start % 300 || out->end % 300)
-        return fail(e, "start", "start and end must be dates on the 5-minute grid, end after start");
+    /* the message names the field at fault, start before end */
+    static const char grid[] = "start and end must be dates on the 5-minute grid, end after start";
+    if (!out->start)
+        return fail(e, "start", "missing");
+    if (!out->end)
+        return fail(e, "end", "missing");
+    if (out->start % 300)
+        return fail(e, "start", grid);
+    if (out->end % 300 || out->end <= out->start)
+        return fail(e, "end", grid);
     TEXT(d, "status", out->status, e);
     if (!out->status[0])
         snprintf(out->status, sizeof out->status, "booked");

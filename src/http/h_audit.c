@@ -32,22 +32,6 @@ static json_t *render_ms(const tz_t *tz, int64_t ms)
     return json_string(out);
 }
 
-/* A stored text as a JSON string. Entries are written printable, but one
- * edited behind the server's back might not be valid UTF-8; it is shown
- * with its other bytes as '?' rather than failing the page. */
-static json_t *text(const char *s)
-{
-    json_t *j = json_string(s);
-    if (j)
-        return j;
-    char buf[AUDIT_DETAIL_LEN + AUDIT_TARGET_LEN];
-    size_t n = 0;
-    for (; s[n] && n + 1 < sizeof buf; n++)
-        buf[n] = (unsigned char)s[n] < 0x80 ? s[n] : '?';
-    buf[n] = '\0';
-    return json_string(buf);
-}
-
 struct page {
     json_t *arr;
     const tz_t *tz;
@@ -58,11 +42,13 @@ static void add_entry(const audit_entry *e, void *arg)
 {
     struct page *p = arg;
     json_array_append_new(
-        p->arr, json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:s}", "seq", (json_int_t)e->seq,
-                          "at", render_ms(p->tz, e->at), "actor", text(e->actor), "address",
-                          text(e->address), "action", text(e->action), "target",
-                          text(e->target), "outcome", text(e->outcome), "detail",
-                          text(e->detail), "prev_hash", e->prev_hash, "hash", e->hash));
+        p->arr,
+        json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:s}", "seq", (json_int_t)e->seq, "at",
+                  render_ms(p->tz, e->at), "actor", render_stored_text(e->actor), "address",
+                  render_stored_text(e->address), "action", render_stored_text(e->action),
+                  "target", render_stored_text(e->target), "outcome",
+                  render_stored_text(e->outcome), "detail", render_stored_text(e->detail),
+                  "prev_hash", e->prev_hash, "hash", e->hash));
     p->last = e->seq;
 }
 

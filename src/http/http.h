@@ -150,6 +150,7 @@ void h_notification_retry(req_t *r);
 json_t *h_outbox_health(req_t *r, bool *ok);
 void h_outbox_metrics(req_t *r, FILE *f);
 void h_audit_list(req_t *r);
+void h_event_list(req_t *r);
 void h_sync_status(req_t *r);
 void h_sync_run(req_t *r);
 /* The "sync" object of /api/health (and of GET /api/sync/status), and its

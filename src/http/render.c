@@ -15,6 +15,22 @@ json_t *render_time(const tz_t *tz, int64_t t)
     return json_string(buf);
 }
 
+json_t *render_stored_text(const char *s)
+{
+    json_t *j = json_string(s ? s : "");
+    if (j)
+        return j;
+    char *copy = strdup(s);
+    if (!copy)
+        return json_string("");
+    for (char *p = copy; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    j = json_string(copy);
+    free(copy);
+    return j;
+}
+
 static void set_opt(json_t *o, const char *key, const char *s)
 {
     if (s && *s)

@@ -13,6 +13,10 @@
 #include "store/records.h"
 
 json_t *render_time(const tz_t *tz, int64_t t);
+/* A text read from storage as a JSON string. The box writes valid UTF-8,
+ * but a row edited behind the server's back might not be: its other bytes
+ * are shown as '?' rather than failing the answer. */
+json_t *render_stored_text(const char *s);
 json_t *render_clinic(const clinic_rec *c);
 json_t *render_doctor(const tz_t *tz, const doctor_rec *d);
 json_t *render_schedule(const char *doctor_id, const schedule_rec *s);

@@ -95,6 +95,7 @@ const struct route http_routes[] = {
     {"POST", "/api/tokens", h_token_create, 2, AUTH_ADMIN, SCOPE_NONE},
     {"DELETE", "/api/tokens/{}", h_token_revoke, 0, AUTH_ADMIN, SCOPE_NONE},
     {"GET", "/api/audit", h_audit_list, 0, AUTH_ADMIN, SCOPE_NONE},
+    {"GET", "/api/events", h_event_list, 0, AUTH_ADMIN, SCOPE_NONE},
     {"GET", "/api/tls", h_tls, 0, AUTH_ADMIN, SCOPE_NONE},
 };
 const int http_routes_count = sizeof http_routes / sizeof http_routes[0];

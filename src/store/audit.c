@@ -140,6 +140,19 @@ bool audit_record(db_t *db, const audit_entry *e)
     return false;
 }
 
+struct audit_page {
+    void (*fn)(const audit_entry *, void *);
+    void *ctx;
+};
+
+static void audit_row(sqlite3_stmt *st, void *arg)
+{
+    struct audit_page *p = arg;
+    audit_entry e;
+    read_row(st, &e);
+    p->fn(&e, p->ctx);
+}
+
 int store_audit_page(db_conn_t *c, int64_t after_seq, int limit,
                      void (*fn)(const audit_entry *, void *), void *ctx, bool *more)
 {
@@ -149,18 +162,8 @@ int store_audit_page(db_conn_t *c, int64_t after_seq, int limit,
         return STORE_ERROR;
     sqlite3_bind_int64(st, 1, after_seq);
     sqlite3_bind_int64(st, 2, (int64_t)limit + 1); /* one more: is there a next page? */
-    int rc, n = 0;
-    audit_entry e;
-    *more = false;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n++ == limit) {
-            *more = true;
-            break;
-        }
-        read_row(st, &e);
-        fn(&e, ctx);
-    }
-    return rows_write_rc(st, rc);
+    struct audit_page p = {fn, ctx};
+    return rows_page(st, limit, audit_row, &p, more);
 }
 
 bool audit_check_link(const audit_entry *prev, const audit_entry *e, char *why, size_t len)

@@ -6,6 +6,7 @@
 #define CLINICBOX_ROWS_H
 
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,6 +72,27 @@ static inline int rows_update_one(sqlite3_stmt *st)
     int rc = rows_write_rc(st, sqlite3_step(st));
     if (rc == STORE_OK && sqlite3_changes(sqlite3_db_handle(st)) == 0)
         return STORE_NOT_FOUND;
+    return rc;
+}
+
+/* Steps a page query, one bound to return up to limit + 1 rows (one more
+ * than the page): row() reads each of the first `limit` (the columns are
+ * valid during the call only), and *more says whether the extra row came,
+ * that is whether a next page has anything. Resets the statement. */
+static inline int rows_page(sqlite3_stmt *st, int limit, void (*row)(sqlite3_stmt *, void *),
+                            void *ctx, bool *more)
+{
+    int rc, n = 0;
+    *more = false;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n++ == limit) {
+            *more = true;
+            break;
+        }
+        row(st, ctx);
+    }
+    rc = rows_write_rc(st, rc);
+    sqlite3_reset(st);
     return rc;
 }
 

@@ -176,4 +176,28 @@ int store_notification_exists(db_conn_t *c, const char *appointment_id, const ch
 int store_event(db_conn_t *c, int64_t at, const char *actor, const char *entity,
                 const char *entity_id, const char *type, const char *data);
 
+/* One event as read; the texts are valid during the callback only. */
+typedef struct event_rec {
+    int64_t seq; /* its place in the log: later events have higher numbers */
+    int64_t at;  /* unix seconds, by the box's clock then */
+    const char *actor, *entity, *entity_id, *type;
+    const char *data; /* as stored: a JSON object's text */
+} event_rec;
+
+/* Which events a page holds; NULL texts match any. */
+struct event_filter {
+    const char *entity, *entity_id, *type;
+    const char *actor_prefix; /* the actor starts with it: "central" */
+    int64_t since, before;    /* since <= at < before, where has_since, has_before */
+    bool has_since, has_before;
+    int64_t cursor;           /* seq < cursor: the page after one ending there */
+    int limit;
+};
+
+/* Up to f->limit events matching f, newest (highest seq) first, each passed
+ * to fn; *more says whether older ones match too (then the last one's seq
+ * is the next page's cursor). */
+int store_event_page(db_conn_t *c, const struct event_filter *f,
+                     void (*fn)(const event_rec *, void *), void *ctx, bool *more);
+
 #endif

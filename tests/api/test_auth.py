@@ -67,6 +67,7 @@ EXPECT = {
     "POST /api/tokens": {ADMIN},
     "DELETE /api/tokens/{}": {ADMIN},
     "GET /api/audit": {ADMIN},
+    "GET /api/events": {ADMIN},
     "GET /api/tls": {ADMIN},
 }
 
