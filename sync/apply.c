@@ -24,6 +24,7 @@
 #include "sync/docmap.h"
 #include "sync/hlc.h"
 #include "sync/journal.h"
+#include "sync/merge.h"
 
 enum { APPLIED = 0, REFUSED = 1, STORAGE = -1 };
 
@@ -46,6 +47,12 @@ struct outcome {
     bool local_wins; /* a concurrent local edit is later */
     bool conflict;   /* a central booking became a conflict */
     char kept[300];  /* an appointment's status central asked for, not taken: why */
+    /* a local change of the record is pending: people and the clinic merge
+     * field by field (merge.h), decided by merge */
+    bool pending;
+    struct merge_clock merge;
+    bool merged;       /* decided field by field */
+    unsigned kept_fields; /* then: the box's fields kept (merge.h's bits) */
 };
 
 static int refuse(struct outcome *o, const char *fmt, const char *arg)
@@ -69,6 +76,28 @@ static bool exec_sql(sqlite3_stmt *st)
     return st && db_exec_stmt(st);
 }
 
+/* ---- field-level merge (merge.h) ------------------------------------------ */
+
+/* The event of a record written from a central document; when the merge
+ * kept fields of the box's, it names them (and so does the log). */
+static int merge_event(db_conn_t *c, struct apply_job *j, const struct outcome *o,
+                       const char *collection, const char *entity, const char *id,
+                       const char *action, unsigned kept)
+{
+    char names[200], data[300];
+    if (!kept)
+        return store_event(c, j->now, o->actor, entity, id, action, NULL) == STORE_OK ? 0 : -1;
+    sync_merge_names(collection, kept, names, sizeof names);
+    json_t *ev = json_pack("{s:s}", "kept_from_box", names);
+    char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+    snprintf(data, sizeof data, "%s", text ? text : "{}");
+    free(text);
+    json_decref(ev);
+    log_info("sync", "%s %s: merged field by field with a local change: the box's %s kept, "
+                     "the rest from central", collection, id, names);
+    return store_event(c, j->now, o->actor, entity, id, action, data) == STORE_OK ? 0 : -1;
+}
+
 /* ---- clinic ---------------------------------------------------------------- */
 
 static int apply_clinic(db_conn_t *c, struct apply_job *j, const bson_t *doc, const char *id,
@@ -80,17 +109,29 @@ static int apply_clinic(db_conn_t *c, struct apply_job *j, const bson_t *doc, co
         return STORAGE;
     if (strcmp(cur.id, id) != 0)
         return refuse(o, "clinic %s is not this box's clinic", id);
-    if (o->local_wins)
-        return APPLIED;
     clinic_rec nu = cur;
-    if (!docmap_to_clinic(doc, &nu, &e))
+    bool decoded = docmap_to_clinic(doc, &nu, &e);
+    unsigned kept = 0;
+    int merged = decoded && o->pending
+                     ? sync_merge_record(c, "clinics", id, &o->merge, &cur, &nu, &kept)
+                     : 0;
+    if (merged < 0)
+        return STORAGE;
+    o->merged = merged > 0;
+    o->kept_fields = kept;
+    if (!merged && o->local_wins) /* no base: the whole record, the later one */
+        return APPLIED;
+    if (!decoded)
         return refuse(o, "%s", e.why);
+    if (kept && cur.updated_at > nu.updated_at) /* the later of the two edits */
+        nu.updated_at = cur.updated_at;
     if (!nu.updated_at)
         nu.updated_at = j->now;
     int rc = store_clinic_update(c, &nu);
     if (rc != STORE_OK)
         return store_failed(c, rc, o);
-    if (store_event(c, j->now, o->actor, "clinic", id, "updated", NULL) != STORE_OK)
+    if (!sync_field_times_settle(c, "clinics", id, kept) ||
+        merge_event(c, j, o, "clinics", "clinic", id, "updated", kept) != 0)
         return STORAGE;
     j->clinic = nu;
     if (!nu.grace_set)
@@ -104,6 +145,7 @@ static int apply_clinic(db_conn_t *c, struct apply_job *j, const bson_t *doc, co
 /* The two kinds of people differ only in their record; this table says how. */
 struct person_kind {
     const char *entity; /* for the event log */
+    const char *collection;
     size_t size;
     int (*get)(db_conn_t *, const char *, void *);
     int (*insert)(db_conn_t *, void *);
@@ -128,12 +170,14 @@ static int64_t *patient_created(void *r) { return &((patient_rec *)r)->created_a
 static int64_t *patient_updated(void *r) { return &((patient_rec *)r)->updated_at; }
 
 static const struct person_kind doctor_kind = {
-    "doctor", sizeof(doctor_rec), doctor_get, doctor_insert, doctor_update, doctor_from,
+    "doctor", "doctors", sizeof(doctor_rec), doctor_get, doctor_insert, doctor_update,
+    doctor_from,
     "DELETE FROM doctors WHERE id = ?1 AND NOT EXISTS "
     "(SELECT 1 FROM appointments WHERE doctor_id = ?1)",
     doctor_created, doctor_updated};
 static const struct person_kind patient_kind = {
-    "patient", sizeof(patient_rec), patient_get, patient_insert, patient_update, patient_from,
+    "patient", "patients", sizeof(patient_rec), patient_get, patient_insert, patient_update,
+    patient_from,
     "DELETE FROM patients WHERE id = ?1 AND NOT EXISTS "
     "(SELECT 1 FROM appointments WHERE patient_id = ?1)",
     patient_created, patient_updated};
@@ -165,23 +209,38 @@ static int apply_person(db_conn_t *c, struct apply_job *j, const struct person_k
                    ? APPLIED
                    : STORAGE;
     }
-    /* a later local edit stands; so does a later local delete (the record
-     * is gone and its tombstone pending) */
-    if (o->local_wins)
+    /* A pending local edit of a record central changed too: merged field by
+     * field against the base (merge.h). Without a base, a later local edit
+     * stands whole; so does a later local delete (the record is gone and
+     * its tombstone pending). */
+    bool decoded = k->from_doc(doc, &nu, &e);
+    unsigned kept = 0;
+    int merged = decoded && found && o->pending
+                     ? sync_merge_record(c, k->collection, id, &o->merge, &cur, &nu, &kept)
+                     : 0;
+    if (merged < 0)
+        return STORAGE;
+    o->merged = merged > 0;
+    o->kept_fields = kept;
+    if (!merged && o->local_wins)
         return APPLIED;
-    if (!k->from_doc(doc, &nu, &e))
+    if (!decoded)
         return refuse(o, "%s", e.why);
     if (found)
         *k->created(&nu) = *k->created(&cur);
     else if (!*k->created(&nu))
         *k->created(&nu) = j->now;
+    if (kept && *k->updated(&cur) > *k->updated(&nu)) /* the later of the two edits */
+        *k->updated(&nu) = *k->updated(&cur);
     if (!*k->updated(&nu))
         *k->updated(&nu) = j->now;
     rc = found ? k->update(c, &nu) : k->insert(c, &nu);
     if (rc != STORE_OK)
         return store_failed(c, rc, o);
-    return store_event(c, j->now, o->actor, k->entity, id, found ? "updated" : "created", NULL) ==
-                   STORE_OK
+    if (!sync_field_times_settle(c, k->collection, id, kept))
+        return STORAGE;
+    return merge_event(c, j, o, k->collection, k->entity, id, found ? "updated" : "created",
+                       kept) == 0
                ? APPLIED
                : STORAGE;
 }
@@ -286,7 +345,7 @@ static int apply_appointment(db_conn_t *c, struct apply_job *j, const bson_t *do
     svc_err e;
     if (!docmap_to_appt(doc, &ca, &de))
         return refuse(o, "%s", de.why);
-    snprintf(ca.id, sizeof ca.id, "%s", id);
+    snprintf(ca.id, sizeof ca.id, "%.*s", (int)(sizeof ca.id - 1), id);
     int rc = store_appt_get(c, id, &la);
     if (rc == STORE_NOT_FOUND)
         return docmap_deleted(doc) ? APPLIED : new_appointment(c, j, &ca, o);
@@ -602,6 +661,11 @@ static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc
         snprintf(mine.node, sizeof mine.node, "%s", j->box_id);
         o.local_wins = hlc_compare(&mine, &eff) > 0;
     }
+    /* field-level merge (merge.h): what decides a field both changed */
+    o.pending = pending;
+    o.merge = (struct merge_clock){.pending_at = pending_at, .has_known = has_known,
+                                   .known = known, .known_rev = known_text, .central = eff,
+                                   .box_id = j->box_id};
     if (!exec_sql(db_prepare(c, "SAVEPOINT central_doc")))
         return STORAGE;
     int rc;
@@ -643,10 +707,19 @@ static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc
         }
         if (o.kept[0])
             add_outcome(j->out, "status_kept", d->collection, id, rev_text, o.kept, NULL);
-        if (o.local_wins)
+        if (o.merged && o.kept_fields) {
+            char names[200], why[300];
+            sync_merge_names(coll, o.kept_fields, names, sizeof names);
+            snprintf(why, sizeof why,
+                     "merged field by field with a concurrent edit on the box: the box's %s "
+                     "kept, the rest taken",
+                     names);
+            add_outcome(j->out, "merged", d->collection, id, rev_text, why, NULL);
+        } else if (o.local_wins && !o.merged) {
             add_outcome(j->out, "local_newer", d->collection, id, rev_text,
                         "a concurrent edit on the box is later: the box's version stands",
                         NULL);
+        }
     }
     if (!exec_sql(db_prepare(c, "RELEASE central_doc")))
         return STORAGE;
@@ -674,7 +747,12 @@ static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc
         return STORAGE;
     if (same == 0 && !sync_journal_add(c, coll, id, eff.wall_ms))
         return STORAGE;
-    return sync_rev_set(c, coll, id, rev_text) ? 0 : STORAGE;
+    /* the revision seen, and the document of it: the base of a later
+     * field-level merge (merge.h) */
+    return sync_rev_set(c, coll, id, rev_text) &&
+                   sync_base_set(c, coll, id, rev_text, d->doc)
+               ? 0
+               : STORAGE;
 }
 
 static int apply_job(db_conn_t *c, void *arg)

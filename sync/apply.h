@@ -9,8 +9,10 @@
  *  - With no local change pending for the record, the central edit is newer
  *    than what the box last pushed (both sides write only over the revision
  *    they saw), so it is taken. With a local change pending, the two are
- *    concurrent: the later revision wins (the node id breaks ties; a
- *    revision implausibly far ahead of the box's clock is clamped).
+ *    concurrent: patients, doctors and the clinic merge field by field
+ *    against the record's base (merge.h); otherwise, and for the rest, the
+ *    later revision wins (the node id breaks ties; a revision implausibly
+ *    far ahead of the box's clock is clamped).
  *  - An appointment's status moves only along the life cycle
  *    (appointment.h, appt_path): a check-in is never undone by a cancel.
  *    Its doctor, patient and times are fixed once booked.

@@ -72,7 +72,10 @@ static int epoch_job(db_conn_t *c, void *arg)
     /* A central database this box has not seen before (at first contact
      * the enable seed already journaled everything): push everything. */
     if (rc == STORE_OK) {
-        if (journal_all(c) != 0 || sync_pull_reset_in_tx(c) != 0)
+        /* the bases of the field-level merge (merge.h) were the old
+         * database's documents */
+        if (journal_all(c) != 0 || sync_pull_reset_in_tx(c) != 0 ||
+            !db_exec_stmt(db_prepare(c, "DELETE FROM sync_base")))
             return -1;
         j->reseeded = true;
     }

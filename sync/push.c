@@ -17,6 +17,7 @@
 #include "sync/docmap.h"
 #include "sync/hlc.h"
 #include "sync/journal.h"
+#include "sync/merge.h"
 
 /* ---- pushing ------------------------------------------------------------- */
 
@@ -29,7 +30,31 @@ struct change {
     char known[HLC_TEXT_MAX]; /* the central revision the box last saw ("": none) */
     char rev[HLC_TEXT_MAX];   /* the revision pushed */
     int state;
+    /* the merged fields pushed (merge.h; NULL for other records and
+     * deletes): the record's base once central acknowledged them */
+    bson_t *base;
 };
+
+/* Keeps what a push says of the record's merged fields: doc is the
+ * document inserted or the update (its `$set`). */
+static void keep_base(struct change *ch, const bson_t *doc)
+{
+    bson_iter_t it;
+    uint32_t len;
+    const uint8_t *data;
+    bson_t set;
+    if (ch->base)
+        bson_destroy(ch->base);
+    ch->base = NULL;
+    if (bson_iter_init_find(&it, doc, "$set") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        bson_iter_document(&it, &len, &data);
+        if (!bson_init_static(&set, data, len))
+            return;
+        doc = &set;
+    }
+    if (!bson_iter_init_find(&it, doc, "deletedAt") || BSON_ITER_HOLDS_NULL(&it))
+        ch->base = sync_base_fields(docmap_collections[ch->collection], doc);
+}
 
 /* Reads up to max journal rows, newest change per record, each with the
  * revision the box knows. Returns the number of distinct records, -1 on
@@ -106,10 +131,27 @@ static int trim_job(db_conn_t *c, void *arg)
         sqlite3_bind_int64(st, 3, j->upto);
         if (!db_exec_stmt(st))
             return -1;
-        if (!sync_rev_set(c, coll, j->ch[i].id, j->ch[i].rev))
+        if (!sync_rev_set(c, coll, j->ch[i].id, j->ch[i].rev) ||
+            !sync_base_set(c, coll, j->ch[i].id, j->ch[i].rev, j->ch[i].base) ||
+            !sync_field_times_pushed(c, coll, j->ch[i].id))
             return -1;
     }
     return store_meta_set_text(c, "sync_hlc", j->hlc) == STORE_OK ? 0 : -1;
+}
+
+/* A batch central did not acknowledge may have reached it all the same (a
+ * lost reply): what it said of merged fields is kept beside each record's
+ * base, so that a central document carrying it is not taken for a central
+ * edit of those fields (merge.h). */
+static int unconfirmed_job(db_conn_t *c, void *arg)
+{
+    struct trim_job *j = arg;
+    for (long i = 0; i < j->n; i++)
+        if (j->ch[i].base && j->ch[i].state != CONFLICT &&
+            !sync_base_sent(c, docmap_collections[j->ch[i].collection], j->ch[i].id,
+                            j->ch[i].base))
+            return -1;
+    return 0;
 }
 
 /* The update of one record: `$set` of its fields, only over the central
@@ -258,6 +300,7 @@ static bool push_one_by_one(db_conn_t *c, mongoc_collection_t *coll, struct chan
         BSON_APPEND_BOOL(&opts, "upsert", true);
         int rc = build_update(c, one, clinic_id, box_id, &sel, &upd);
         if (rc == STORE_OK) {
+            keep_base(one, &upd); /* built again: what this command says */
             if (mongoc_collection_update_one(coll, &sel, &upd, &opts, &reply, e))
                 one->state = PUSHED;
             else if (e->domain == MONGOC_ERROR_SERVER && e->code == 11000)
@@ -306,6 +349,7 @@ static bool push_collection(db_conn_t *c, central_t *central, int k, struct chan
         bson_t doc = BSON_INITIALIZER;
         int rc = build_insert(c, &ch[i], clinic_id, box_id, &doc);
         if (rc == STORE_OK) {
+            keep_base(&ch[i], &doc);
             ok = mongoc_bulk_operation_insert_with_opts(ins, &doc, NULL, &e);
             ch[i].state = PUSHED; /* provisionally: see below */
             nins++;
@@ -329,6 +373,7 @@ static bool push_collection(db_conn_t *c, central_t *central, int k, struct chan
         int rc = build_update(c, &ch[i], clinic_id, box_id, &sel, &upd);
         BSON_APPEND_BOOL(&uopts, "upsert", true);
         if (rc == STORE_OK) {
+            keep_base(&ch[i], &upd);
             ok = mongoc_bulk_operation_update_one_with_opts(bulk, &sel, &upd, &uopts, &e);
             op_change[nops++] = i;
             ch[i].state = PUSHED;
@@ -405,6 +450,10 @@ static long push_batch(app_t *app, central_t *central, const char *box_id, long 
                              err, errlen);
     db_reader_release(app->db, c);
     free(op_change);
+    if (!ok) {
+        struct trim_job tj = {ch, n, upto, last_rev};
+        (void)db_write(app->db, unconfirmed_job, &tj); /* at worst, a merge is less exact */
+    }
     if (ok) {
         struct trim_job tj = {ch, n, upto, last_rev};
         if (db_write(app->db, trim_job, &tj) != 0) {
@@ -422,6 +471,9 @@ static long push_batch(app_t *app, central_t *central, const char *box_id, long 
             conflicts->n++;
         }
     }
+    for (long i = 0; i < n; i++)
+        if (ch[i].base)
+            bson_destroy(ch[i].base);
     free(ch);
     return ok ? pushed : -1;
 }

@@ -6,8 +6,11 @@ random moments (drop, stall, reset, and deaf: requests delivered, replies
 lost), while random.Random(seed) drives edits on the box (patients created,
 renamed and deleted, bookings, cancels, check-ins) and, from several central writers
 in threads (`clinicbox central --as wN`, straight to jongodb), central
-bookings, cancels, patient creates, renames and deletes. Then the
-connection heals, rounds run until nothing moves, and:
+bookings, cancels, patient creates, renames and deletes. Besides, a second
+random.Random drives field edits of patients: phones (now and then emails)
+on the box, emails (now and then phones) centrally, so that both sides edit
+different fields of one record at once, and sometimes the same one. Then
+the connection heals, rounds run until nothing moves, and:
 
 - both sides hold the same records: each box record (`clinicbox sync
   --dump`) against the central document's same fields, every live central
@@ -18,7 +21,11 @@ connection heals, rounds run until nothing moves, and:
   (a check-in beats a cancel; only a central booking can end up a
   conflict); every acknowledged patient is there (unless deleted), named by
   one of its acknowledged names, and by the last write (or deleted by it)
-  when that came clearly (MARGIN) after all the others;
+  when that came clearly (MARGIN) after all the others; field by field
+  (docs/sync.md, "Field-level merge"): its name, email and phone are each
+  one of the acknowledged values of that field, and the last write of the
+  field when that came clearly after the other writes of the field (writes
+  of other fields do not count; a delete counts for the whole record);
 - no duplicates: no record twice, no two live bookings of the doctor
   overlap, one confirmation/cancellation/offer message per appointment,
   purpose and channel, conflicts_total is the number of conflicts.
@@ -483,33 +490,50 @@ def compare(box, central):
 MARGIN = 2.5
 
 
+FIELDS = ("name", "email", "phone")
+
+
 class Patient:
-    def __init__(self, pid, name, origin, deletable, t0, t1):
+    def __init__(self, pid, fields, origin, deletable, t0, t1):
         self.id = pid
         self.origin = origin     # "box" or the writer
         self.deletable = deletable  # never booked centrally; may be deleted
-        self.writes = [(t0, t1, name, origin)]  # acknowledged: (sent, answered, name or None, who)
+        # acknowledged: (sent, answered, {field: value} or None for a delete, who)
+        self.writes = [(t0, t1, dict(fields), origin)]
+
+    def values(self, field):
+        """The acknowledged values of a field."""
+        return [w[2][field] for w in self.writes if w[2] is not None and field in w[2]]
 
     @property
     def names(self):
-        return [w[2] for w in self.writes if w[2] is not None]
+        return self.values("name")
 
     @property
     def deleted(self):
         return any(w[2] is None for w in self.writes)
 
-    def expected(self, booked):
-        """What the last write says the patient ends as, when it came clearly
-        after all the others: a name, or None (deleted); ... when the rules
+    @staticmethod
+    def clearly_last(writes):
+        """The write that came clearly (MARGIN) after all the others, or None."""
+        last = max(writes, key=lambda w: w[0])
+        before = max((w[1] for w in writes if w is not last), default=float("-inf"))
+        return last if last[0] - before > MARGIN else None
+
+    def expected(self, booked, field="name"):
+        """What the last write says the field ends as, when it came clearly
+        after all the others: a value, or None (deleted); ... when the rules
         leave it open (a rename of a deleted patient changes nothing, a
-        patient with bookings is not deleted)."""
-        last = max(self.writes, key=lambda w: w[0])
-        before = max((w[1] for w in self.writes if w is not last), default=float("-inf"))
-        if last[0] - before <= MARGIN:
-            return ...
-        if last[2] is None:
+        patient with bookings is not deleted). Fields merge one by one, so
+        only writes of the field count; a delete and an edit are decided for
+        the whole record, so once there is a delete every write counts."""
+        if self.deleted:
+            last = self.clearly_last(self.writes)
+            if last is None or last[2] is not None:
+                return ...
             return ... if booked else None
-        return ... if self.deleted else last[2]
+        last = self.clearly_last([w for w in self.writes if field in w[2]])
+        return ... if last is None else last[2][field]
 
 
 class Appt:
@@ -529,6 +553,9 @@ class World:
         self.trace = []          # what happened, in order, for a failure's report
         self.failed_central = collections.Counter()
         self.t0 = time.time()
+        # the patient each side edited last ("box", "central"): field edits
+        # go to it half of the time, so that the sides edit one record at once
+        self.last_edit = {}
 
     def note(self, text):
         with self.lock:
@@ -561,6 +588,17 @@ class Run:
             self.names += 1
             return f"S{self.seed} {who} #{self.names}"
 
+    def fresh_value(self, field, who):
+        """A new value of a patient's field (name, email or phone)."""
+        if field == "name":
+            return self.fresh_name(who)
+        with self.names_lock:
+            self.names += 1
+            n = self.names
+        if field == "email":
+            return f"s{self.seed}.{who}.{n}@example.org"
+        return f"+49152{self.seed % 1000:03d}{n:04d}"
+
     # -- setup ------------------------------------------------------------------
     def start(self, cleanups):
         self.central = Central().start()
@@ -585,8 +623,9 @@ class Run:
         s = self.server
         self.doctor, first = s.seed()
         self.clinic = s.get("/api/clinic").json["id"]
-        self.world.patients[first["id"]] = Patient(first["id"], first["name"], "box", False,
-                                                   time.time(), time.time())
+        self.world.patients[first["id"]] = Patient(
+            first["id"], {f: first.get(f) for f in FIELDS}, "box", False, time.time(),
+            time.time())
         # the first round puts the clinic centrally: the writers need it
         ok = wait_until(lambda: self.status()["rounds_ok"] > 0 and self.status()["pending_changes"] == 0,
                         timeout=30)
@@ -637,8 +676,9 @@ class Run:
             r = s.post("/api/patients", body)
             if r.status == 201:
                 with w.lock:
-                    w.patients[r.json["id"]] = Patient(r.json["id"], name, "box", deletable,
-                                                       t0, time.time())
+                    w.patients[r.json["id"]] = Patient(
+                        r.json["id"], {f: body.get(f) for f in FIELDS}, "box", deletable, t0,
+                        time.time())
             w.note(f"box create patient {name!r} (deletable={deletable}): {r.status} "
                    f"{r.json and r.json.get('id')}")
         elif kind == "rename_patient":
@@ -647,7 +687,8 @@ class Run:
             r = s.put(f"/api/patients/{pid}", {"name": name})
             if r.status == 200:
                 with w.lock:
-                    w.patients[pid].writes.append((t0, time.time(), name, "box"))
+                    w.patients[pid].writes.append((t0, time.time(), {"name": name}, "box"))
+                    w.last_edit["box"] = pid
             w.note(f"box rename patient {pid} to {name!r}: {r.status}")
         elif kind == "delete_patient":
             with w.lock:
@@ -685,6 +726,19 @@ class Run:
                     else:
                         w.appts[aid].checked_in = True
             w.note(f"box {path} {aid}: {r.status}")
+        elif kind in ("edit_phone", "edit_email"):
+            pid = self.pick(patients, u)
+            with w.lock:
+                if (u * 10) % 1 < 0.5 and w.last_edit.get("central"):
+                    pid = w.last_edit["central"]
+            field = kind[5:]
+            value = self.fresh_value(field, "box")
+            r = s.put(f"/api/patients/{pid}", {field: value})
+            if r.status == 200:
+                with w.lock:
+                    w.patients[pid].writes.append((t0, time.time(), {field: value}, "box"))
+                    w.last_edit["box"] = pid
+            w.note(f"box {field} of patient {pid} to {value!r}: {r.status}")
         elif kind == "sync_run":
             r = s.post("/api/sync/run", {})
             assert r.status == 202, r
@@ -750,8 +804,23 @@ class Run:
             got, err = self.tool(who, "put", "patients", pid, json.dumps({"name": name}))
             if got:
                 with w.lock:
-                    w.patients[pid].writes.append((t0, time.time(), name, who))
+                    w.patients[pid].writes.append((t0, time.time(), {"name": name}, who))
+                    w.last_edit["central"] = pid
             what = f"rename patient {pid} to {name!r}"
+        elif kind in ("edit_email", "edit_phone"):
+            with w.lock:
+                recent = w.last_edit.get("box") if (u * 10) % 1 < 0.5 else None
+            pid = self.pick(self.live_central("patients", [recent] if recent else patients), u)
+            if pid is None:
+                return
+            field = kind[5:]
+            value = self.fresh_value(field, who)
+            got, err = self.tool(who, "put", "patients", pid, json.dumps({field: value}))
+            if got:
+                with w.lock:
+                    w.patients[pid].writes.append((t0, time.time(), {field: value}, who))
+                    w.last_edit["central"] = pid
+            what = f"{field} of patient {pid} to {value!r}"
         elif kind == "create_patient":
             name = self.fresh_name(who)
             deletable = u < 0.5   # never booked centrally: a delete is not refused for that
@@ -760,8 +829,9 @@ class Run:
                  "notifySms": False}))
             if got:
                 with w.lock:
-                    w.patients[got["id"]] = Patient(got["id"], name, who, deletable, t0,
-                                                    time.time())
+                    w.patients[got["id"]] = Patient(
+                        got["id"], {"name": name, "email": None, "phone": None}, who,
+                        deletable, t0, time.time())
             what = f"create patient {name!r} (deletable={deletable})"
         elif kind == "delete_patient":
             pid = self.pick(self.live_central("patients", mine), u)
@@ -794,16 +864,24 @@ class Run:
                  ("book", 6), ("cancel", 2), ("check_in", 2), ("sync_run", 2)]
     CENTRAL_KINDS = [("book", 3), ("book_over", 2), ("cancel", 2), ("rename_patient", 3),
                      ("create_patient", 2), ("delete_patient", 1)]
+    # field edits of patients, drawn from a second random.Random (field_rng),
+    # so that the main one draws the same as before they were added: after a
+    # box step (or with a central one) one of these follows, FIELD_EDITS of
+    # the time
+    BOX_FIELD_KINDS = [("edit_phone", 3), ("edit_email", 1)]
+    CENTRAL_FIELD_KINDS = [("edit_email", 3), ("edit_phone", 1)]
+    FIELD_EDITS = 0.35
     CUTS = [("drop", 1), ("stall", 1), ("reset", 1), ("deaf", 1)]
     TRIPS = [("pass", 2), ("drop", 1), ("stall", 1), ("reset", 1), ("deaf", 1)]
     if os.environ.get("CLINICBOX_CONVERGE_FREEZE", "1") != "0":
         CUTS, TRIPS = CUTS + [("freeze", 1)], TRIPS + [("freeze", 1)]
 
-    def choose(self, table):
-        return self.rng.choices([k for k, _ in table], [w for _, w in table])[0]
+    def choose(self, table, rng=None):
+        return (rng or self.rng).choices([k for k, _ in table], [w for _, w in table])[0]
 
     def steps(self):
         rng = self.rng
+        field_rng = random.Random(self.seed * 7919 + 1)
         queues = [queue.Queue() for _ in range(WRITERS)]
         errors = []
         threads = [threading.Thread(target=self.writer, args=(f"w{i + 1}", q, errors), daemon=True)
@@ -820,11 +898,19 @@ class Run:
                 minutes = rng.choice([15, 15, 30])
                 pause = rng.uniform(0.05, 0.6)
                 cut = rng.uniform(0.2, 2.5)
+                field_edit = field_rng.random() < self.FIELD_EDITS
+                fu = field_rng.random()
                 if side == "box":
                     self.box_step(self.choose(self.BOX_KINDS), u, day, slot, minutes)
+                    if field_edit:
+                        self.box_step(self.choose(self.BOX_FIELD_KINDS, field_rng), fu, day,
+                                      slot, minutes)
                 elif side == "central":
                     writer = rng.randrange(WRITERS)
                     queues[writer].put((self.choose(self.CENTRAL_KINDS), u, day, slot, minutes))
+                    if field_edit:
+                        queues[writer].put((self.choose(self.CENTRAL_FIELD_KINDS, field_rng),
+                                            fu, day, slot, minutes))
                 elif u < 0.4:
                     mode = self.choose(self.CUTS)
                     self.proxy.set_mode(mode, cut)
@@ -932,16 +1018,20 @@ class Run:
         problems += [f"{n} offers for appointment {a}" for a, n in offers.items() if n > 1]
 
         # every acknowledged patient, named by one of its acknowledged names;
-        # a write that came clearly after the others decides
+        # a write that came clearly after the others decides. Field by
+        # field: each of its fields has one of the values written to it, and
+        # the last write of the field decides when it came clearly after the
+        # other writes of that field (a box phone and a central email made
+        # at the same time both stay)
         booked_for = {v["patientId"] for v in appts.values()}
-        decided = 0
+        decided = fields_decided = 0
         for p in w.patients.values():
             got = box.get(("patients", p.id))
             name = got and got["name"]
             writes = "; ".join(f"{t0 - w.t0:.2f}-{t1 - w.t0:.2f}s {who} "
-                               + (repr(n) if n else "delete") for t0, t1, n, who in p.writes)
+                               + (repr(f) if f else "delete") for t0, t1, f, who in p.writes)
             want = p.expected(p.id in booked_for)
-            decided += want is not ... and len(p.writes) > 1
+            decided += want is not ... and len(p.values("name")) > 1
             if got is None and not p.deleted:
                 problems.append(f"patient {p.id} is lost (writes: {writes})")
             elif got is not None and name not in p.names:
@@ -952,6 +1042,18 @@ class Run:
                                 + ", but the last write, clearly after the others, "
                                 + (f"named them {want!r}" if want else "deleted them")
                                 + f" (writes: {writes})")
+            if got is None or p.deleted:
+                continue   # a delete decides the whole record: the name's check says it
+            for field in FIELDS[1:]:
+                value, want = got.get(field), p.expected(p.id in booked_for, field)
+                fields_decided += want is not ... and len(p.values(field)) > 1
+                if value not in p.values(field):
+                    problems.append(f"patient {p.id} has the {field} {value!r}, none of the "
+                                    f"acknowledged ones (writes: {writes})")
+                elif want is not ... and want != value:
+                    problems.append(f"patient {p.id} has the {field} {value!r}, but the last "
+                                    f"write of it, clearly after the others, set {want!r} "
+                                    f"(writes: {writes})")
         # nothing refused but central deletes of patients the box has booked
         # (the box keeps them, and central has them back)
         for r in self.central.db.rejections.find({}, {"_id": 0, "at": 0}):
@@ -960,7 +1062,10 @@ class Run:
                     and w.patients.get(r["docId"]) and w.patients[r["docId"]].deleted):
                 problems.append(f"a central change was refused: {r}")
         return problems, (f"{len(box)} records, {len(appts)} appointments, {len(conflicts)} "
-                          f"conflicts, {decided} patients decided by their last write")
+                          f"conflicts, {decided} patients decided by their last write, "
+                          f"{fields_decided} emails and phones by theirs, "
+                          f"{self.server.read_log().count('merged field by field')} "
+                          "field-level merges")
 
     # -- the whole seed ---------------------------------------------------------------
     def run(self):
