@@ -87,7 +87,8 @@
 # BENCH_SYNC_TIMEOUT (300 s: the longest wait for a push or a catch-up),
 # BENCH_SYNC_PULL_TAIL (20 s), BENCH_SYNC_LIMIT_SECONDS (10 s),
 # BENCH_SYNC_TARGET (120 s, the catch-up target), BENCH_SYNC_MONGOD (unset:
-# jongodb), BENCH_PYTHON (/usr/bin/python3), BENCH_JONGODB
+# jongodb), BENCH_SYNC_INDEXES (off against jongodb: the box's central
+# indexes, see start_server), BENCH_PYTHON (/usr/bin/python3), BENCH_JONGODB
 # (tests/servers/node_modules/@jongodb/memory-server-bin-linux-x64-gnu/bin/
 # jongodb), BENCH_BASE_DATE (UTC date 30 days ahead), BENCH_TMPDIR
 # (BUILD_DIR), BENCH_KEEP=1 keeps the work dir. clinicbox and bench_loadgen
@@ -153,7 +154,7 @@ fi
     { echo "bench/sync.sh: $PY has no pymongo (Debian: python3-pymongo)" >&2; exit 2; }
 # Whatever the caller's environment says, a box has a central database only
 # where this script gives it one.
-unset CLINICBOX_MONGO_URI CLINICBOX_SYNC_INTERVAL_SECONDS
+unset CLINICBOX_MONGO_URI CLINICBOX_SYNC_INTERVAL_SECONDS CLINICBOX_SYNC_INDEXES
 
 bench_work sync
 bench_run_copies
@@ -317,6 +318,14 @@ start_server() {
     bench_token "$data" --load
     # All clients come from 127.0.0.1: no per-address connection cap.
     local env=(env "CLINICBOX_SYNC_INTERVAL_SECONDS=1" "CLINICBOX_HTTP_MAX_CONNECTIONS_PER_ADDRESS=0")
+    # jongodb checks every index of a collection on every write (an insert
+    # into `changes` of 20,000 entries: 0.4 s without the {clinicId, seq}
+    # index, 5.7 s with it, 9.6 s unique; docs/benchmark.md): against it
+    # the box makes none (BENCH_SYNC_INDEXES=on to measure that anyway).
+    # A real mongod gets them, as a clinic's central database does.
+    if [ -z "${BENCH_SYNC_MONGOD:-}" ] && [ "${BENCH_SYNC_INDEXES:-off}" != on ]; then
+        env+=("CLINICBOX_SYNC_INDEXES=off")
+    fi
     if [ -n "$uri" ]; then
         env+=("CLINICBOX_MONGO_URI=$uri")
     fi

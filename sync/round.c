@@ -193,7 +193,8 @@ bool sync_round_on(app_t *app, central_t *c, bool reconcile, struct sync_ctl *ct
     if (reseed)
         log_warn("sync", "the central database is not the one this box last synced with (it "
                          "was replaced or restarted empty); pushing every record again");
-    ensure_indexes(c, epoch);
+    if (app->cfg.sync_indexes)
+        ensure_indexes(c, epoch);
     /* what a round committed counts even when a later step fails */
     struct pull_stats pulled = {0};
     bool ok = sync_pull(app, c, box, PULL_BATCH, ctl, &pulled, err, errlen);

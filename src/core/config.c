@@ -64,6 +64,7 @@ static const struct key keys[] = {
     S(mongo_uri, true),
     S(clinic_id, false),
     I(sync_interval_seconds, 1, 86400),
+    B(sync_indexes),
     S(hostnames, false),
     S(web_dir, false),
     S(backup_dir, false),
@@ -88,6 +89,7 @@ void config_defaults(struct config *cfg)
     cfg->outbox_max_backoff_seconds = 900;
     cfg->outbox_timeout_seconds = 30;
     cfg->sync_interval_seconds = 30;
+    cfg->sync_indexes = true;
     snprintf(cfg->web_dir, sizeof cfg->web_dir, "%s", CLINICBOX_WEB_DIR);
     cfg->tls = true;
     cfg->backup_keep = 7;

@@ -36,6 +36,7 @@ struct config {
     char mongo_uri[1024];
     char clinic_id[64];
     int sync_interval_seconds;
+    bool sync_indexes; /* create the central indexes (docs/sync.md, "Indexes") */
     char hostnames[1024]; /* more names the box answers to, comma-separated */
     char web_dir[512];
     char backup_dir[512]; /* the nightly backup's folder ("": off) */

@@ -312,6 +312,19 @@ class IndexesAndQueriesTest(unittest.TestCase):
         self.assertIn("duplicate key", log)
         self.assertTrue(db.patients.find_one({"_id": self.patient["id"]}), "re-seeded")
 
+    def test_no_indexes_when_turned_off(self):
+        central = Central().start()
+        self.addCleanup(central.stop)
+        s = Server(clock=self.clock, env={"CLINICBOX_MONGO_URI": central.uri,
+                                          "CLINICBOX_SYNC_INTERVAL_SECONDS": "3600",
+                                          "CLINICBOX_SYNC_INDEXES": "off"})
+        self.addCleanup(s.cleanup)
+        s.start()
+        s.seed()
+        self.assertEqual(run_round(s)["state"], "ok")
+        self.assertTrue(central.db.patients.count_documents({}) > 0)
+        self.assertEqual({c: v for c, v in indexes_of(central.db).items() if v}, {})
+
     def test_todays_appointments_across_clinics(self):
         db, s = self.central.db, self.s
         # the box's clinic in Berlin: today and tomorrow
