@@ -51,6 +51,7 @@ struct outcome {
      * field by field (merge.h), decided by merge */
     bool pending;
     struct merge_clock merge;
+    bool missing_ref;  /* REFUSED: a record it refers to is not on the box */
     bool merged;       /* decided field by field */
     unsigned kept_fields; /* then: the box's fields kept (merge.h's bits) */
 };
@@ -255,7 +256,12 @@ static int apply_schedule(db_conn_t *c, struct apply_job *j, const bson_t *doc, 
     struct docmap_err e;
     int rc = store_doctor_get(c, id, &d);
     if (rc == STORE_NOT_FOUND)
-        return docmap_deleted(doc) ? APPLIED : refuse(o, "doctor %s is not on the box", id);
+    {
+        if (docmap_deleted(doc))
+            return APPLIED;
+        o->missing_ref = true;
+        return refuse(o, "doctor %s is not on the box", id);
+    }
     if (rc != STORE_OK)
         return STORAGE;
     if (o->local_wins || docmap_deleted(doc)) /* a live doctor keeps a schedule */
@@ -332,8 +338,10 @@ static int new_appointment(db_conn_t *c, struct apply_job *j, appt_rec *ca, stru
         return STORAGE;
     if (rc == SVC_CONFLICT || rc == SVC_UNPROCESSABLE)
         return book_as_conflict(c, j, ca, e.detail, o);
-    if (rc == SVC_NOT_FOUND)
+    if (rc == SVC_NOT_FOUND) {
+        o->missing_ref = true;
         return refuse(o, "%s", e.detail);
+    }
     return STORAGE;
 }
 
@@ -524,18 +532,58 @@ static int on_box(db_conn_t *c, const char *coll, const char *id)
     return rc == STORE_OK ? 1 : rc == STORE_NOT_FOUND ? 0 : -1;
 }
 
-/* A central document that would stay behind centrally as a record the box
- * does not have (a phantom): a live central write of a record that is not
- * on the box, with no local change of it on its way (a local delete). */
-static int phantom(db_conn_t *c, const char *coll, const char *id, const bson_t *doc)
+/* The revision at which the box refused the record as a new one (0015's
+ * sync_refused), into rev; 1 when there is one, 0 when not, -1 on error. */
+static int refused_as_new(db_conn_t *c, const char *coll, const char *id, char *rev, size_t len)
 {
-    if (!central_write(doc) || docmap_deleted(doc))
+    sqlite3_stmt *st = db_prepare(c, "SELECT rev FROM sync_refused "
+                                     "WHERE entity = ?1 AND entity_id = ?2");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(rev, len, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static bool mark_refused_as_new(db_conn_t *c, const char *coll, const char *id, const char *rev)
+{
+    sqlite3_stmt *st = db_prepare(c, "INSERT OR REPLACE INTO sync_refused (entity, entity_id, rev) "
+                                     "VALUES (?1, ?2, ?3)");
+    if (!st)
+        return false;
+    sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, rev, -1, SQLITE_TRANSIENT);
+    return db_exec_stmt(st);
+}
+
+static sqlite3_stmt *bind_forget_refused(db_conn_t *c, const char *coll, const char *id)
+{
+    sqlite3_stmt *st = db_prepare(c, "DELETE FROM sync_refused WHERE entity = ?1 AND entity_id = ?2");
+    if (st) {
+        sqlite3_bind_text(st, 1, coll, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+    }
+    return st;
+}
+
+/* A refused central write that would stay behind centrally as a record no
+ * clinic has (a phantom), and is therefore removed there: a live central
+ * write of a record the box never had (no revision of it known before
+ * this one), not on the box. A refusal for a record it refers to that
+ * may still be on its way (above a gap of the change log) is not final
+ * and removes nothing. */
+static int new_and_refused(db_conn_t *c, const char *coll, const char *id, const bson_t *doc,
+                           bool had_revision)
+{
+    if (had_revision || !central_write(doc) || docmap_deleted(doc))
         return 0;
     int here = on_box(c, coll, id);
-    if (here != 0)
-        return here < 0 ? -1 : 0;
-    int pending = sync_journal_has(c, coll, id);
-    return pending < 0 ? -1 : !pending;
+    return here < 0 ? -1 : !here;
 }
 
 /* The refusal, everywhere it must show: the box's event log, its log, the
@@ -577,16 +625,18 @@ static int stale_write(db_conn_t *c, struct apply_job *j, const struct central_d
              "revision %s is older than the box's %s: not written over the revision it read "
              "(docs/sync.md); the box's record is pushed over it",
              rev_text, known_text);
-    int gone = phantom(c, coll, id, d->doc);
-    if (gone < 0)
+    int here = on_box(c, coll, id);
+    if (here < 0 || report_refusal(c, j, "stale", d->collection, id, rev_text, actor, why,
+                                   NULL) != 0)
         return STORAGE;
     bool person = d->collection == 1 || d->collection == 3;
-    if (gone && !person) /* refused before: remove it again */
-        return report_refusal(c, j, "stale", d->collection, id, rev_text, actor, why, d->doc);
-    if (report_refusal(c, j, "stale", d->collection, id, rev_text, actor, why, NULL) != 0 ||
-        !sync_journal_add(c, coll, id, known->wall_ms)) /* a person the box deleted: its tombstone */
+    if (!here && !person) /* nothing of the box's to push over it */
+        return 0;
+    /* the record, or the tombstone of a person the box deleted */
+    if (!sync_journal_add(c, coll, id, known->wall_ms) || !sync_rev_set(c, coll, id, rev_text) ||
+        !sync_base_set(c, coll, id, rev_text, here ? d->doc : NULL))
         return STORAGE;
-    return sync_rev_set(c, coll, id, rev_text) ? 0 : STORAGE;
+    return 0;
 }
 
 static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc *d)
@@ -618,18 +668,28 @@ static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc
     if (got < 0)
         return STORAGE;
     has_known = got == 1 && hlc_parse(known_text, &known);
+    /* A record the box refused as a new one (never had): the refused
+     * revision itself is seen; any other write of it is decided as new. */
+    char refused_rev[96] = "";
+    int refused = has_known ? refused_as_new(c, coll, id, refused_rev, sizeof refused_rev) : 0;
+    if (refused < 0)
+        return STORAGE;
+    if (refused && strcmp(refused_rev, rev_text) == 0) {
+        /* seen already; its central removal may not have got through (a
+         * cut, a crash): done again, nothing counted */
+        if (central_write(d->doc) && !docmap_deleted(d->doc))
+            add_rejection(j->out, d->collection, id, rev_text, "refused before", d->doc);
+        j->out->skipped++;
+        return 0;
+    }
+    if (refused)
+        has_known = false;
+    bool box_had = has_known; /* a revision of the record known before this one */
     if (has_known && hlc_compare(&rev, &known) < 0 && d->current && central_write(d->doc) &&
         strcmp(rev.node, j->box_id) != 0)
         return stale_write(c, j, d, id, rev_text, &known, known_text, o.actor);
     if (has_known && hlc_compare(&rev, &known) <= 0) {
-        /* seen already. A record refused then whose central removal did not
-         * get through (a cut, a crash) is removed again; nothing counted. */
-        int gone = hlc_compare(&rev, &known) == 0 ? phantom(c, coll, id, d->doc) : 0;
-        if (gone < 0)
-            return STORAGE;
-        if (gone)
-            add_rejection(j->out, d->collection, id, rev_text, "refused before", d->doc);
-        j->out->skipped++;
+        j->out->skipped++; /* seen already */
         return 0;
     }
 
@@ -691,14 +751,26 @@ static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc
     }
     if (rc == STORAGE)
         return STORAGE;
+    if (rc == REFUSED && o.missing_ref && j->mark && d->seq > j->mark->checkpoint) {
+        /* what it refers to may still be on its way (a change above a gap
+         * of the log, read again later): not final, nothing recorded */
+        log_debug("sync", "%s %s waits for what it refers to: %s", coll, id, o.why);
+        return exec_sql(db_prepare(c, "ROLLBACK TO central_doc")) &&
+                       exec_sql(db_prepare(c, "RELEASE central_doc"))
+                   ? 0
+                   : STORAGE;
+    }
     if (rc == REFUSED) {
         if (!exec_sql(db_prepare(c, "ROLLBACK TO central_doc")))
             return STORAGE;
-        int gone = phantom(c, coll, id, d->doc);
-        if (gone < 0 || report_refusal(c, j, "refused", d->collection, id, rev_text, o.actor, o.why,
-                                       gone ? d->doc : NULL) != 0)
+        int gone = new_and_refused(c, coll, id, d->doc, box_had);
+        if (gone < 0 || (gone && !mark_refused_as_new(c, coll, id, rev_text)) ||
+            report_refusal(c, j, "refused", d->collection, id, rev_text, o.actor, o.why,
+                           gone ? d->doc : NULL) != 0)
             return STORAGE;
     } else {
+        if (refused && !exec_sql(bind_forget_refused(c, coll, id)))
+            return STORAGE;
         j->out->applied++;
         if (o.conflict) {
             j->out->conflicts++;

@@ -48,6 +48,7 @@ struct central_doc {
      * snapshot: only then does an older revision than the box's mean a
      * stale write rather than history the box has passed */
     bool current;
+    int64_t seq; /* the change entry's number it comes from (0: fetched outside the log) */
 };
 
 /* What the box decided about a central write, for the central `outcomes`

@@ -171,7 +171,7 @@ static void add_stats(struct pull_stats *st, const struct apply_result *r)
 
 /* Upserts one outcome document into coll; false (logged) when it failed. */
 static bool upsert_outcome(mongoc_collection_t *coll, const char *clinic_id, const char *box_id,
-                           const struct rejection *x, bool with_kind)
+                           const struct rejection *x, bool with_kind, bool removed)
 {
     const char *name = x->collection >= 0 ? docmap_collections[x->collection] : "changes";
     bson_t sel = BSON_INITIALIZER, upd = BSON_INITIALIZER, set, opts = BSON_INITIALIZER;
@@ -188,10 +188,12 @@ static bool upsert_outcome(mongoc_collection_t *coll, const char *clinic_id, con
     BSON_APPEND_UTF8(&set, "rev", x->rev);
     if (with_kind)
         BSON_APPEND_UTF8(&set, "outcome", x->kind);
-    if (strcmp(x->why, "refused before") != 0)
+    bool again = strcmp(x->why, "refused before") == 0; /* said already */
+    if (!again)
         BSON_APPEND_UTF8(&set, "reason", x->why);
     BSON_APPEND_UTF8(&set, "box", box_id);
-    BSON_APPEND_BOOL(&set, "removed", x->removed_doc != NULL);
+    if (!again || removed)
+        BSON_APPEND_BOOL(&set, "removed", removed);
     if (x->removed_doc && !with_kind)
         BSON_APPEND_DOCUMENT(&set, "doc", x->removed_doc);
     BSON_APPEND_DATE_TIME(&set, "at", app_now() * 1000);
@@ -224,23 +226,32 @@ static void report_outcomes(central_t *central, const char *clinic_id, const cha
     for (long i = 0; i < r->nrejections; i++) {
         const struct rejection *x = &r->rejections[i];
         const char *name = x->collection >= 0 ? docmap_collections[x->collection] : "changes";
-        upsert_outcome(out, clinic_id, box_id, x, true);
-        if (strcmp(x->kind, "refused") != 0 && strcmp(x->kind, "stale") != 0)
-            continue;
-        bool kept = upsert_outcome(rej, clinic_id, box_id, x, false);
-        if (kept && x->removed_doc) {
-            bson_t del = BSON_INITIALIZER;
+        bool refusal = strcmp(x->kind, "refused") == 0 || strcmp(x->kind, "stale") == 0;
+        /* the rejection (with the document) first, then the removal, then
+         * what the removal did */
+        bool removed = false;
+        if (refusal && upsert_outcome(rej, clinic_id, box_id, x, false, false) &&
+            x->removed_doc) {
+            bson_t del = BSON_INITIALIZER, reply;
+            bson_iter_t it;
             bson_error_t e;
             mongoc_collection_t *records = central_collection(central, name);
             BSON_APPEND_UTF8(&del, "_id", x->id);
             BSON_APPEND_UTF8(&del, "clinicId", clinic_id);
             BSON_APPEND_UTF8(&del, "_sync.rev", x->rev);
-            if (!mongoc_collection_delete_one(records, &del, NULL, NULL, &e))
+            if (mongoc_collection_delete_one(records, &del, NULL, &reply, &e))
+                removed = bson_iter_init_find(&it, &reply, "deletedCount") &&
+                          BSON_ITER_HOLDS_NUMBER(&it) && bson_iter_as_int64(&it) > 0;
+            else
                 log_warn("sync", "could not remove the refused %s %s centrally: %s", name, x->id,
                          e.message);
+            bson_destroy(&reply);
             mongoc_collection_destroy(records);
             bson_destroy(&del);
+            if (removed)
+                upsert_outcome(rej, clinic_id, box_id, x, false, true);
         }
+        upsert_outcome(out, clinic_id, box_id, x, true, removed);
     }
     mongoc_collection_destroy(rej);
     mongoc_collection_destroy(out);
@@ -372,6 +383,7 @@ static long assemble(central_t *central, const char *clinic_id, struct entry *en
             continue;
         if (entries[last[i]].doc) {
             out[m].collection = entries[i].collection;
+            out[m].seq = entries[last[i]].seq;
             out[m++].doc = bson_copy(entries[last[i]].doc);
             continue;
         }
@@ -380,7 +392,8 @@ static long assemble(central_t *central, const char *clinic_id, struct entry *en
             if (fetched[f].doc && fetched[f].collection == entries[i].collection &&
                 docmap_text(fetched[f].doc, "_id", id, sizeof id) &&
                 strcmp(id, entries[i].id) == 0) {
-                out[m++] = fetched[f];
+                out[m] = fetched[f];
+                out[m++].seq = entries[last[i]].seq;
                 fetched[f].doc = NULL;
                 break;
             }
@@ -523,8 +536,10 @@ static bool recheck_older(app_t *app, central_t *central, const char *clinic_id,
             if (fetched[f].doc && want[w].collection == fetched[f].collection &&
                 docmap_text(fetched[f].doc, "_id", id, sizeof id) &&
                 strcmp(id, want[w].id) == 0) {
+                int64_t seq = docs[at[w]].seq;
                 bson_destroy(docs[at[w]].doc);
                 docs[at[w]] = fetched[f];
+                docs[at[w]].seq = seq;
                 fetched[f].doc = NULL;
             }
         if (fetched[f].doc)
@@ -803,5 +818,8 @@ int sync_pull_reset_in_tx(db_conn_t *c)
     if (store_meta_set_int(c, "sync_pull_checkpoint", 0) != STORE_OK ||
         store_meta_set_text(c, "sync_pull_gaps", "") != STORE_OK)
         return -1;
-    return db_exec_stmt(db_prepare(c, "DELETE FROM sync_revs")) ? 0 : -1;
+    return db_exec_stmt(db_prepare(c, "DELETE FROM sync_revs")) &&
+                   db_exec_stmt(db_prepare(c, "DELETE FROM sync_refused"))
+               ? 0
+               : -1;
 }

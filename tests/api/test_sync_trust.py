@@ -17,6 +17,7 @@ make of them (issue 13):
 """
 import datetime
 import unittest
+import uuid
 
 from central import Central
 from harness import notifications, wait_until
@@ -38,10 +39,12 @@ class Writer:
     def now_ms(self):
         return int(self.clock.now() * 1000)
 
-    def write(self, coll, doc_id, fields, rev=None, read_rev=None, entry=None, new=False):
+    def write(self, coll, doc_id, fields, rev=None, read_rev=None, entry=None, new=False,
+              log=True):
         """Writes fields into coll/doc_id and logs the change. rev defaults
         to a fresh one from the writer's clock; entry overrides fields of the
-        `changes` entry (None as a value drops the field)."""
+        `changes` entry (None as a value drops the field). log=False: the
+        entry is not written but returned (a writer between its steps)."""
         seq = self.db.counters.find_one_and_update(
             {"_id": self.clinic}, {"$inc": {"seq": 1}}, upsert=True,
             return_document=True)["seq"]
@@ -64,6 +67,8 @@ class Writer:
                 e.pop(k, None)
             else:
                 e[k] = v
+        if not log:
+            return e
         self.db.changes.insert_one(e)
         return rev, seq
 
@@ -89,7 +94,7 @@ class TrustTest(unittest.TestCase):
 
     def test_a_refused_new_record_leaves_no_phantom(self):
         start = datetime.datetime(2026, 12, 1, 9, 0, tzinfo=datetime.timezone.utc)
-        phantom = "0b6f3e0c-2a6b-4f7e-9a51-phantom00001"
+        phantom = str(uuid.uuid4())
         fields = {"doctorId": "no-such-doctor", "patientId": self.patient["id"],
                   "start": start, "end": start + datetime.timedelta(minutes=30),
                   "status": "booked", "reason": "Call centre", "createdAt": start}
@@ -114,6 +119,30 @@ class TrustTest(unittest.TestCase):
             self.assertEqual(st["drift_repaired_total"], 0, st)
         self.assertEqual(self.s.read_log().count("taken from central"), log_before)
         self.assertEqual(self.db.rejections.count_documents({"docId": phantom}), 1)
+
+    def test_a_booking_above_a_gap_waits_for_its_patient(self):
+        # (a second reviewer's scenario) a writer made a patient and has not
+        # logged it yet; another booked that patient. The booking is read
+        # first, above the gap: it must wait, not be refused and removed.
+        pid = str(uuid.uuid4())
+        entry = self.w.write("patients", pid, {"name": "Late Entry", "email": None,
+                                               "phone": None, "notifyEmail": False,
+                                               "notifySms": False}, new=True, log=False)
+        start = datetime.datetime(2026, 12, 1, 9, 0, tzinfo=datetime.timezone.utc)
+        aid = str(uuid.uuid4())
+        self.w.write("appointments", aid, {
+            "doctorId": self.doctor["id"], "patientId": pid, "start": start,
+            "end": start + datetime.timedelta(minutes=15), "status": "booked",
+            "reason": "After the gap", "createdAt": start}, new=True)
+        st = self.box.round()
+        self.assertEqual(st["rejected_total"], 0, st)
+        self.assertIsNotNone(self.db.appointments.find_one({"_id": aid}))
+        self.assertEqual(self.db.rejections.count_documents({}), 0)
+        # the writer logs its patient: the booking is taken
+        self.db.changes.insert_one(entry)
+        self.box.round()
+        self.assertEqual(self.s.get(f"/api/appointments/{aid}").json["status"], "booked")
+        self.assertEqual(self.db.appointments.find_one({"_id": aid})["status"], "booked")
 
     def test_a_stale_revision_is_reported_and_overwritten(self):
         pid = self.patient["id"]
