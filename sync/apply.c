@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ids.h"
 #include "core/log.h"
 #include "domain/appointment.h"
 #include "outbox/outbox.h"
@@ -639,6 +640,26 @@ static int stale_write(db_conn_t *c, struct apply_job *j, const struct central_d
     return 0;
 }
 
+/* The decision for one document, by its collection. */
+static int decide(db_conn_t *c, struct apply_job *j, const struct central_doc *d, const char *id,
+                  struct outcome *o)
+{
+    switch (d->collection) {
+    case 0:
+        return apply_clinic(c, j, d->doc, id, o);
+    case 1:
+        return apply_person(c, j, &doctor_kind, d->doc, id, o);
+    case 2:
+        return apply_schedule(c, j, d->doc, id, o);
+    case 3:
+        return apply_person(c, j, &patient_kind, d->doc, id, o);
+    case 4:
+        return apply_appointment(c, j, d->doc, id, o);
+    default: /* offers and messages are made by the box: its own come back */
+        return box_owned(c, d->collection, id, o);
+    }
+}
+
 static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc *d)
 {
     const char *coll = docmap_collections[d->collection];
@@ -653,6 +674,7 @@ static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc
         j->out->rejected++;
         return 0;
     }
+
     if (!docmap_text(d->doc, "_sync.rev", rev_text, sizeof rev_text) ||
         !hlc_parse(rev_text, &rev)) {
         add_rejection(j->out, d->collection, id, "",
@@ -728,27 +750,9 @@ static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc
                                    .box_id = j->box_id};
     if (!exec_sql(db_prepare(c, "SAVEPOINT central_doc")))
         return STORAGE;
-    int rc;
-    switch (d->collection) {
-    case 0:
-        rc = apply_clinic(c, j, d->doc, id, &o);
-        break;
-    case 1:
-        rc = apply_person(c, j, &doctor_kind, d->doc, id, &o);
-        break;
-    case 2:
-        rc = apply_schedule(c, j, d->doc, id, &o);
-        break;
-    case 3:
-        rc = apply_person(c, j, &patient_kind, d->doc, id, &o);
-        break;
-    case 4:
-        rc = apply_appointment(c, j, d->doc, id, &o);
-        break;
-    default: /* offers and messages are made by the box: its own come back */
-        rc = box_owned(c, d->collection, id, &o);
-        break;
-    }
+    int rc = ids_valid(id) ? decide(c, j, d, id, &o)
+                           : refuse(&o, "%s", "_id is not a UUID (docs/sync.md: a new "
+                                              "document's _id is a UUID)");
     if (rc == STORAGE)
         return STORAGE;
     if (rc == REFUSED && o.missing_ref && j->mark && d->seq > j->mark->checkpoint) {

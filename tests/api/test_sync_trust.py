@@ -120,6 +120,16 @@ class TrustTest(unittest.TestCase):
         self.assertEqual(self.s.read_log().count("taken from central"), log_before)
         self.assertEqual(self.db.rejections.count_documents({"docId": phantom}), 1)
 
+    def test_an_id_that_is_not_a_uuid_is_refused(self):
+        # the box's API promises UUIDs: such a record never reaches it
+        self.w.write("patients", "patient-7", {"name": "Odd Id"}, new=True)
+        st = self.box.round()
+        self.assertEqual(st["rejected_total"], 1, st)
+        self.assertIn("UUID", self.db.rejections.find_one({"docId": "patient-7"})["reason"])
+        self.assertIsNone(self.db.patients.find_one({"_id": "patient-7"}))
+        names = [p["name"] for p in self.s.get("/api/patients").json["patients"]]
+        self.assertNotIn("Odd Id", names)
+
     def test_a_booking_above_a_gap_waits_for_its_patient(self):
         # (a second reviewer's scenario) a writer made a patient and has not
         # logged it yet; another booked that patient. The booking is read
