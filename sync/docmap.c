@@ -575,8 +575,8 @@ int docmap_dump(db_conn_t *c, FILE *out)
         "SELECT id FROM doctors ORDER BY id",      "SELECT id FROM patients ORDER BY id",
         "SELECT id FROM appointments ORDER BY id", "SELECT id FROM offers ORDER BY id",
         /* a message skipped when made and never pushed stays on the box */
-        "SELECT id FROM notifications WHERE status <> 'skipped' OR id IN "
-        "(SELECT entity_id FROM sync_revs WHERE entity = 'notifications') ORDER BY id",
+        ("SELECT id FROM notifications WHERE status <> 'skipped' OR id IN "
+         "(SELECT entity_id FROM sync_revs WHERE entity = 'notifications') ORDER BY id"),
     };
     long n = 0;
     for (int k = 0; k < docmap_ncollections; k++) {

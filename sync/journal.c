@@ -21,8 +21,8 @@ static int journal_all(db_conn_t *c)
         "INSERT INTO sync_journal (entity, entity_id, at_ms) SELECT 'appointments', id, updated_at * 1000 FROM appointments",
         "INSERT INTO sync_journal (entity, entity_id, at_ms) SELECT 'offers', id, created_at * 1000 FROM offers",
         /* a message skipped when made stays on the box (migration 0015) */
-        "INSERT INTO sync_journal (entity, entity_id, at_ms) SELECT 'notifications', id, updated_at * 1000 FROM notifications "
-        "WHERE status <> 'skipped'",
+        ("INSERT INTO sync_journal (entity, entity_id, at_ms) SELECT 'notifications', id, updated_at * 1000 FROM notifications "
+         "WHERE status <> 'skipped'"),
     };
     for (size_t i = 0; i < sizeof seed / sizeof seed[0]; i++)
         if (!db_exec_stmt(db_prepare(c, seed[i])))
