@@ -668,6 +668,7 @@ static int apply_one(db_conn_t *c, struct apply_job *j, const struct central_doc
     bool has_known = false;
     struct outcome o;
     memset(&o, 0, sizeof o);
+    memset(&known, 0, sizeof known); /* copied into o.merge even when there is none */
 
     if (!docmap_text(d->doc, "_id", id, sizeof id) || !id[0]) {
         add_rejection(j->out, d->collection, "?", "", "_id is not a text id", NULL);
