@@ -437,6 +437,7 @@ class LanguageSyncTest(unittest.TestCase):
         from central import Central
         from harness import Clock
         from test_sync_pull import Box, central_cmd
+        from test_sync_trust import Writer
         central = Central().start()
         self.addCleanup(central.stop)
         clock = Clock(T0)
@@ -454,8 +455,14 @@ class LanguageSyncTest(unittest.TestCase):
         tool({"language": "en"})
         box.round()
         self.assertEqual(s.get("/api/clinic").json["language"], "en")
-        # a value the box does not know is refused, and logged
-        tool({"language": "fr"})
+        # a value the box does not know: `clinicbox central` refuses it and
+        # writes nothing; a writer that does not check gets it refused by
+        # the box, and logged
+        p = central_cmd(central, clock, "put", "clinics", clinic, json.dumps({"language": "fr"}),
+                        clinic=clinic, ok=False)
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("language", p.stderr)
+        Writer(central.db, clinic, clock).write("clinics", clinic, {"language": "fr"})
         box.round()
         self.assertEqual(s.get("/api/clinic").json["language"], "en")
         rej = central.db.rejections.find_one({"collection": "clinics"})
