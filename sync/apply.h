@@ -61,7 +61,7 @@ struct central_doc {
 struct rejection {
     char kind[16];
     int collection;
-    char id[ID_LEN + 8];
+    char id[96]; /* a record id, or a change entry's "<clinicId>:<seq>" */
     char rev[96];
     char why[300];
     /* a new central record the box does not have: removed centrally, its

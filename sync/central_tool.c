@@ -309,7 +309,7 @@ static int write_fields(struct tool *t, const char *collection, const char *id_i
                 clinic[0] = 0;
             if (strcmp(clinic, t->clinic) != 0) {
                 bson_destroy(cur);
-                char why[200];
+                char why[400];
                 snprintf(why, sizeof why, "_id: %s %s belongs to clinic %s, not %s", collection,
                          id, clinic[0] ? clinic : "(none)", t->clinic);
                 return refuse(why);

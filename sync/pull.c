@@ -441,7 +441,7 @@ static void look_up_missing(central_t *central, const char *clinic_id, const int
                             struct rejection *refused, long *nrefused)
 {
     bson_t q = BSON_INITIALIZER, in, arr;
-    char key[16], id[96];
+    char key[24], id[96];
     BSON_APPEND_DOCUMENT_BEGIN(&q, "_id", &in);
     BSON_APPEND_ARRAY_BEGIN(&in, "$in", &arr);
     for (long i = 0; i < nmissing; i++) {
