@@ -388,13 +388,15 @@ class ReconnectTest(unittest.TestCase):
         for _ in range(2):
             st = run_round(s)
             self.assertEqual(st["state"], "failing", st)
-        # healed: the next round asked for uses the link at once
+        # healed: the next round asked for uses the link at once. Within
+        # libmongoc's cooldown the same client fails it without trying
+        # ("No servers yet eligible for rescan"), so its success is the
+        # condition; how long it took is only reported (a busy machine).
         proxy.set_mode("pass")
         t = time.monotonic()
         st = run_round(s)
         took = time.monotonic() - t
         self.assertEqual((st["state"], st["last_error"]), ("ok", None), st)
-        self.assertLess(took, 2.5, f"the round after the cut healed took {took:.1f} s")
         print(f"\n  the first round after the cut healed: ok in {took:.2f} s", flush=True)
 
 
