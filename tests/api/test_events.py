@@ -17,9 +17,8 @@ import urllib.parse
 import uuid
 from zoneinfo import ZoneInfo
 
-from central import Central
-from harness import Clock, ServerTest, wait_until
-from test_sync_pull import NOW, Box, central_raw_write
+from harness import ServerTest, wait_until
+from test_sync_pull import SyncedBoxTest, central_raw_write
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # The server's clock starts here (libfaketime) and runs on: a Monday, 08:00
@@ -202,18 +201,8 @@ class EventsTest(ServerTest):
         self.assertEqual(admin.get("/api/events").status, 200)
 
 
-class CentralEventsTest(unittest.TestCase):
+class CentralEventsTest(SyncedBoxTest):
     """What the sync did for central writers, in the box's log."""
-
-    def setUp(self):
-        self.central = Central().start()
-        self.addCleanup(self.central.stop)
-        self.clock = Clock(NOW)
-        self.box = Box(self, self.central, self.clock)
-        self.s = self.box.server
-        self.doctor, self.patient = self.s.seed()
-        self.clinic = self.s.get("/api/clinic").json["id"]
-        self.box.round()
 
     def raw(self, doc_id, fields, by):
         central_raw_write(self.central, self.clock, self.clinic, "appointments", doc_id, fields,

@@ -95,7 +95,10 @@ def central_raw_write(central, clock, clinic, collection, doc_id, fields, by="ce
                            "at": at, "doc": doc})
 
 
-class PullTest(unittest.TestCase):
+class SyncedBoxTest(unittest.TestCase):
+    """A box with a doctor and a patient, synced once with its own Central,
+    all on one Clock; tool() is `clinicbox central` for its clinic."""
+
     def setUp(self):
         self.central = Central().start()
         self.addCleanup(self.central.stop)
@@ -109,6 +112,8 @@ class PullTest(unittest.TestCase):
     def tool(self, *args, **kw):
         return central_cmd(self.central, self.clock, *args, clinic=self.clinic, **kw)
 
+
+class PullTest(SyncedBoxTest):
     def raw(self, collection, doc_id, fields):
         central_raw_write(self.central, self.clock, self.clinic, collection, doc_id, fields)
 

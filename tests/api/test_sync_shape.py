@@ -18,27 +18,12 @@ import json
 import unittest
 import uuid
 
-from central import Central
-from harness import Clock
-from test_sync_pull import NOW, Box, central_cmd, central_raw_write
+from test_sync_pull import SyncedBoxTest, central_raw_write
 
 UTC = datetime.timezone.utc
 
 
-class ShapeTest(unittest.TestCase):
-    def setUp(self):
-        self.central = Central().start()
-        self.addCleanup(self.central.stop)
-        self.clock = Clock(NOW)
-        self.box = Box(self, self.central, self.clock)
-        self.s = self.box.server
-        self.doctor, self.patient = self.s.seed()
-        self.clinic = self.s.get("/api/clinic").json["id"]
-        self.box.round()
-
-    def tool(self, *args, **kw):
-        return central_cmd(self.central, self.clock, *args, clinic=self.clinic, **kw)
-
+class ShapeTest(SyncedBoxTest):
     def raw(self, collection, doc_id, fields, by="central:raw"):
         """A documented write without `clinicbox central`; returns its rev."""
         central_raw_write(self.central, self.clock, self.clinic, collection, doc_id, fields, by=by)

@@ -19,9 +19,8 @@ import datetime
 import unittest
 import uuid
 
-from central import Central
 from harness import notifications, wait_until
-from test_sync_pull import NOW, Box, Clock, central_cmd
+from test_sync_pull import SyncedBoxTest, central_cmd
 
 WRITER = "central:pytool"
 
@@ -73,16 +72,9 @@ class Writer:
         return rev, seq
 
 
-class TrustTest(unittest.TestCase):
+class TrustTest(SyncedBoxTest):
     def setUp(self):
-        self.central = Central().start()
-        self.addCleanup(self.central.stop)
-        self.clock = Clock(NOW)
-        self.box = Box(self, self.central, self.clock)
-        self.s = self.box.server
-        self.doctor, self.patient = self.s.seed()
-        self.clinic = self.s.get("/api/clinic").json["id"]
-        self.box.round()
+        super().setUp()
         self.db = self.central.db
         self.w = Writer(self.db, self.clinic, self.clock)
 
